@@ -71,11 +71,11 @@ final class GgufParser {
         // least 8 (key length) + 4 (type) + 1 (value).
         if (tensorCount < 0 || tensorCount > remaining() / 24) {
             throw fail(countsAt, "tensor count " + Long.toUnsignedString(tensorCount)
-                    + " cannot fit in the " + remaining() + " bytes left in the file");
+                    + " cannot fit in the " + remaining() + " bytes left in the file (truncated or corrupt header)");
         }
         if (kvCount < 0 || kvCount > remaining() / 13) {
             throw fail(countsAt + 8, "metadata count " + Long.toUnsignedString(kvCount)
-                    + " cannot fit in the " + remaining() + " bytes left in the file");
+                    + " cannot fit in the " + remaining() + " bytes left in the file (truncated or corrupt header)");
         }
         Map<String, GgufValue> kv = new LinkedHashMap<>();
         for (long i = 0; i < kvCount; i++) {
