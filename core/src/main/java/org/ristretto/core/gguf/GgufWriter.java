@@ -25,6 +25,7 @@ import org.ristretto.core.quant.GgmlType;
  * so a failed write never leaves a truncated model behind.
  */
 public final class GgufWriter {
+    private static final long WRITE_SLICE = 1L << 28;
     private final Map<String, GgufValue> metadata = new LinkedHashMap<>();
     private final List<PendingTensor> tensors = new ArrayList<>();
     private int alignment = GgufParser.DEFAULT_ALIGNMENT;
@@ -158,9 +159,12 @@ public final class GgufWriter {
                 throw new IllegalArgumentException("tensor '" + t.name + "' should have " + t.byteSize
                         + " bytes of " + t.type + " data but " + data.byteSize() + " were given");
             }
-            ByteBuffer bb = data.asByteBuffer();
-            while (bb.hasRemaining()) {
-                ch.write(bb);
+            // A ByteBuffer holds at most 2 GB, so large tensors go out in slices.
+            for (long at = 0; at < t.byteSize; at += WRITE_SLICE) {
+                ByteBuffer bb = data.asSlice(at, Math.min(WRITE_SLICE, t.byteSize - at)).asByteBuffer();
+                while (bb.hasRemaining()) {
+                    ch.write(bb);
+                }
             }
             written += t.byteSize;
             long padded = GgufParser.alignUp(written, alignment);

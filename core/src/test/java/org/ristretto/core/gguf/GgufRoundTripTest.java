@@ -153,4 +153,28 @@ class GgufRoundTripTest {
         f.close();
         assertThrows(IllegalStateException.class, () -> data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0));
     }
+
+    @Test
+    void filesLargerThanTwoGigabytesAreMappedWhole() throws IOException {
+        // A 3 GB F32 tensor in a sparse file: the header is patched from a one-element file, the data is holes.
+        GgufWriter w = new GgufWriter();
+        w.addTensor("big", GgmlType.F32, new long[] {1}, GgufTestFiles.patterned(4, 1));
+        Path p = dir.resolve("big.gguf");
+        w.write(p);
+        long elements = 3L * 1024 * 1024 * 1024 / 4;
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer dim = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            dim.putLong(elements).flip();
+            ch.write(dim, 24 + 8 + 3 + 4); // count fields, name length, "big", rank
+            long dataOffset = ch.size() - 32;
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {42}), dataOffset + elements * 4 - 1);
+        }
+        try (GgufFile f = GgufFile.open(p)) {
+            MemorySegment data = f.tensorData("big");
+            assertEquals(elements * 4, data.byteSize());
+            assertEquals(42, data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, data.byteSize() - 1));
+            assertTrue(f.fileSize() > (1L << 31));
+        }
+    }
 }
