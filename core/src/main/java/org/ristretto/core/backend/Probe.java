@@ -1,0 +1,23 @@
+package org.ristretto.core.backend;
+
+import java.util.List;
+
+/**
+ * What a backend provider found on this machine.
+ *
+ * @param backend   the provider's name ("cpu", "opencl", "cuda")
+ * @param available whether at least one device can run models
+ * @param reason    why the backend is unavailable, or a short note on what was found when it is available
+ * @param devices   the usable devices, in the order {@code --device N} indexes them; empty when unavailable
+ */
+public record Probe(String backend, boolean available, String reason, List<DeviceInfo> devices) {
+
+    public Probe {
+        devices = List.copyOf(devices);
+    }
+
+    /** A probe result for a backend that cannot run here. */
+    public static Probe unavailable(String backend, String reason) {
+        return new Probe(backend, false, reason, List.of());
+    }
+}
