@@ -19,6 +19,8 @@ public final class QuantFormats {
     static final QuantFormat Q5_K = new Q5_KFormat();
     static final QuantFormat Q6_K = new Q6_KFormat();
     static final QuantFormat Q8_K = new Q8_KFormat();
+    static final QuantFormat IQ4_NL = new Iq4_NlFormat();
+    static final QuantFormat IQ4_XS = new Iq4_XsFormat();
 
     private QuantFormats() {}
 
@@ -43,6 +45,8 @@ public final class QuantFormats {
             case Q5_K -> Q5_K;
             case Q6_K -> Q6_K;
             case Q8_K -> Q8_K;
+            case IQ4_NL -> IQ4_NL;
+            case IQ4_XS -> IQ4_XS;
             default -> throw new UnsupportedOperationException("ggml type " + type.ggmlName() + " (id " + type.id()
                     + ") has no quantization format in Ristretto");
         };
