@@ -50,6 +50,11 @@ public final class DeviceBuffer implements AutoCloseable {
         return mem;
     }
 
+    /** The whole buffer as a slice. */
+    public DeviceSlice all() {
+        return DeviceSlice.of(this);
+    }
+
     /** Copies all of {@code src} into this buffer at byte {@code offset}. */
     public void write(long offset, MemorySegment src) {
         checkRange(offset, src.byteSize());

@@ -27,6 +27,11 @@ final class KernelCall {
         return set(Sizeof.cl_mem, Pointer.to(b.mem()));
     }
 
+    /** A buffer and the byte offset of the slice: two kernel arguments. */
+    KernelCall arg(DeviceSlice s) {
+        return arg(s.buffer()).arg(s.offset());
+    }
+
     KernelCall arg(int v) {
         return set(Sizeof.cl_int, Pointer.to(new int[] {v}));
     }

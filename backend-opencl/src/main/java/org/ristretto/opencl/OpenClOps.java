@@ -5,36 +5,34 @@ import java.util.Locale;
 import org.ristretto.core.quant.GgmlType;
 
 /**
- * The transformer operations as OpenCL kernels, enqueued on one {@link OpenClRuntime}'s in-order queue. Only
- * {@link #argmax} and explicit buffer reads wait for the device; everything else returns as soon as it is enqueued.
+ * The transformer operations as OpenCL kernels, enqueued on one {@link OpenClRuntime}'s in-order queue; every method
+ * returns as soon as its kernel is enqueued.
  *
- * <p>Activations are float buffers laid out token-major ({@code x[t * n + i]}). Weights stay in their GGUF encoding
- * (raw blocks) and are dequantized inside the kernels. Every method checks that the buffers are large enough for the
+ * <p>Activations are F32 slices laid out token-major ({@code x[t * n + i]}). Weights stay in their GGUF encoding
+ * (raw blocks) and are dequantized inside the kernels. Every method checks that the slices are large enough for the
  * shapes it is given, so a wrong shape fails here with a message instead of reading past a buffer on the device.
+ * Not thread-safe, like the runtime.
  */
 public final class OpenClOps {
     private static final String COMMON = "common.cl";
     private static final List<String> NORM = List.of(COMMON, "norm.cl");
     private static final List<String> ROPE = List.of(COMMON, "rope.cl");
     private static final List<String> ELEMENTWISE = List.of(COMMON, "elementwise.cl");
-    private static final List<String> ATTENTION = List.of(COMMON, "attention.cl");
-    /** Tokens per work-group in the multi-token matmul kernels (TILE_TOKENS in the templates). */
+    private static final List<String> STORE_KV = List.of(COMMON, "kv.cl", "store_kv.cl");
+    private static final List<String> ATTENTION = List.of(COMMON, "kv.cl", "attention.cl");
+    /** Tokens per work-group in the matmul kernels (TILE_TOKENS in matmul.cl). */
     private static final int TILE_TOKENS = 8;
     private static final int ELEMENTWISE_GROUP = 64;
 
     private final OpenClRuntime runtime;
     private final int rowGroup;
-    private final long localMemory;
 
     /** Operations on {@code runtime}'s device; the work-group sizes are chosen for its device type. */
     public OpenClOps(OpenClRuntime runtime) {
         this.runtime = runtime;
-        OpenClDevice d = runtime.device();
         // GPUs want several warps of work-items per row; a CPU device runs a work-group on one core, where 8
         // work-items fill one AVX register when PoCL vectorises across them.
-        int preferred = d.type() == OpenClDeviceType.GPU ? 64 : 8;
-        this.rowGroup = (int) Math.min(preferred, Long.highestOneBit(Math.max(1, d.maxWorkGroupSize())));
-        this.localMemory = d.localMemoryBytes();
+        this.rowGroup = runtime.device().type() == OpenClDeviceType.GPU ? 64 : 8;
     }
 
     /** The runtime these operations enqueue on. */
@@ -42,29 +40,31 @@ public final class OpenClOps {
         return runtime;
     }
 
-    /** Whether {@link #matmul} and {@link #getRows} have a kernel for weights of {@code type}. */
-    public static boolean supports(GgmlType type) {
+    /** Whether {@link #matmul}, {@link #matmulSwiGlu} and {@link #getRows} have kernels for {@code type}. */
+    public static boolean supportsWeights(GgmlType type) {
         return programOf(type) != null;
     }
 
-    private static List<String> programOf(GgmlType type) {
-        return switch (type) {
-            case F32, F16, BF16 -> List.of(COMMON, "matmul_" + name(type) + ".cl", "matmul_dense.cl");
-            case Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K ->
-                    List.of(COMMON, "matmul_" + name(type) + ".cl", "matmul_blocks.cl");
-            default -> null;
-        };
+    /** Whether a KV cache of {@code type} can be stored and attended to. */
+    public static boolean supportsKvCache(GgmlType type) {
+        return type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.Q8_0;
     }
 
-    private static String name(GgmlType type) {
-        return type.name().toLowerCase(Locale.ROOT);
+    private static List<String> programOf(GgmlType type) {
+        String codec = "matmul_" + type.name().toLowerCase(Locale.ROOT) + ".cl";
+        return switch (type) {
+            case F32, F16, BF16 -> List.of(COMMON, codec, "dense.cl", "matmul.cl");
+            case Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K ->
+                    List.of(COMMON, codec, "blocks.cl", "matmul.cl");
+            default -> null;
+        };
     }
 
     private static List<String> program(GgmlType type) {
         List<String> p = programOf(type);
         if (p == null) {
-            throw new UnsupportedOperationException("the OpenCL backend has no kernel for " + type
-                    + " weights; supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K .. Q6_K");
+            throw new UnsupportedOperationException("the OpenCL backend has no kernel for " + type.ggmlName()
+                    + " weights; it has F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and Q2_K to Q6_K");
         }
         return p;
     }
@@ -73,112 +73,99 @@ public final class OpenClOps {
      * {@code y[t][r] = sum_k W[r][k] * x[t][k]} for {@code tokens} tokens: W is {@code rows x cols} in {@code type}'s
      * GGUF encoding, x holds {@code tokens x cols} floats, y receives {@code tokens x rows} floats.
      */
-    public void matmul(GgmlType type, DeviceBuffer w, int rows, int cols, DeviceBuffer x, int tokens,
-            DeviceBuffer y) {
+    public void matmul(GgmlType type, DeviceSlice w, int rows, int cols, DeviceSlice x, int tokens, DeviceSlice y) {
         List<String> prog = program(type);
-        requireRowLength(type, cols, w);
-        requireBytes(w, type.byteSize((long) rows * cols), "a " + rows + " x " + cols + " " + type + " matrix");
+        checkMatrix(type, w, rows, cols);
         requireFloats(x, (long) tokens * cols, tokens + " x " + cols + " input");
         requireFloats(y, (long) tokens * rows, tokens + " x " + rows + " output");
-        if (tokens == 1) {
-            KernelCall k = runtime.kernel(prog, "matvec");
-            int local = fit(rowGroup, k);
-            k.arg(w).arg(cols).arg(x).arg(y).local((long) local * Float.BYTES).runGroups(rows, local);
-        } else {
-            KernelCall k = runtime.kernel(prog, "matmul");
-            int local = fit(rowGroup, k);
-            long tiles = (tokens + TILE_TOKENS - 1) / TILE_TOKENS;
-            k.arg(w).arg(cols).arg(rows).arg(x).arg(tokens).arg(y)
-                    .local((long) TILE_TOKENS * local * Float.BYTES)
-                    .run(new long[] {(long) rows * local, tiles}, new long[] {local, 1});
-        }
+        KernelCall k = runtime.kernel(prog, "matmul");
+        int local = fit(rowGroup, k);
+        k.arg(w).arg(cols).arg(rows).arg(x).arg(tokens).arg(y).local((long) TILE_TOKENS * local * Float.BYTES)
+                .run(tileGrid(rows, tokens, local), new long[] {local, 1});
+    }
+
+    /**
+     * The SwiGLU feed-forward input in one pass: {@code y[t][r] = silu(G[r].x[t]) * (U[r].x[t])}, with G and U
+     * both {@code rows x cols} of {@code type}.
+     */
+    public void matmulSwiGlu(GgmlType type, DeviceSlice gate, DeviceSlice up, int rows, int cols, DeviceSlice x,
+            int tokens, DeviceSlice y) {
+        List<String> prog = program(type);
+        checkMatrix(type, gate, rows, cols);
+        checkMatrix(type, up, rows, cols);
+        requireFloats(x, (long) tokens * cols, tokens + " x " + cols + " input");
+        requireFloats(y, (long) tokens * rows, tokens + " x " + rows + " output");
+        KernelCall k = runtime.kernel(prog, "matmul_swiglu");
+        int local = fit(rowGroup, k);
+        k.arg(gate).arg(up).arg(cols).arg(rows).arg(x).arg(tokens).arg(y)
+                .local(2L * TILE_TOKENS * local * Float.BYTES)
+                .run(tileGrid(rows, tokens, local), new long[] {local, 1});
+    }
+
+    private static long[] tileGrid(int rows, int tokens, int local) {
+        return new long[] {(long) rows * local, (tokens + TILE_TOKENS - 1) / TILE_TOKENS};
     }
 
     /**
      * Embedding lookup: {@code out[t] = table[ids[t]]} dequantized to floats, for rows of {@code cols} values of
-     * {@code type}. The ids must be valid row indices of the table (the caller checks them against the vocabulary).
+     * {@code type}. The ids must be valid row indices of the table: the caller checks them, as the kernel cannot.
      */
-    public void getRows(GgmlType type, DeviceBuffer table, int cols, DeviceBuffer ids, int tokens, DeviceBuffer out) {
+    public void getRows(GgmlType type, DeviceSlice table, int cols, DeviceBuffer ids, int tokens, DeviceSlice out) {
         List<String> prog = program(type);
-        requireRowLength(type, cols, table);
-        requireBytes(ids, (long) tokens * Integer.BYTES, tokens + " token ids");
+        checkRowLength(type, cols, table);
+        requireBytes(ids.all(), (long) tokens * Integer.BYTES, tokens + " token ids");
         requireFloats(out, (long) tokens * cols, tokens + " x " + cols + " embeddings");
-        long perRow = type.isQuantized() ? cols / 32 : cols;
-        runtime.kernel(prog, "get_rows").arg(table).arg(cols).arg(ids).arg(out)
-                .run(new long[] {perRow, tokens}, null);
+        long chunks = type.isQuantized() ? cols / 32 : cols;
+        runtime.kernel(prog, "get_rows").arg(table).arg(cols).arg(ids).arg(out).run(new long[] {chunks, tokens},
+                null);
     }
 
-    /** RMSNorm of {@code rows} rows of {@code n} floats, each scaled by the {@code n} weights {@code w}. */
-    public void rmsNorm(DeviceBuffer x, DeviceBuffer w, DeviceBuffer out, int rows, int n, float eps) {
-        requireFloats(x, (long) rows * n, rows + " x " + n + " input");
+    /** RMSNorm of {@code groups} consecutive groups of {@code n} floats, each scaled by the {@code n} weights w. */
+    public void rmsNorm(DeviceSlice x, DeviceSlice w, DeviceSlice out, int groups, int n, float eps) {
+        requireFloats(x, (long) groups * n, groups + " x " + n + " input");
         requireFloats(w, n, n + " norm weights");
-        requireFloats(out, (long) rows * n, rows + " x " + n + " output");
+        requireFloats(out, (long) groups * n, groups + " x " + n + " output");
         KernelCall k = runtime.kernel(NORM, "rms_norm");
         int local = fit(rowGroup, k);
-        k.arg(x).arg(w).arg(out).arg(n).arg(eps).local((long) local * Float.BYTES).runGroups(rows, local);
-    }
-
-    /**
-     * The rotation frequencies {@link #rope} takes: {@code freqScale * base^(-2i / nRot) / factors[i]} for
-     * {@code i < nRot / 2}, computed in double.
-     *
-     * @param factors per-pair frequency divisors (llama 3's {@code rope_freqs}), or null for none
-     */
-    public static float[] ropeFrequencies(int nRot, double base, double freqScale, float[] factors) {
-        if (nRot <= 0 || nRot % 2 != 0) {
-            throw new IllegalArgumentException("rotary dimension count must be positive and even, got " + nRot);
-        }
-        if (factors != null && factors.length < nRot / 2) {
-            throw new IllegalArgumentException("rope frequency factors: need " + nRot / 2 + ", got "
-                    + factors.length);
-        }
-        float[] f = new float[nRot / 2];
-        for (int i = 0; i < f.length; i++) {
-            double v = freqScale * Math.pow(base, -2.0 * i / nRot);
-            f[i] = (float) (factors == null ? v : v / factors[i]);
-        }
-        return f;
+        k.arg(x).arg(w).arg(out).arg(n).arg(eps).local((long) local * Float.BYTES).runGroups(groups, local);
     }
 
     /**
      * Rotates, in place, the first {@code nRot} values of every head of {@code tokens} tokens at positions
-     * {@code pos0, pos0 + 1, ...}, by the frequencies of {@link #ropeFrequencies} held in {@code frequencies}.
+     * {@code pos0, pos0 + 1, ...}: pair i turns by {@code position * freq[i]}, its cosine and sine scaled by
+     * {@code mscale} (see {@link RopeFrequencies}).
      *
-     * @param neox pairs (i, i + nRot/2) when true (NeoX, qwen), adjacent pairs (2i, 2i + 1) when false (llama)
+     * @param freq {@code nRot / 2} floats
+     * @param neox pairs (i, i + nRot/2) when true (NeoX, Qwen), adjacent pairs (2i, 2i + 1) when false (Llama)
      */
-    public void rope(DeviceBuffer x, int tokens, int heads, int headDim, int nRot, int pos0,
-            DeviceBuffer frequencies, boolean neox) {
-        if (nRot <= 0 || nRot % 2 != 0 || nRot > headDim) {
+    public void rope(DeviceSlice x, int tokens, int heads, int headDim, int nRot, int pos0, DeviceBuffer freq,
+            float mscale, boolean neox) {
+        if (nRot < 2 || nRot % 2 != 0 || nRot > headDim) {
             throw new IllegalArgumentException("rotary dimension count " + nRot + " must be even and within the head"
                     + " size " + headDim);
         }
         requireFloats(x, (long) tokens * heads * headDim, tokens + " x " + heads + " x " + headDim + " heads");
-        requireFloats(frequencies, nRot / 2, nRot / 2 + " rope frequencies");
-        runtime.kernel(ROPE, "rope").arg(x).arg(heads).arg(headDim).arg(nRot).arg(pos0).arg(frequencies)
+        requireFloats(freq.all(), nRot / 2, nRot / 2 + " rope frequencies");
+        runtime.kernel(ROPE, "rope").arg(x).arg(heads).arg(headDim).arg(nRot).arg(pos0).arg(freq).arg(mscale)
                 .arg(neox ? 1 : 0).run(new long[] {nRot / 2, heads, tokens}, null);
     }
 
-    /** {@code out = a + b} over {@code n} floats ({@code out} may be {@code a} or {@code b}). */
-    public void add(DeviceBuffer a, DeviceBuffer b, DeviceBuffer out, int n) {
-        requireFloats(a, n, "addend");
-        requireFloats(b, n, "addend");
-        requireFloats(out, n, "sum");
-        elementwise(runtime.kernel(ELEMENTWISE, "add").arg(a).arg(b).arg(out).arg(n), n);
-    }
-
-    /** {@code out[r][k] = x[r][k] + bias[k]} over {@code n} floats in rows of {@code cols}. */
-    public void addRow(DeviceBuffer x, DeviceBuffer bias, DeviceBuffer out, int n, int cols) {
-        if (cols <= 0 || n % cols != 0) {
-            throw new IllegalArgumentException(n + " values are not whole rows of " + cols);
+    /**
+     * {@code out[i] = a[i] + b[i % bn]} over {@code n} floats: a plain sum when {@code bn == n}, a bias added to every
+     * row of {@code bn} values otherwise. {@code out} may be {@code a}.
+     */
+    public void add(DeviceSlice a, DeviceSlice b, DeviceSlice out, int n, int bn) {
+        if (bn <= 0 || n % bn != 0) {
+            throw new IllegalArgumentException(n + " values are not whole rows of " + bn);
         }
-        requireFloats(x, n, "input");
-        requireFloats(bias, cols, cols + " bias values");
-        requireFloats(out, n, "output");
-        elementwise(runtime.kernel(ELEMENTWISE, "add_row").arg(x).arg(bias).arg(out).arg(n).arg(cols), n);
+        requireFloats(a, n, "addend");
+        requireFloats(b, bn, "addend");
+        requireFloats(out, n, "sum");
+        elementwise(runtime.kernel(ELEMENTWISE, "add").arg(a).arg(b).arg(out).arg(n).arg(bn), n);
     }
 
     /** {@code out = silu(gate) * up} over {@code n} floats. */
-    public void swiglu(DeviceBuffer gate, DeviceBuffer up, DeviceBuffer out, int n) {
+    public void swiglu(DeviceSlice gate, DeviceSlice up, DeviceSlice out, int n) {
         requireFloats(gate, n, "gate");
         requireFloats(up, n, "up");
         requireFloats(out, n, "output");
@@ -186,78 +173,85 @@ public final class OpenClOps {
     }
 
     /** {@code out = x * s} over {@code n} floats. */
-    public void scale(DeviceBuffer x, float s, DeviceBuffer out, int n) {
+    public void scale(DeviceSlice x, float s, DeviceSlice out, int n) {
         requireFloats(x, n, "input");
         requireFloats(out, n, "output");
         elementwise(runtime.kernel(ELEMENTWISE, "scale").arg(x).arg(s).arg(out).arg(n), n);
     }
 
     /**
-     * Copies {@code n} floats of {@code src} into {@code dst} at element {@code dstOffset}, as fp16 (round to nearest
-     * even) when {@code f16}: how keys and values enter a KV cache.
+     * Writes {@code n} floats of {@code src} into a cache buffer at element {@code dstElement}, converted to the
+     * cache's {@code type}: F32, F16 (round to nearest even) or Q8_0 (ggml's reference quantizer; {@code n} and
+     * {@code dstElement} multiples of 32).
      */
-    public void store(DeviceBuffer src, DeviceBuffer dst, long dstOffset, boolean f16, int n) {
+    public void storeKv(DeviceSlice src, DeviceBuffer dst, long dstElement, GgmlType type, int n) {
+        int code = kvCode(type);
+        if (type == GgmlType.Q8_0 && (n % 32 != 0 || dstElement % 32 != 0)) {
+            throw new IllegalArgumentException("a Q8_0 cache stores whole blocks of 32: got " + n + " values at "
+                    + dstElement);
+        }
         requireFloats(src, n, "source");
-        requireBytes(dst, (dstOffset + n) * (f16 ? 2 : 4), "destination of " + n + " values at " + dstOffset);
-        elementwise(runtime.kernel(ELEMENTWISE, "store").arg(src).arg(dst).arg(dstOffset).arg(f16 ? 1 : 0).arg(n),
-                n);
+        requireBytes(dst.all(), type.byteSize(dstElement + n), "a cache of " + (dstElement + n) + " values");
+        KernelCall k = runtime.kernel(STORE_KV, "store_kv").arg(src).arg(dst).arg(dstElement).arg(code).arg(n);
+        elementwise(k, type == GgmlType.Q8_0 ? n / 32 : n);
     }
 
     /**
-     * Causal attention of {@code tokens} query tokens at positions {@code pos0 ..} over a KV cache whose positions
-     * {@code 0 .. pos0 + tokens - 1} are filled. Cache layout: key or value of position p, KV head g at element
-     * {@code cacheOffset + (p * kvHeads + g) * headDim}, F32 or fp16. Queries and output are
-     * {@code tokens x heads x headDim} floats; scores are scaled by {@code scale} (usually 1/sqrt(headDim)).
+     * Causal attention of {@code tokens} queries at positions {@code pos0 ..} over cache positions
+     * {@code 0 .. pos0 + tokens - 1} of one layer. Cache layout: the key or value of position p and KV head g at
+     * element {@code (p * kvHeads + g) * headDim} of {@code k} or {@code v}, stored as {@code type}. Queries and
+     * output are {@code tokens x heads x headDim} floats; scores are scaled by {@code scale}.
      */
-    public void attention(DeviceBuffer q, DeviceBuffer kCache, DeviceBuffer vCache, long cacheOffset, boolean f16,
-            DeviceBuffer out, int tokens, int heads, int kvHeads, int headDim, int pos0, float scale) {
+    public void attention(DeviceSlice q, DeviceBuffer k, DeviceBuffer v, GgmlType type, DeviceSlice out, int tokens,
+            int heads, int kvHeads, int headDim, int pos0, float scale) {
         if (kvHeads <= 0 || heads % kvHeads != 0) {
             throw new IllegalArgumentException(heads + " attention heads cannot share " + kvHeads + " KV heads");
         }
+        int code = kvCode(type);
         long qn = (long) tokens * heads * headDim;
         requireFloats(q, qn, "queries");
         requireFloats(out, qn, "attention output");
-        long cacheEnd = (cacheOffset + (long) (pos0 + tokens) * kvHeads * headDim) * (f16 ? 2 : 4);
-        requireBytes(kCache, cacheEnd, "keys of positions 0.." + (pos0 + tokens - 1));
-        requireBytes(vCache, cacheEnd, "values of positions 0.." + (pos0 + tokens - 1));
-        KernelCall k = runtime.kernel(ATTENTION, "attention");
-        int local = fit(runtime.device().type() == OpenClDeviceType.GPU ? 64 : 8, k);
-        // Keys of a tile live in local memory next to the query, output, and probabilities: use up to half of it.
-        long budget = localMemory / 2 - 2L * headDim * Float.BYTES;
+        long cacheBytes = type.byteSize((long) (pos0 + tokens) * kvHeads * headDim);
+        requireBytes(k.all(), cacheBytes, "keys of positions 0.." + (pos0 + tokens - 1));
+        requireBytes(v.all(), cacheBytes, "values of positions 0.." + (pos0 + tokens - 1));
+        KernelCall call = runtime.kernel(ATTENTION, "attention");
+        int local = fit(rowGroup, call);
+        // A tile of keys lives in local memory beside the query, the output and the probabilities: use up to half.
+        long budget = runtime.device().localMemoryBytes() / 2 - 2L * headDim * Float.BYTES;
         int tile = (int) Math.max(1, Math.min(64, budget / ((headDim + 1L) * Float.BYTES)));
-        k.arg(q).arg(kCache).arg(vCache).arg(cacheOffset).arg(f16 ? 1 : 0).arg(out).arg(heads).arg(kvHeads)
-                .arg(headDim).arg(pos0).arg(scale).arg(tile)
-                .local((long) headDim * Float.BYTES).local((long) headDim * Float.BYTES)
+        call.arg(q).arg(k).arg(v).arg(code).arg(out).arg(heads).arg(kvHeads).arg(headDim).arg(pos0).arg(scale)
+                .arg(tile).local((long) headDim * Float.BYTES).local((long) headDim * Float.BYTES)
                 .local((long) tile * headDim * Float.BYTES).local((long) tile * Float.BYTES)
                 .run(new long[] {(long) heads * local, tokens}, new long[] {local, 1});
     }
 
+    private static int kvCode(GgmlType type) {
+        return switch (type) {
+            case F32 -> 0;
+            case F16 -> 1;
+            case Q8_0 -> 2;
+            default -> throw new UnsupportedOperationException("the OpenCL backend has no " + type.ggmlName()
+                    + " KV cache; it has f32, f16 and q8_0");
+        };
+    }
+
     /**
-     * The index of the largest of the first {@code n} floats of {@code logits} (the lowest index among equals); waits
-     * for the queue and reads back one int.
-     *
-     * @throws IllegalStateException if no value is greater than -infinity (the logits are NaN)
+     * Enqueues, for each of {@code rows} rows of {@code n} floats, the index of its largest value (the lowest index
+     * among equals) into {@code result}; a row with no value above -infinity (NaN) gets {@code n}.
      */
-    public int argmax(DeviceBuffer logits, int n, DeviceBuffer result) {
-        requireFloats(logits, n, n + " logits");
-        requireBytes(result, Integer.BYTES, "argmax result");
+    public void argmax(DeviceSlice x, int rows, int n, DeviceBuffer result) {
+        requireFloats(x, (long) rows * n, rows + " x " + n + " values");
+        requireBytes(result.all(), (long) rows * Integer.BYTES, rows + " argmax results");
         KernelCall k = runtime.kernel(ELEMENTWISE, "argmax");
-        int local = fit(256, k);
-        k.arg(logits).arg(n).arg(result).local((long) local * Float.BYTES).local((long) local * Integer.BYTES)
-                .runGroups(1, local);
-        int[] r = new int[1];
-        result.read(0, r, 0, 1);
-        if (r[0] < 0 || r[0] >= n) {
-            throw new IllegalStateException("argmax over " + n + " logits found no value above -infinity: the"
-                    + " logits are NaN");
-        }
-        return r[0];
+        int local = fit(runtime.device().type() == OpenClDeviceType.GPU ? 256 : 8, k);
+        k.arg(x).arg(n).arg(result).local((long) local * Float.BYTES).local((long) local * Integer.BYTES)
+                .runGroups(rows, local);
     }
 
     private void elementwise(KernelCall k, long n) {
         int local = fit(ELEMENTWISE_GROUP, k);
-        long global = (n + local - 1) / local * local;
-        k.run(new long[] {Math.max(global, local)}, new long[] {local});
+        long global = Math.max(1, (n + local - 1) / local) * local;
+        k.run(new long[] {global}, new long[] {local});
     }
 
     /** The largest power of two not above {@code wanted} that the kernel may run with. */
@@ -265,21 +259,27 @@ public final class OpenClOps {
         return (int) Long.highestOneBit(Math.max(1, Math.min(wanted, k.maxWorkGroupSize())));
     }
 
-    private static void requireRowLength(GgmlType type, int cols, DeviceBuffer w) {
+    private static void checkMatrix(GgmlType type, DeviceSlice w, int rows, int cols) {
+        checkRowLength(type, cols, w);
+        requireBytes(w, type.byteSize((long) rows * cols), "a " + rows + " x " + cols + " " + type.ggmlName()
+                + " matrix");
+    }
+
+    private static void checkRowLength(GgmlType type, int cols, DeviceSlice w) {
         if (cols <= 0 || cols % type.blockSize() != 0) {
             throw new IllegalArgumentException(w.what() + ": row length " + cols + " is not a positive multiple of the "
-                    + type + " block size " + type.blockSize());
+                    + type.ggmlName() + " block size " + type.blockSize());
         }
     }
 
-    private static void requireFloats(DeviceBuffer b, long n, String role) {
-        requireBytes(b, n * Float.BYTES, role + " (" + n + " floats)");
+    private static void requireFloats(DeviceSlice s, long n, String role) {
+        requireBytes(s, n * Float.BYTES, role + " (" + n + " floats)");
     }
 
-    private static void requireBytes(DeviceBuffer b, long bytes, String role) {
-        if (b.bytes() < bytes) {
-            throw new IllegalArgumentException("device buffer " + b.what() + " has " + b.bytes() + " bytes, too small"
-                    + " for " + role + ": needs " + bytes);
+    private static void requireBytes(DeviceSlice s, long bytes, String role) {
+        if (s.bytes() < bytes) {
+            throw new IllegalArgumentException("device buffer " + s.what() + " has " + s.bytes() + " bytes from offset "
+                    + s.offset() + ", too few for " + role + ": needs " + bytes);
         }
     }
 }

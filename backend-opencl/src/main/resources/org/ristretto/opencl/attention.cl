@@ -2,20 +2,15 @@
 // with an online softmax (a running maximum and denominator rescale the partial output), so the scores of the whole
 // context are never stored.
 //
-// Cache layout of one layer: the key (or value) of position p and KV head g is headDim values at element
-// cacheOffset + (p * kvHeads + g) * headDim, F32 or, when kvF16 is set, fp16.
+// Cache of one layer: the key (or value) of position p and KV head g is headDim values at element
+// (p * kvHeads + g) * headDim of its buffer, stored as kvType (see kv.cl).
 // Queries and output: [token][head][headDim] floats; token t sits at position pos0 + t and sees positions 0..pos0+t.
 // GQA: head h reads KV head h / (heads / kvHeads).
 //
 // One work-group per (head, token). Local memory: qs and os (headDim each), ks (tile * headDim), ps (tile).
-
-inline float kv_at(const __global uchar* cache, size_t i, int f16) {
-    return f16 ? vload_half(i, (const __global half*) cache) : ((const __global float*) cache)[i];
-}
-
-__kernel void attention(const __global float* q, const __global uchar* kCache, const __global uchar* vCache,
-                        const long cacheOffset, const int kvF16, __global float* out, const int heads,
-                        const int kvHeads, const int headDim, const int pos0, const float scale, const int tile,
+__kernel void attention(const __global uchar* q_, const long qo, const __global uchar* kc, const __global uchar* vc,
+                        const int kvType, __global uchar* out_, const long outo, const int heads, const int kvHeads,
+                        const int headDim, const int pos0, const float scale, const int tile,
                         __local float* qs, __local float* os, __local float* ks, __local float* ps) {
     const int h = get_group_id(0);
     const int t = get_group_id(1);
@@ -23,12 +18,13 @@ __kernel void attention(const __global float* q, const __global uchar* kCache, c
     const int lsz = get_local_size(0);
     const int g = h / (heads / kvHeads);
     const int last = pos0 + t;
-    const size_t qo = ((size_t) t * heads + h) * headDim;
+    const size_t hq = ((size_t) t * heads + h) * headDim;
     const size_t stride = (size_t) kvHeads * headDim;
-    const size_t base = cacheOffset + (size_t) g * headDim;
+    const size_t base = (size_t) g * headDim;
+    const __global float* q = AT(const __global float*, q_, qo) + hq;
 
     for (int d = lid; d < headDim; d += lsz) {
-        qs[d] = q[qo + d] * scale;
+        qs[d] = q[d] * scale;
         os[d] = 0.0f;
     }
     float m = -INFINITY;
@@ -39,7 +35,7 @@ __kernel void attention(const __global float* q, const __global uchar* kCache, c
         const int n = min(tile, last + 1 - p0);
         for (int e = lid; e < n * headDim; e += lsz) {
             const int j = e / headDim;
-            ks[e] = kv_at(kCache, base + (size_t) (p0 + j) * stride + (e - j * headDim), kvF16);
+            ks[e] = kv_at(kc, base + (size_t) (p0 + j) * stride + (e - j * headDim), kvType);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int j = lid; j < n; j += lsz) {
@@ -71,13 +67,14 @@ __kernel void attention(const __global float* q, const __global uchar* kCache, c
         for (int d = lid; d < headDim; d += lsz) {
             float acc = os[d] * corr;
             for (int j = 0; j < n; j++) {
-                acc += ps[j] * kv_at(vCache, base + (size_t) (p0 + j) * stride + d, kvF16);
+                acc += ps[j] * kv_at(vc, base + (size_t) (p0 + j) * stride + d, kvType);
             }
             os[d] = acc;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
+    __global float* out = AT(__global float*, out_, outo) + hq;
     for (int d = lid; d < headDim; d += lsz) {
-        out[qo + d] = os[d] / l;
+        out[d] = os[d] / l;
     }
 }

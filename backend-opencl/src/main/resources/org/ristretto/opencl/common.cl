@@ -1,16 +1,20 @@
 // Helpers shared by every Ristretto program; the host puts this file first in each program.
 //
+// Buffer arguments: every kernel takes each buffer as raw bytes followed by a byte offset (a long), so the host can
+// pass a row range of a tensor without sub-buffers (whose origin must meet the device's base alignment). AT() turns
+// such a pair into a typed pointer.
+//
 // fp16 values are read with vload_half, which is core OpenCL C (no cl_khr_fp16 needed) but requires a 2-byte
 // aligned address. Every GGUF block format has an even block size and keeps its fp16 fields at even offsets within
-// the block, and the host only uploads tensors at even (in practice 32-byte aligned) offsets, so every fp16 field a
-// kernel reads is 2-byte aligned.
+// the block, and the host only passes offsets of whole rows or blocks, so every fp16 field read here is aligned.
+
+#define AT(T, base, offset) ((T) ((base) + (offset)))
 
 inline float half_at(const __global uchar* p) {
     return vload_half(0, (const __global half*) p);
 }
 
-// Sum of a work-group's values in scratch[0 .. get_local_size(0)); the size must be a power of two.
-// Every work-item gets the total.
+// Sum of a work-group's values; the local size must be a power of two. Every work-item gets the total.
 inline float group_sum(__local float* scratch, float v) {
     const int lid = get_local_id(0);
     const int n = get_local_size(0);
