@@ -1,12 +1,14 @@
 package org.ristretto.opencl;
 
 import org.jocl.CL;
+import org.ristretto.core.backend.BackendException;
 
 /**
  * An OpenCL call failed. The message names the call, what it was doing and the OpenCL status by name; {@link #status()}
- * keeps the numeric code for callers that react to specific failures (a lost device, say).
+ * keeps the numeric code for callers that react to specific failures (a lost device, say). It is a
+ * {@link BackendException}, so the Backend SPI's callers see every device failure the same way.
  */
-public final class OpenClException extends RuntimeException {
+public final class OpenClException extends BackendException {
     private final int status;
 
     /** A failure with OpenCL status {@code status} (0 where the failure is not an OpenCL status, a build log say). */

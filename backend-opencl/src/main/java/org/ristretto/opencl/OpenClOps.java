@@ -54,7 +54,7 @@ public final class OpenClOps {
         String codec = "matmul_" + type.name().toLowerCase(Locale.ROOT) + ".cl";
         return switch (type) {
             case F32, F16, BF16 -> List.of(COMMON, codec, "dense.cl", "matmul.cl");
-            case Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K ->
+            case Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS ->
                     List.of(COMMON, codec, "blocks.cl", "matmul.cl");
             default -> null;
         };
@@ -64,7 +64,7 @@ public final class OpenClOps {
         List<String> p = programOf(type);
         if (p == null) {
             throw new UnsupportedOperationException("the OpenCL backend has no kernel for " + type.ggmlName()
-                    + " weights; it has F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and Q2_K to Q6_K");
+                    + " weights; it has f32, f16, bf16, q4_0, q4_1, q5_0, q5_1, q8_0, q2_K to q6_K, iq4_nl and iq4_xs");
         }
         return p;
     }

@@ -40,3 +40,6 @@ inline int2 scale_min_k4(int j, const __global uchar* s) {
     }
     return (int2) ((s[j + 4] & 0x0F) | ((s[j - 4] >> 6) << 4), (s[j + 4] >> 4) | ((s[j] >> 6) << 4));
 }
+
+// The 16 non-linear levels of IQ4_NL and IQ4_XS (ggml's kvalues_iq4nl).
+__constant char IQ4_LEVELS[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};

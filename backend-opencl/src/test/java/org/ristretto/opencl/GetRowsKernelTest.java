@@ -42,7 +42,7 @@ class GetRowsKernelTest {
 
     @ParameterizedTest
     @EnumSource(names = {"F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K",
-            "Q6_K"})
+            "Q6_K", "IQ4_NL", "IQ4_XS"})
     void dequantizesGgmlVectorsLikeGgml(GgmlType type) throws IOException {
         try (GgufFile vectors = GgufFile.open(SharedModels.require("quant/ggml-quant-vectors.gguf"))) {
             GgufTensorInfo q = vectors.tensor(type.ggmlName() + ".q");
