@@ -25,13 +25,31 @@ public final class OpenClOps {
     private static final int ELEMENTWISE_GROUP = 64;
 
     private final OpenClRuntime runtime;
+    private final MatmulLayout matmulLayout;
     private final int rowGroup;
 
-    /** Operations on {@code runtime}'s device; the work-group sizes are chosen for its device type. */
+    /**
+     * How the matrix kernels spread a product over work-items. A GPU wants many threads per row reading neighbouring
+     * values together; a CPU device runs a work-group on one core and prefers one row per work-item in SIMD runs.
+     */
+    enum MatmulLayout {
+        /** A work-group per row: work-items stride over the row and reduce in local memory. */
+        GROUP_PER_ROW,
+        /** A work-item per row: 8-wide vector sums, no local memory or barriers. */
+        ITEM_PER_ROW
+    }
+
+    /** Operations on {@code runtime}'s device, with the kernel layout and work-group sizes of its device type. */
     public OpenClOps(OpenClRuntime runtime) {
+        this(runtime, runtime.device().type() == OpenClDeviceType.GPU ? MatmulLayout.GROUP_PER_ROW
+                : MatmulLayout.ITEM_PER_ROW);
+    }
+
+    /** Operations with a given matmul layout: tests run both on whatever device they have. */
+    OpenClOps(OpenClRuntime runtime, MatmulLayout matmulLayout) {
         this.runtime = runtime;
-        // GPUs want several warps of work-items per row; a CPU device runs a work-group on one core, where 8
-        // work-items fill one AVX register when PoCL vectorises across them.
+        this.matmulLayout = matmulLayout;
+        // GPUs want several warps of work-items per row; on a CPU device a work-group is one core's loop.
         this.rowGroup = runtime.device().type() == OpenClDeviceType.GPU ? 64 : 8;
     }
 
@@ -78,6 +96,12 @@ public final class OpenClOps {
         checkMatrix(type, w, rows, cols);
         requireFloats(x, (long) tokens * cols, tokens + " x " + cols + " input");
         requireFloats(y, (long) tokens * rows, tokens + " x " + rows + " output");
+        if (matmulLayout == MatmulLayout.ITEM_PER_ROW) {
+            KernelCall k = runtime.kernel(prog, "matmul_rows");
+            k.arg(w).arg(cols).arg(rows).arg(x).arg(tokens).arg(y);
+            runRows(k, rows, tokens);
+            return;
+        }
         KernelCall k = runtime.kernel(prog, "matmul");
         int local = fit(rowGroup, k);
         k.arg(w).arg(cols).arg(rows).arg(x).arg(tokens).arg(y).local((long) TILE_TOKENS * local * Float.BYTES)
@@ -95,11 +119,24 @@ public final class OpenClOps {
         checkMatrix(type, up, rows, cols);
         requireFloats(x, (long) tokens * cols, tokens + " x " + cols + " input");
         requireFloats(y, (long) tokens * rows, tokens + " x " + rows + " output");
+        if (matmulLayout == MatmulLayout.ITEM_PER_ROW) {
+            KernelCall k = runtime.kernel(prog, "matmul_swiglu_rows");
+            k.arg(gate).arg(up).arg(cols).arg(rows).arg(x).arg(tokens).arg(y);
+            runRows(k, rows, tokens);
+            return;
+        }
         KernelCall k = runtime.kernel(prog, "matmul_swiglu");
         int local = fit(rowGroup, k);
         k.arg(gate).arg(up).arg(cols).arg(rows).arg(x).arg(tokens).arg(y)
                 .local(2L * TILE_TOKENS * local * Float.BYTES)
                 .run(tileGrid(rows, tokens, local), new long[] {local, 1});
+    }
+
+    /** Work-item-per-row launch: rows rounded up to whole groups (the kernel skips the extra ones). */
+    private static void runRows(KernelCall k, int rows, int tokens) {
+        int local = fit(16, k);
+        long global = ((long) rows + local - 1) / local * local;
+        k.run(new long[] {global, (tokens + TILE_TOKENS - 1) / TILE_TOKENS}, new long[] {local, 1});
     }
 
     private static long[] tileGrid(int rows, int tokens, int local) {

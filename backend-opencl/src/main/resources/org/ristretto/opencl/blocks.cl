@@ -1,8 +1,14 @@
 // Adapts a block codec (BLOCK_ELEMS, BLOCK_BYTES, dequant_chunk) to matmul.cl: work is split in chunks of 32 values.
 #define CHUNK 32
+// matmul_rows works in runs of ROW_RUN values decoded by load_run (here: one chunk).
+#define ROW_RUN 32
 #define CHUNKS_PER_BLOCK (BLOCK_ELEMS / 32)
 #define ROW_BYTES(cols) ((size_t) ((cols) / BLOCK_ELEMS) * BLOCK_BYTES)
 
 inline void load_chunk(const __global uchar* row, int c, float* v) {
     dequant_chunk(row + (size_t) (c / CHUNKS_PER_BLOCK) * BLOCK_BYTES, c % CHUNKS_PER_BLOCK, v);
+}
+
+inline void load_run(const __global uchar* row, int r, float* v) {
+    load_chunk(row, r, v);
 }

@@ -78,6 +78,88 @@ inline void matmul_tile(const __global uchar* w, const __global uchar* u, const 
     }
 }
 
+// The same products for CPU devices: one work-item per (row, tile of tokens), without local memory or barriers, the
+// row taken in runs of ROW_RUN values summed 8 lanes at a time (explicit vectors: OpenCL may not reorder a scalar
+// float sum into SIMD lanes by itself). Global size (rows rounded up, ceil(tokens / TILE_TOKENS)).
+inline float8 dot_run(const float* v, const __global float* x) {
+    float8 s = vload8(0, v) * vload8(0, x);
+    for (int i = 1; i < ROW_RUN / 8; i++) {
+        s += vload8(i, v) * vload8(i, x);
+    }
+    return s;
+}
+
+inline float hsum8(float8 v) {
+    const float4 h = v.lo + v.hi;
+    return h.x + h.y + h.z + h.w;
+}
+
+inline void matmul_row(const __global uchar* w, const __global uchar* u, const int cols, const int rows,
+                       const __global float* x, const int tokens, __global float* y, const int fused) {
+    const int row = get_global_id(0);
+    if (row >= rows) {
+        return;
+    }
+    const int t0 = get_global_id(1) * TILE_TOKENS;
+    const int nt = min(TILE_TOKENS, tokens - t0);
+    const size_t rowBytes = ROW_BYTES(cols);
+    const __global uchar* wrow = w + row * rowBytes;
+    const __global uchar* urow = u + row * rowBytes;
+    float8 acc[TILE_TOKENS];
+    float8 accu[TILE_TOKENS];
+    for (int t = 0; t < TILE_TOKENS; t++) {
+        acc[t] = 0.0f;
+        accu[t] = 0.0f;
+    }
+    const int runs = cols / ROW_RUN;
+    for (int r = 0; r < runs; r++) {
+        float v[ROW_RUN];
+        float vu[ROW_RUN];
+        load_run(wrow, r, v);
+        if (fused) {
+            load_run(urow, r, vu);
+        }
+        for (int t = 0; t < nt; t++) {
+            const __global float* xr = x + (size_t) (t0 + t) * cols + r * ROW_RUN;
+            acc[t] += dot_run(v, xr);
+            if (fused) {
+                accu[t] += dot_run(vu, xr);
+            }
+        }
+    }
+    for (int t = 0; t < nt; t++) {
+        float g = hsum8(acc[t]);
+        float up = hsum8(accu[t]);
+        // The rest of a row whose length is not a multiple of ROW_RUN (unblocked types only).
+        for (int c = runs * ROW_RUN / CHUNK; c < cols / CHUNK; c++) {
+            float v[CHUNK];
+            float vu[CHUNK];
+            const __global float* xc = x + (size_t) (t0 + t) * cols + c * CHUNK;
+            load_chunk(wrow, c, v);
+            g += dot_chunk(v, xc);
+            if (fused) {
+                load_chunk(urow, c, vu);
+                up += dot_chunk(vu, xc);
+            }
+        }
+        y[(size_t) (t0 + t) * rows + row] = fused ? g / (1.0f + exp(-g)) * up : g;
+    }
+}
+
+__kernel void matmul_rows(const __global uchar* w_, const long wo, const int cols, const int rows,
+                          const __global uchar* x_, const long xo, const int tokens, __global uchar* y_,
+                          const long yo) {
+    matmul_row(w_ + wo, w_ + wo, cols, rows, AT(const __global float*, x_, xo), tokens,
+               AT(__global float*, y_, yo), 0);
+}
+
+__kernel void matmul_swiglu_rows(const __global uchar* g_, const long go, const __global uchar* u_, const long uo,
+                                 const int cols, const int rows, const __global uchar* x_, const long xo,
+                                 const int tokens, __global uchar* y_, const long yo) {
+    matmul_row(g_ + go, u_ + uo, cols, rows, AT(const __global float*, x_, xo), tokens,
+               AT(__global float*, y_, yo), 1);
+}
+
 // y = x W^T. Global size (rows * local, ceil(tokens / TILE_TOKENS)); scratch: TILE_TOKENS * local floats.
 __kernel void matmul(const __global uchar* w_, const long wo, const int cols, const int rows,
                      const __global uchar* x_, const long xo, const int tokens, __global uchar* y_, const long yo,

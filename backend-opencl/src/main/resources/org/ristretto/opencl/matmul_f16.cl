@@ -4,3 +4,8 @@
 inline float load_elem(const __global uchar* row, int k) {
     return vload_half(k, (const __global half*) row);
 }
+
+// Values k .. k + 7.
+inline float8 load8(const __global uchar* row, int k) {
+    return vload_half8(0, ((const __global half*) row) + k);
+}

@@ -4,3 +4,8 @@
 inline float load_elem(const __global uchar* row, int k) {
     return ((const __global float*) row)[k];
 }
+
+// Values k .. k + 7.
+inline float8 load8(const __global uchar* row, int k) {
+    return vload8(0, ((const __global float*) row) + k);
+}

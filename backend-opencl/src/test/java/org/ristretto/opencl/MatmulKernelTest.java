@@ -32,11 +32,16 @@ class MatmulKernelTest {
 
     private OpenClRuntime runtime;
     private OpenClOps ops;
+    private final java.util.Map<OpenClOps.MatmulLayout, OpenClOps> layouts =
+            new java.util.EnumMap<>(OpenClOps.MatmulLayout.class);
 
     @BeforeAll
     void open() {
         runtime = OpenClTestSupport.openFirstDevice();
         ops = new OpenClOps(runtime);
+        for (OpenClOps.MatmulLayout l : OpenClOps.MatmulLayout.values()) {
+            layouts.put(l, new OpenClOps(runtime, l));
+        }
     }
 
     @AfterAll
@@ -52,24 +57,26 @@ class MatmulKernelTest {
             int b = t.blockSize();
             int[][] shapes = b == 1
                     ? new int[][] {{1, 1, 1}, {1, 7, 3}, {5, 172, 1}, {37, 172, 9}, {130, 257, 17}, {9, 64, 8}}
-                    : new int[][] {{1, b, 1}, {3, b, 2}, {37, 3 * b, 1}, {37, 3 * b, 9}, {130, 2 * b, 17},
-                        {9, b, 8}};
+                    : new int[][] {{1, b, 1}, {3, b, 2}, {37, 3 * b, 1}, {37, 3 * b, 9}, {130, 2 * b, 17}};
             for (int[] s : shapes) {
-                cases.add(Arguments.of(t, s[0], s[1], s[2]));
+                for (OpenClOps.MatmulLayout l : OpenClOps.MatmulLayout.values()) {
+                    cases.add(Arguments.of(t, l, s[0], s[1], s[2]));
+                }
             }
         }
         return cases.stream();
     }
 
-    @ParameterizedTest(name = "{0} {1}x{2}, {3} tokens")
+    @ParameterizedTest(name = "{0} {1} {2}x{3}, {4} tokens")
     @MethodSource("cases")
-    void matmulMatchesScalarReference(GgmlType type, int rows, int cols, int tokens) {
+    void matmulMatchesScalarReference(GgmlType type, OpenClOps.MatmulLayout layout, int rows, int cols,
+            int tokens) {
         SplittableRandom random = new SplittableRandom(rows * 31L + cols * 7L + tokens + type.ordinal() * 1000L);
         try (Arena arena = Arena.ofConfined()) {
             OpenClTestSupport.Encoded w = OpenClTestSupport.encode(arena, type,
                     OpenClTestSupport.randomFloats(random, rows * cols, 0.5f), rows, cols);
             float[] x = OpenClTestSupport.randomFloats(random, tokens * cols, 1f);
-            float[] y = run(w, type, rows, cols, x, tokens, null);
+            float[] y = run(layouts.get(layout), w, type, rows, cols, x, tokens, null);
             for (int t = 0; t < tokens; t++) {
                 for (int r = 0; r < rows; r++) {
                     double ref = 0;
@@ -85,9 +92,10 @@ class MatmulKernelTest {
         }
     }
 
-    @ParameterizedTest(name = "{0} {1}x{2}, {3} tokens")
+    @ParameterizedTest(name = "{0} {1} {2}x{3}, {4} tokens")
     @MethodSource("cases")
-    void fusedSwiGluMatchesScalarReference(GgmlType type, int rows, int cols, int tokens) {
+    void fusedSwiGluMatchesScalarReference(GgmlType type, OpenClOps.MatmulLayout layout, int rows, int cols,
+            int tokens) {
         SplittableRandom random = new SplittableRandom(rows * 17L + cols * 3L + tokens + type.ordinal() * 999L);
         try (Arena arena = Arena.ofConfined()) {
             OpenClTestSupport.Encoded g = OpenClTestSupport.encode(arena, type,
@@ -95,7 +103,7 @@ class MatmulKernelTest {
             OpenClTestSupport.Encoded u = OpenClTestSupport.encode(arena, type,
                     OpenClTestSupport.randomFloats(random, rows * cols, 0.5f), rows, cols);
             float[] x = OpenClTestSupport.randomFloats(random, tokens * cols, 1f);
-            float[] y = run(g, type, rows, cols, x, tokens, u);
+            float[] y = run(layouts.get(layout), g, type, rows, cols, x, tokens, u);
             for (int t = 0; t < tokens; t++) {
                 for (int r = 0; r < rows; r++) {
                     double gs = 0;
@@ -122,7 +130,7 @@ class MatmulKernelTest {
      * Runs the kernel with the weights one row into their buffer, x two tokens into its buffer and y three rows into
      * its buffer, then checks the guard values on both sides of y.
      */
-    private float[] run(OpenClTestSupport.Encoded w, GgmlType type, int rows, int cols, float[] x, int tokens,
+    private float[] run(OpenClOps ops, OpenClTestSupport.Encoded w, GgmlType type, int rows, int cols, float[] x, int tokens,
             OpenClTestSupport.Encoded up) {
         long rowBytes = type.byteSize(cols);
         try (DeviceBuffer wb = runtime.allocate(w.bytes().byteSize() + rowBytes, "weights");
