@@ -37,7 +37,10 @@ final class JinjaEnvironment {
                 .withElResolver(resolver)
                 .withDateTimeProvider(clock::millis)
                 .withTimeZone(clock.getZone())
-                .withLegacyOverrides(LegacyOverrides.newBuilder().withUsePyishObjectMapper(true).build())
+                .withLegacyOverrides(LegacyOverrides.newBuilder()
+                        .withUsePyishObjectMapper(true)
+                        .withUseTrimmingForNotesAndExpressions(true)
+                        .build())
                 .build();
         Jinjava jinjava = new PythonicJinjava(config);
         jinjava.registerFunction(new ELFunctionDefinition(
