@@ -1,0 +1,162 @@
+package org.ristretto.cpu.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Objects;
+import org.ristretto.core.quant.Fp16;
+
+/**
+ * Quantizes activations to ggml's Q8_0 and Q8_K, bit for bit as {@code quantize_row_q8_0_ref} and
+ * {@code quantize_row_q8_K_ref} do.
+ *
+ * <p>The public methods write ggml's block layout. The kernels use a split layout of the same numbers (quants in
+ * one array, scales and sums in others) so that their loops load quants without skipping headers.
+ */
+public final class ActivationQuantizer {
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Values per Q8_0 block. */
+    public static final int Q8_0_BLOCK = 32;
+    /** Bytes per Q8_0 block: an fp16 scale, then 32 int8. */
+    public static final int Q8_0_BYTES = 34;
+    /** Values per Q8_K block. */
+    public static final int Q8_K_BLOCK = 256;
+    /** Bytes per Q8_K block: a float scale, 256 int8, then 16 int16 sums of 16 quants each. */
+    public static final int Q8_K_BYTES = 292;
+
+    private ActivationQuantizer() {}
+
+    /**
+     * Writes {@code n} floats of {@code x} from {@code off} as Q8_0 blocks at byte {@code dstOffset} of {@code dst}.
+     *
+     * @throws IllegalArgumentException if {@code n} is not a multiple of 32
+     */
+    public static void quantizeQ8_0(float[] x, int off, int n, MemorySegment dst, long dstOffset) {
+        int blocks = blocks(n, Q8_0_BLOCK);
+        Objects.checkFromIndexSize(off, n, x.length);
+        Objects.checkFromIndexSize(dstOffset, (long) blocks * Q8_0_BYTES, dst.byteSize());
+        byte[] q = new byte[Q8_0_BLOCK];
+        float[] d = new float[1];
+        int[] sum = new int[1];
+        for (int b = 0; b < blocks; b++) {
+            q8_0(x, off + b * Q8_0_BLOCK, Q8_0_BLOCK, q, 0, d, 0, sum, 0);
+            long o = dstOffset + (long) b * Q8_0_BYTES;
+            dst.set(I16, o, Fp16.fromFloat(d[0]));
+            MemorySegment.copy(q, 0, dst, ValueLayout.JAVA_BYTE, o + 2, Q8_0_BLOCK);
+        }
+    }
+
+    /** As {@link #quantizeQ8_0(float[], int, int, MemorySegment, long)}, into a byte array. */
+    public static void quantizeQ8_0(float[] x, int off, int n, byte[] dst, int dstOffset) {
+        quantizeQ8_0(x, off, n, MemorySegment.ofArray(dst), dstOffset);
+    }
+
+    /**
+     * Writes {@code n} floats of {@code x} from {@code off} as Q8_K blocks at byte {@code dstOffset} of {@code dst}.
+     *
+     * @throws IllegalArgumentException if {@code n} is not a multiple of 256
+     */
+    public static void quantizeQ8_K(float[] x, int off, int n, MemorySegment dst, long dstOffset) {
+        int blocks = blocks(n, Q8_K_BLOCK);
+        Objects.checkFromIndexSize(off, n, x.length);
+        Objects.checkFromIndexSize(dstOffset, (long) blocks * Q8_K_BYTES, dst.byteSize());
+        byte[] q = new byte[Q8_K_BLOCK];
+        float[] d = new float[1];
+        short[] bsums = new short[Q8_K_BLOCK / 16];
+        for (int b = 0; b < blocks; b++) {
+            q8_K(x, off + b * Q8_K_BLOCK, Q8_K_BLOCK, q, 0, d, 0, bsums, 0);
+            long o = dstOffset + (long) b * Q8_K_BYTES;
+            dst.set(F32, o, d[0]);
+            MemorySegment.copy(q, 0, dst, ValueLayout.JAVA_BYTE, o + 4, Q8_K_BLOCK);
+            for (int j = 0; j < bsums.length; j++) {
+                dst.set(I16, o + 4 + Q8_K_BLOCK + 2L * j, bsums[j]);
+            }
+        }
+    }
+
+    /** As {@link #quantizeQ8_K(float[], int, int, MemorySegment, long)}, into a byte array. */
+    public static void quantizeQ8_K(float[] x, int off, int n, byte[] dst, int dstOffset) {
+        quantizeQ8_K(x, off, n, MemorySegment.ofArray(dst), dstOffset);
+    }
+
+    /**
+     * Q8_0 in the split layout: for each block {@code b} of 32, quants at {@code q[qOff + 32b ...]}, the scale as
+     * stored (rounded to fp16) at {@code d[dOff + b]} and the sum of its quants at {@code sum[sOff + b]}.
+     */
+    static void q8_0(float[] x, int off, int n, byte[] q, int qOff, float[] d, int dOff, int[] sum, int sOff) {
+        for (int b = 0; b < n / Q8_0_BLOCK; b++) {
+            int xo = off + b * Q8_0_BLOCK;
+            float amax = 0;
+            for (int j = 0; j < Q8_0_BLOCK; j++) {
+                amax = Math.max(amax, Math.abs(x[xo + j]));
+            }
+            float scale = amax / 127;
+            float inv = scale != 0 ? 1.0f / scale : 0.0f;
+            int s = 0;
+            for (int j = 0; j < Q8_0_BLOCK; j++) {
+                int v = roundHalfAwayFromZero(x[xo + j] * inv);
+                q[qOff + b * Q8_0_BLOCK + j] = (byte) v;
+                s += v;
+            }
+            d[dOff + b] = Fp16.round(scale);
+            sum[sOff + b] = s;
+        }
+    }
+
+    /**
+     * Q8_K in the split layout: for each block {@code b} of 256, quants at {@code q[qOff + 256b ...]}, the float
+     * scale at {@code d[dOff + b]} and the sums of each 16 quants at {@code bsums[bOff + 16b ...]}.
+     */
+    static void q8_K(float[] x, int off, int n, byte[] q, int qOff, float[] d, int dOff, short[] bsums, int bOff) {
+        for (int b = 0; b < n / Q8_K_BLOCK; b++) {
+            int xo = off + b * Q8_K_BLOCK;
+            int qo = qOff + b * Q8_K_BLOCK;
+            float max = 0;
+            float amax = 0;
+            for (int j = 0; j < Q8_K_BLOCK; j++) {
+                float ax = Math.abs(x[xo + j]);
+                if (ax > amax) {
+                    amax = ax;
+                    max = x[xo + j];
+                }
+            }
+            if (amax == 0) {
+                java.util.Arrays.fill(q, qo, qo + Q8_K_BLOCK, (byte) 0);
+                java.util.Arrays.fill(bsums, bOff + 16 * b, bOff + 16 * b + 16, (short) 0);
+                d[dOff + b] = 0;
+                continue;
+            }
+            float iscale = -127f / max;
+            for (int j = 0; j < Q8_K_BLOCK; j++) {
+                q[qo + j] = (byte) Math.min(127, nearestInt(iscale * x[xo + j]));
+            }
+            for (int j = 0; j < 16; j++) {
+                int s = 0;
+                for (int i = 0; i < 16; i++) {
+                    s += q[qo + 16 * j + i];
+                }
+                bsums[bOff + 16 * b + j] = (short) s;
+            }
+            d[dOff + b] = 1 / iscale;
+        }
+    }
+
+    /** C's {@code roundf}: half away from zero. Exact in double, so no double rounding. */
+    static int roundHalfAwayFromZero(float v) {
+        return (int) Math.copySign(Math.floor(Math.abs((double) v) + 0.5), v);
+    }
+
+    /** ggml's {@code nearest_int}: round half to even, through the float adder, for |v| below 2^22. */
+    static int nearestInt(float v) {
+        return (Float.floatToRawIntBits(v + 12582912.f) & 0x007fffff) - 0x00400000;
+    }
+
+    private static int blocks(int n, int block) {
+        if (n < 0 || n % block != 0) {
+            throw new IllegalArgumentException(n + " values is not a whole number of blocks of " + block);
+        }
+        return n / block;
+    }
+}

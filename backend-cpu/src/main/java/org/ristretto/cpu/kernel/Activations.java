@@ -1,0 +1,66 @@
+package org.ristretto.cpu.kernel;
+
+/**
+ * The activations of one call, prepared once in the form the weight type's kernel reads ({@link ActivationFormat}).
+ *
+ * <p>Token {@code t} starts at element {@code t * cols}: floats at {@code x[xOffset + t * cols]}, quants at
+ * {@code q[t * cols]}, per-block values at {@code t * cols / blockSize}. The arrays belong to one {@link MatMul} and
+ * grow only when a larger call arrives.
+ */
+final class Activations {
+    /** The caller's floats (the F32 form needs no copy). */
+    float[] x;
+    int xOffset;
+    int cols;
+    int nTokens;
+
+    /** Quants of the Q8_0 or Q8_K form. */
+    byte[] q = new byte[0];
+    /** Per-block scales: one per 32 values (Q8_0, fp16-rounded as ggml stores them) or per 256 (Q8_K). */
+    float[] d = new float[0];
+    /** Q8_0: the sum of each block's 32 quants (for weight types with an offset, Q4_1 and Q5_1). */
+    int[] blockSum = new int[0];
+    /** Q8_K: the sum of each 16 quants (for the K-quants' per-sub-block minimums). */
+    short[] bsums = new short[0];
+    /** The form the quants above are in, for the call in progress. */
+    ActivationFormat format = ActivationFormat.F32;
+
+    void setFloats(float[] x, int xOffset, int cols, int nTokens) {
+        this.x = x;
+        this.xOffset = xOffset;
+        this.cols = cols;
+        this.nTokens = nTokens;
+    }
+
+    /** Makes room for {@code nTokens × cols} values quantized with blocks of {@code block} elements. */
+    void reserve(int cols, int nTokens, int block) {
+        int n = Math.multiplyExact(cols, nTokens);
+        if (q.length < n) {
+            q = new byte[n];
+        }
+        int blocks = n / block;
+        if (d.length < blocks) {
+            d = new float[blocks];
+        }
+        if (block == ActivationQuantizer.Q8_0_BLOCK && blockSum.length < blocks) {
+            blockSum = new int[blocks];
+        }
+        if (block == ActivationQuantizer.Q8_K_BLOCK && bsums.length < n / 16) {
+            bsums = new short[n / 16];
+        }
+    }
+
+    /** Quantizes token {@code t} to the Q8_0 form. */
+    void quantizeQ8_0(int t) {
+        int base = t * cols;
+        ActivationQuantizer.q8_0(x, xOffset + base, cols, q, base, d, base / ActivationQuantizer.Q8_0_BLOCK,
+                blockSum, base / ActivationQuantizer.Q8_0_BLOCK);
+    }
+
+    /** Quantizes token {@code t} to the Q8_K form. */
+    void quantizeQ8_K(int t) {
+        int base = t * cols;
+        ActivationQuantizer.q8_K(x, xOffset + base, cols, q, base, d, base / ActivationQuantizer.Q8_K_BLOCK,
+                bsums, base / 16);
+    }
+}

@@ -1,0 +1,74 @@
+package org.ristretto.cpu.kernel;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The vector width the kernels run at, as species constants.
+ *
+ * <p>The Vector API compiles to machine vectors only where the JIT sees a species as a constant. Kernels therefore
+ * never store a species: they ask their {@code Lanes} each time. A process normally instantiates one subclass (the
+ * preferred width), so the JIT inlines these one-line methods and the species become constants; a test that runs
+ * several widths in one JVM still gets correct, only slower, code.
+ */
+abstract sealed class Lanes {
+    /** Floats of the full width. */
+    abstract VectorSpecies<Float> floats();
+
+    /** Ints of the full width. */
+    abstract VectorSpecies<Integer> ints();
+
+    /** Shorts of the full width. */
+    abstract VectorSpecies<Short> shorts();
+
+    /** Bytes of half the width: as many lanes as {@link #shorts()}, for widening byte loads. */
+    abstract VectorSpecies<Byte> halfBytes();
+
+    /** Shorts of half the width: as many lanes as {@link #ints()}, for widening short loads. */
+    abstract VectorSpecies<Short> halfShorts();
+
+    /** The lanes for {@code shape}: 128, 256 or 512 bits. */
+    static Lanes of(VectorShape shape) {
+        return switch (shape) {
+            case S_128_BIT -> new Bits128();
+            case S_256_BIT -> new Bits256();
+            case S_512_BIT -> new Bits512();
+            default -> throw new IllegalArgumentException("vector shape " + shape + " is not supported; use 128, 256 or"
+                    + " 512 bits");
+        };
+    }
+
+    /** The width the platform runs fastest, capped to the ones above. */
+    static Lanes preferred() {
+        int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        return of(bits >= 512 ? VectorShape.S_512_BIT : bits >= 256 ? VectorShape.S_256_BIT : VectorShape.S_128_BIT);
+    }
+
+    static final class Bits128 extends Lanes {
+        @Override VectorSpecies<Float> floats() { return FloatVector.SPECIES_128; }
+        @Override VectorSpecies<Integer> ints() { return IntVector.SPECIES_128; }
+        @Override VectorSpecies<Short> shorts() { return ShortVector.SPECIES_128; }
+        @Override VectorSpecies<Byte> halfBytes() { return ByteVector.SPECIES_64; }
+        @Override VectorSpecies<Short> halfShorts() { return ShortVector.SPECIES_64; }
+    }
+
+    static final class Bits256 extends Lanes {
+        @Override VectorSpecies<Float> floats() { return FloatVector.SPECIES_256; }
+        @Override VectorSpecies<Integer> ints() { return IntVector.SPECIES_256; }
+        @Override VectorSpecies<Short> shorts() { return ShortVector.SPECIES_256; }
+        @Override VectorSpecies<Byte> halfBytes() { return ByteVector.SPECIES_128; }
+        @Override VectorSpecies<Short> halfShorts() { return ShortVector.SPECIES_128; }
+    }
+
+    static final class Bits512 extends Lanes {
+        @Override VectorSpecies<Float> floats() { return FloatVector.SPECIES_512; }
+        @Override VectorSpecies<Integer> ints() { return IntVector.SPECIES_512; }
+        @Override VectorSpecies<Short> shorts() { return ShortVector.SPECIES_512; }
+        @Override VectorSpecies<Byte> halfBytes() { return ByteVector.SPECIES_256; }
+        @Override VectorSpecies<Short> halfShorts() { return ShortVector.SPECIES_256; }
+    }
+}

@@ -1,0 +1,304 @@
+package org.ristretto.cpu.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.util.EnumMap;
+import java.util.Map;
+import jdk.incubator.vector.VectorShape;
+import org.ristretto.core.quant.GgmlType;
+import org.ristretto.core.quant.QuantFormats;
+import org.ristretto.cpu.parallel.WorkerPool;
+
+/**
+ * Matrix products of quantized weights with float activations: {@code out[t][r] = Σ_c w[r][c] · x[t][c]}, split over
+ * a {@link WorkerPool}.
+ *
+ * <p>Weights are {@code rows} rows of {@code cols} elements in ggml's block layout, read in place from a (mapped)
+ * segment. As in ggml, the activations are first brought into the form the weight type's kernel multiplies (floats,
+ * or Q8_0 / Q8_K blocks for integer dot products), once per call. Rows are then split into chunks across the pool;
+ * each chunk multiplies its rows with a tile of tokens at a time, so a prefill reads each weight row once per tile
+ * instead of once per token.
+ *
+ * <p>Nothing is allocated per call: the prepared activations and the per-worker scratch are kept and grown only when
+ * a larger shape arrives. An instance is not thread-safe: one caller at a time, like the pool it uses.
+ */
+public final class MatMul {
+    /** Bytes of weights a prefill chunk aims to keep in the core's L2 cache while the token tiles pass over it. */
+    private static final long PREFILL_CHUNK_BYTES = 192 * 1024;
+    /** Most rows in one chunk. */
+    private static final int MAX_CHUNK_ROWS = 64;
+    /** Chunks per thread a matrix×vector product aims for, so that uneven progress balances out. */
+    private static final int CHUNKS_PER_THREAD = 8;
+
+    private final WorkerPool pool;
+    private final Lanes lanes;
+    private final Map<GgmlType, RowKernel> kernels = new EnumMap<>(GgmlType.class);
+    private final WorkerScratch[] scratch;
+    private final Activations act = new Activations();
+    private final Activations act2 = new Activations();
+
+    // The call in progress, read by the pool's tasks (published by the pool's volatile hand-off).
+    private RowKernel kernel;
+    private RowKernel kernel2;
+    private MemorySegment w;
+    private MemorySegment w2;
+    private long wOffset;
+    private long w2Offset;
+    private long rowBytes;
+    private long rowBytes2;
+    private Activations x2;
+    private int rows;
+    private int cols;
+    private int nTokens;
+    private int chunkRows;
+    private float[] out;
+    private int outOffset;
+    private Activations quantizing;
+    private final WorkerPool.Task productTask = this::productChunk;
+    private final WorkerPool.Task swiGluTask = this::swiGluChunk;
+    private final WorkerPool.Task quantizeTask = (t, worker) -> quantizeToken(quantizing, t);
+
+    /** Kernels at the platform's preferred vector width. */
+    public MatMul(WorkerPool pool) {
+        this(pool, Lanes.preferred());
+    }
+
+    /**
+     * Kernels at a chosen vector width (128, 256 or 512 bits): every width computes the same products; the preferred
+     * one is fastest. Other widths exist for tests.
+     */
+    public MatMul(WorkerPool pool, VectorShape shape) {
+        this(pool, Lanes.of(shape));
+    }
+
+    private MatMul(WorkerPool pool, Lanes lanes) {
+        this.pool = pool;
+        this.lanes = lanes;
+        this.scratch = new WorkerScratch[pool.threads()];
+        for (int i = 0; i < scratch.length; i++) {
+            scratch[i] = new WorkerScratch();
+        }
+        kernels.put(GgmlType.F32, new FloatKernels.F32(lanes));
+        kernels.put(GgmlType.F16, new FloatKernels.Half(lanes, false));
+        kernels.put(GgmlType.BF16, new FloatKernels.Half(lanes, true));
+        for (GgmlType t : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0}) {
+            kernels.put(t, new DequantizingKernel(lanes, QuantFormats.of(t)));
+        }
+    }
+
+    /** Whether {@link #multiply} accepts weights of {@code type}. */
+    public boolean supports(GgmlType type) {
+        return kernels.containsKey(type);
+    }
+
+    /**
+     * {@code out[outOffset + t*rows + r] = Σ_c w[r][c] · x[xOffset + t*cols + c]} for every row {@code r < rows} and
+     * token {@code t < nTokens}.
+     *
+     * @param type the weights' element type ({@link #supports})
+     * @param w the segment holding the weights (typically the read-only mapping of a GGUF file)
+     * @param wOffset the byte offset of row 0 in {@code w}; rows follow each other without gaps
+     * @param cols the row length in elements: a multiple of {@code type}'s block size
+     * @throws IllegalArgumentException if the type is not supported, the shape does not fit the type's blocks, or
+     *     an operand is too short for the shape
+     */
+    public void multiply(GgmlType type, MemorySegment w, long wOffset, int rows, int cols, float[] x, int xOffset,
+            int nTokens, float[] out, int outOffset) {
+        RowKernel k = kernelFor(type);
+        long rb = checkWeights("weights", type, w, wOffset, rows, cols);
+        checkActivations(cols, x, xOffset, nTokens, out, outOffset, rows);
+        begin(rows, cols, nTokens, out, outOffset);
+        this.kernel = k;
+        this.w = w;
+        this.wOffset = wOffset;
+        this.rowBytes = rb;
+        prepare(act, k.activation(), x, xOffset);
+        pool.run(chunks(rb), productTask);
+        end();
+    }
+
+    /**
+     * The SwiGLU feed-forward input: {@code out[t][r] = silu(gate[r]·x[t]) × (up[r]·x[t])} with
+     * {@code silu(a) = a / (1 + e^-a)}, for two weight matrices of the same shape. The activations are prepared once
+     * (once per activation form, when the two types differ) and both rows are read in one pass.
+     *
+     * @throws IllegalArgumentException as {@link #multiply} does, for either matrix
+     */
+    public void multiplySwiGlu(GgmlType gateType, MemorySegment gate, long gateOffset, GgmlType upType,
+            MemorySegment up, long upOffset, int rows, int cols, float[] x, int xOffset, int nTokens, float[] out,
+            int outOffset) {
+        RowKernel kg = kernelFor(gateType);
+        RowKernel ku = kernelFor(upType);
+        long rbg = checkWeights("gate weights", gateType, gate, gateOffset, rows, cols);
+        long rbu = checkWeights("up weights", upType, up, upOffset, rows, cols);
+        checkActivations(cols, x, xOffset, nTokens, out, outOffset, rows);
+        begin(rows, cols, nTokens, out, outOffset);
+        this.kernel = kg;
+        this.kernel2 = ku;
+        this.w = gate;
+        this.wOffset = gateOffset;
+        this.rowBytes = rbg;
+        this.w2 = up;
+        this.w2Offset = upOffset;
+        this.rowBytes2 = rbu;
+        prepare(act, kg.activation(), x, xOffset);
+        if (ku.activation() == kg.activation()) {
+            x2 = act;
+        } else {
+            prepare(act2, ku.activation(), x, xOffset);
+            x2 = act2;
+        }
+        pool.run(chunks(rbg + rbu), swiGluTask);
+        end();
+    }
+
+    /** The activation form {@code type}'s kernel multiplies (tests derive their tolerance from it). */
+    ActivationFormat activationOf(GgmlType type) {
+        return kernelFor(type).activation();
+    }
+
+    private RowKernel kernelFor(GgmlType type) {
+        RowKernel k = kernels.get(type);
+        if (k == null) {
+            throw new IllegalArgumentException("no CPU matrix kernel for weights of type " + type.ggmlName());
+        }
+        return k;
+    }
+
+    private static long checkWeights(String what, GgmlType type, MemorySegment w, long offset, int rows, int cols) {
+        if (rows < 1 || cols < 1 || cols % type.blockSize() != 0) {
+            throw new IllegalArgumentException(what + ": a " + rows + "×" + cols + " matrix of " + type.ggmlName()
+                    + " needs rows >= 1 and a row length that is a positive multiple of " + type.blockSize());
+        }
+        long rowBytes = type.byteSize(cols);
+        long bytes = rowBytes * rows;
+        if (offset < 0 || offset > w.byteSize() - bytes) {
+            throw new IllegalArgumentException(what + ": " + rows + "×" + cols + " " + type.ggmlName() + " takes "
+                    + bytes + " bytes from offset " + offset + ", past the end of a segment of " + w.byteSize());
+        }
+        return rowBytes;
+    }
+
+    private static void checkActivations(int cols, float[] x, int xOffset, int nTokens, float[] out, int outOffset,
+            int rows) {
+        if (nTokens < 1) {
+            throw new IllegalArgumentException("nTokens must be >= 1, got " + nTokens);
+        }
+        long xLen = (long) cols * nTokens;
+        if (xOffset < 0 || xOffset > x.length - xLen) {
+            throw new IllegalArgumentException("activations: " + nTokens + " tokens of " + cols + " floats from "
+                    + xOffset + " do not fit an array of " + x.length);
+        }
+        long outLen = (long) rows * nTokens;
+        if (outOffset < 0 || outOffset > out.length - outLen) {
+            throw new IllegalArgumentException("output: " + nTokens + " tokens of " + rows + " floats from "
+                    + outOffset + " do not fit an array of " + out.length);
+        }
+    }
+
+    private void begin(int rows, int cols, int nTokens, float[] out, int outOffset) {
+        this.rows = rows;
+        this.cols = cols;
+        this.nTokens = nTokens;
+        this.out = out;
+        this.outOffset = outOffset;
+    }
+
+    /** Drops the references to the caller's arrays and segments. */
+    private void end() {
+        w = w2 = null;
+        out = null;
+        act.x = act2.x = null;
+        kernel = kernel2 = null;
+        x2 = null;
+    }
+
+    private void prepare(Activations a, ActivationFormat format, float[] x, int xOffset) {
+        a.setFloats(x, xOffset, cols, nTokens);
+        switch (format) {
+            case F32 -> { }
+            case Q8_0 -> {
+                a.reserve(cols, nTokens, ActivationQuantizer.Q8_0_BLOCK);
+                quantizeAll(a, format);
+            }
+            case Q8_K -> {
+                a.reserve(cols, nTokens, ActivationQuantizer.Q8_K_BLOCK);
+                quantizeAll(a, format);
+            }
+        }
+        a.format = format;
+    }
+
+    private void quantizeAll(Activations a, ActivationFormat format) {
+        a.format = format;
+        if (nTokens == 1) {
+            quantizeToken(a, 0);
+        } else {
+            quantizing = a;
+            pool.run(nTokens, quantizeTask);
+            quantizing = null;
+        }
+    }
+
+    private static void quantizeToken(Activations a, int t) {
+        if (a.format == ActivationFormat.Q8_0) {
+            a.quantizeQ8_0(t);
+        } else {
+            a.quantizeQ8_K(t);
+        }
+    }
+
+    /** Picks the rows per chunk for this call and returns the number of chunks. */
+    private int chunks(long bytesPerRow) {
+        int threads = pool.threads();
+        int r;
+        if (nTokens == 1) {
+            r = ceilDiv(rows, threads * CHUNKS_PER_THREAD);
+        } else {
+            r = (int) Math.max(1, PREFILL_CHUNK_BYTES / bytesPerRow);
+            r = Math.min(r, ceilDiv(rows, threads));
+        }
+        chunkRows = Math.clamp(r, 1, MAX_CHUNK_ROWS);
+        return ceilDiv(rows, chunkRows);
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    private void productChunk(int chunk, int worker) {
+        WorkerScratch s = scratch[worker];
+        float[] res = s.res;
+        int r0 = chunk * chunkRows;
+        int r1 = Math.min(rows, r0 + chunkRows);
+        for (int t0 = 0; t0 < nTokens; t0 += RowKernel.TILE) {
+            int nT = Math.min(RowKernel.TILE, nTokens - t0);
+            int o = outOffset + t0 * rows;
+            for (int r = r0; r < r1; r++) {
+                kernel.dot(w, wOffset + r * rowBytes, cols, act, t0, nT, res, s);
+                for (int i = 0; i < nT; i++) {
+                    out[o + i * rows + r] = res[i];
+                }
+            }
+        }
+    }
+
+    private void swiGluChunk(int chunk, int worker) {
+        WorkerScratch s = scratch[worker];
+        float[] g = s.res;
+        float[] u = s.res2;
+        int r0 = chunk * chunkRows;
+        int r1 = Math.min(rows, r0 + chunkRows);
+        for (int t0 = 0; t0 < nTokens; t0 += RowKernel.TILE) {
+            int nT = Math.min(RowKernel.TILE, nTokens - t0);
+            int o = outOffset + t0 * rows;
+            for (int r = r0; r < r1; r++) {
+                kernel.dot(w, wOffset + r * rowBytes, cols, act, t0, nT, g, s);
+                kernel2.dot(w2, w2Offset + r * rowBytes2, cols, x2, t0, nT, u, s);
+                for (int i = 0; i < nT; i++) {
+                    float a = g[i];
+                    out[o + i * rows + r] = a / (1 + (float) Math.exp(-a)) * u[i];
+                }
+            }
+        }
+    }
+}

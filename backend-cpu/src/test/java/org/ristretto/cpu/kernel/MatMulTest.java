@@ -1,0 +1,180 @@
+package org.ristretto.cpu.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import jdk.incubator.vector.VectorShape;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.ristretto.core.quant.GgmlType;
+import org.ristretto.cpu.parallel.WorkerPool;
+
+/** Every kernel, at every vector width and several thread counts, against the scalar reference. */
+class MatMulTest {
+    /** The types the CPU backend must multiply. */
+    static final GgmlType[] TYPES = {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q4_0, GgmlType.Q4_1,
+            GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0};
+    static final VectorShape[] SHAPES = {VectorShape.S_128_BIT, VectorShape.S_256_BIT, VectorShape.S_512_BIT};
+    static final int[] THREADS = {1, 2, 7};
+
+    /** rows, blocks per row, tokens: one block, one row, rows not a multiple of chunks, 1/3/17 tokens. */
+    static final int[][] PROBLEMS = {{1, 1, 1}, {1, 1, 17}, {157, 2, 1}, {157, 1, 3}, {19, 3, 17}, {8, 2, 4}};
+
+    static Stream<Arguments> cases() {
+        List<Arguments> all = new ArrayList<>();
+        for (GgmlType type : TYPES) {
+            for (VectorShape shape : SHAPES) {
+                for (int threads : THREADS) {
+                    all.add(Arguments.of(type, shape, threads));
+                }
+            }
+        }
+        return all.stream();
+    }
+
+    /** The row length for a problem: whole blocks, or for float types odd lengths that leave vector tails. */
+    static int cols(GgmlType type, int blocks) {
+        if (type.blockSize() > 1) {
+            return blocks * type.blockSize();
+        }
+        return switch (blocks) {
+            case 1 -> 1;
+            case 2 -> 69;
+            default -> 101;
+        };
+    }
+
+    static float[] randomActivations(int n, SplittableRandom rnd) {
+        float[] x = new float[n + 5];
+        for (int i = 0; i < x.length; i++) {
+            // Mixed magnitudes, so that Q8 blocks differ in scale.
+            x[i] = (float) (rnd.nextDouble(-1, 1) * (1 + (i / 32 % 3) * 7));
+        }
+        return x;
+    }
+
+    /**
+     * Activations that Q8_0 and Q8_K both represent exactly: per block of 256 a power-of-two scale, integer quants
+     * in [-127, 127], and ±127 in every 32, so both quantizers pick exactly that scale.
+     */
+    static float[] exactActivations(int n, SplittableRandom rnd) {
+        float[] x = new float[n + 5];
+        for (int b = 0; b < (n + 255) / 256; b++) {
+            float d = Math.scalb(1f, rnd.nextInt(-9, -3));
+            for (int j = b * 256; j < Math.min(x.length, b * 256 + 256); j++) {
+                int q = j % 32 == 7 ? (rnd.nextBoolean() ? 127 : -127) : rnd.nextInt(-127, 128);
+                x[j] = q * d;
+            }
+        }
+        return x;
+    }
+
+    @ParameterizedTest(name = "{0} {1} threads={2}")
+    @MethodSource("cases")
+    void multiplyMatchesReference(GgmlType type, VectorShape shape, int threads) {
+        check(type, shape, threads, false, false);
+    }
+
+    @ParameterizedTest(name = "{0} {1} threads={2}")
+    @MethodSource("cases")
+    void exactActivationsMatchWithinFloatRounding(GgmlType type, VectorShape shape, int threads) {
+        check(type, shape, threads, true, false);
+    }
+
+    @ParameterizedTest(name = "{0} {1} threads={2}")
+    @MethodSource("cases")
+    void swiGluMatchesReference(GgmlType type, VectorShape shape, int threads) {
+        check(type, shape, threads, false, true);
+    }
+
+    private static void check(GgmlType type, VectorShape shape, int threads, boolean exact, boolean swiGlu) {
+        SplittableRandom rnd = new SplittableRandom(type.ordinal() * 131L + threads * 7L + shape.vectorBitSize());
+        try (WorkerPool pool = new WorkerPool(threads); Arena arena = Arena.ofShared()) {
+            MatMul mm = new MatMul(pool, shape);
+            assertTrue(mm.supports(type), type + " is not supported");
+            ActivationFormat format = mm.activationOf(type);
+            for (int[] p : PROBLEMS) {
+                int rows = p[0];
+                int cols = cols(type, p[1]);
+                int nTokens = p[2];
+                long wOff = 3;
+                MemorySegment w = Weights.random(arena, type, rows, cols, wOff, rnd);
+                float[] deq = Weights.dequantize(type, w, wOff, rows, cols);
+                int xOff = 5;
+                float[] x = exact ? exactActivations(xOff + cols * nTokens, rnd)
+                        : randomActivations(xOff + cols * nTokens, rnd);
+                double[] ref = Weights.referenceProduct(deq, rows, cols, x, xOff, nTokens);
+                double[] e = exact ? new double[cols * nTokens]
+                        : Tolerance.activationError(format, x, xOff, cols, nTokens);
+                int outOff = 2;
+                float[] out = new float[outOff + rows * nTokens + 3];
+                String where = type + " " + shape + " threads=" + threads + " " + rows + "x" + cols + " tokens="
+                        + nTokens;
+                if (!swiGlu) {
+                    mm.multiply(type, w, wOff, rows, cols, x, xOff, nTokens, out, outOff);
+                    for (int t = 0; t < nTokens; t++) {
+                        for (int r = 0; r < rows; r++) {
+                            double tol = Tolerance.bound(deq, r, cols, x, xOff, t, e);
+                            compare(where, t, r, ref[t * rows + r], out[outOff + t * rows + r], tol);
+                        }
+                    }
+                } else {
+                    MemorySegment up = Weights.random(arena, type, rows, cols, 1, rnd);
+                    float[] deqUp = Weights.dequantize(type, up, 1, rows, cols);
+                    double[] refUp = Weights.referenceProduct(deqUp, rows, cols, x, xOff, nTokens);
+                    mm.multiplySwiGlu(type, w, wOff, type, up, 1, rows, cols, x, xOff, nTokens, out, outOff);
+                    for (int t = 0; t < nTokens; t++) {
+                        for (int r = 0; r < rows; r++) {
+                            double g = ref[t * rows + r];
+                            double u = refUp[t * rows + r];
+                            double dg = Tolerance.bound(deq, r, cols, x, xOff, t, e);
+                            double du = Tolerance.bound(deqUp, r, cols, x, xOff, t, e);
+                            double expected = g / (1 + Math.exp(-g)) * u;
+                            compare(where + " swiglu", t, r, expected, out[outOff + t * rows + r],
+                                    Tolerance.swiGlu(g, dg, u, du));
+                        }
+                    }
+                }
+                if (out[0] != 0 || out[1] != 0 || out[outOff + rows * nTokens] != 0) {
+                    fail(where + ": wrote outside its output range");
+                }
+            }
+        }
+    }
+
+    private static void compare(String where, int t, int r, double expected, float actual, double tol) {
+        if (!(Math.abs(actual - expected) <= tol)) {
+            fail(where + ": out[t=" + t + "][r=" + r + "] = " + actual + ", reference " + expected + ", error "
+                    + Math.abs(actual - expected) + " > bound " + tol);
+        }
+    }
+
+    @Test
+    void rejectsShapesThatDoNotFit() {
+        try (WorkerPool pool = new WorkerPool(1); Arena arena = Arena.ofShared()) {
+            MatMul mm = new MatMul(pool);
+            MemorySegment w = arena.allocate(18 * 4);
+            float[] x = new float[64];
+            float[] out = new float[4];
+            assertThrows(IllegalArgumentException.class,
+                    () -> mm.multiply(GgmlType.Q4_0, w, 0, 2, 48, x, 0, 1, out, 0), "row not whole blocks");
+            assertThrows(IllegalArgumentException.class,
+                    () -> mm.multiply(GgmlType.Q4_0, w, 0, 5, 32, x, 0, 1, out, 0), "weights past the end");
+            assertThrows(IllegalArgumentException.class,
+                    () -> mm.multiply(GgmlType.Q4_0, w, 0, 2, 32, x, 40, 1, out, 0), "activations too short");
+            assertThrows(IllegalArgumentException.class,
+                    () -> mm.multiply(GgmlType.Q4_0, w, 0, 2, 32, x, 0, 3, out, 0), "output too short");
+            assertThrows(IllegalArgumentException.class,
+                    () -> mm.multiply(GgmlType.IQ2_XXS, w, 0, 1, 256, x, 0, 1, out, 0), "unsupported type");
+        }
+    }
+}
