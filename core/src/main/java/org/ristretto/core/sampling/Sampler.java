@@ -66,18 +66,10 @@ public final class Sampler {
         if (logits.length != vocabSize) {
             throw new IllegalArgumentException("expected " + vocabSize + " logits but got " + logits.length);
         }
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < vocabSize; i++) {
-            float l = logits[i];
-            if (Float.isNaN(l)) {
-                throw new IllegalArgumentException("logit of token " + i + " is NaN");
-            }
-            work[i] = l;
-            max = Math.max(max, l);
+        if (params.isGreedy() && !params.hasPenalties()) {
+            return argmax(checked(logits)); // nothing to change: no copy
         }
-        if (max == Float.NEGATIVE_INFINITY) {
-            throw new IllegalArgumentException("every logit is -infinity: no token can be chosen");
-        }
+        System.arraycopy(checked(logits), 0, work, 0, vocabSize);
         if (params.hasPenalties()) {
             penalties.apply(work);
         }
@@ -90,6 +82,27 @@ public final class Sampler {
         candidates.minP(params.minP(), params.minKeep());
         candidates.temperature(params.temperature());
         return candidates.draw(rng);
+    }
+
+    /** Returns the row after checking that it holds no NaN and not only negative infinities. */
+    private static float[] checked(float[] logits) {
+        boolean nan = false;
+        boolean anyFinite = false;
+        for (float l : logits) {
+            nan |= l != l;
+            anyFinite |= l > Float.NEGATIVE_INFINITY;
+        }
+        if (nan) {
+            for (int i = 0; i < logits.length; i++) {
+                if (Float.isNaN(logits[i])) {
+                    throw new IllegalArgumentException("logit of token " + i + " is NaN");
+                }
+            }
+        }
+        if (!anyFinite) {
+            throw new IllegalArgumentException("every logit is -infinity: no token can be chosen");
+        }
+        return logits;
     }
 
     /** Adds a token to the history the repetition penalties look at (only the last {@code penaltyLastN} count). */
@@ -109,9 +122,11 @@ public final class Sampler {
     /** The index of the largest value, the lowest index on a tie. */
     static int argmax(float[] values) {
         int best = 0;
+        float bestValue = values[0];
         for (int i = 1; i < values.length; i++) {
-            if (values[i] > values[best]) {
+            if (values[i] > bestValue) {
                 best = i;
+                bestValue = values[i];
             }
         }
         return best;
