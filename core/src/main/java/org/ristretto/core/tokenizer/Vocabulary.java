@@ -29,7 +29,8 @@ public final class Vocabulary {
     public static final int NONE = -1;
 
     /** llama.cpp's tokenizer families, by {@code tokenizer.ggml.model}. */
-    enum Kind { SPM, BPE, WPM }
+    /** The tokenizer family: SentencePiece-style, byte-level BPE, or WordPiece. */
+    public enum Kind { SPM, BPE, WPM }
 
     private static final String KEY = "tokenizer.ggml.";
     /** Texts that mark end-of-generation tokens, as llama.cpp lists them. */
@@ -104,7 +105,8 @@ public final class Vocabulary {
         return pre;
     }
 
-    Kind kind() {
+    /** The tokenizer family {@code tokenizer.ggml.model} names. */
+    public Kind kind() {
         return kind;
     }
 
