@@ -75,7 +75,7 @@ class ForwardPassTest {
         Map<String, GgmlType> types = new HashMap<>();
         Map<String, float[]> stored = spec.write(file, types);
         int[] tokens = new Random(spec.seed()).ints(23, 0, spec.vocab()).toArray();
-        double[][] want = new ReferenceTransformer(spec.hyper(), stored, types, false).forward(tokens);
+        double[][] want = new ReferenceTransformer(spec.hyper(), stored, types).forward(tokens);
         int vocab = spec.vocab();
 
         try (GgufFile gguf = GgufFile.open(file);

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.Map;
 import org.ristretto.core.gguf.GgufFile;
 import org.ristretto.core.gguf.GgufTensorInfo;
+import org.ristretto.core.quant.Fp16;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.core.quant.QuantFormat;
 import org.ristretto.core.quant.QuantFormats;
@@ -15,9 +16,11 @@ import org.ristretto.core.quant.QuantFormats;
  * formula. It shares no code with the real path; its hyperparameters come from {@link Hyper}, which tests fill from
  * what they wrote (or from the outside file's metadata, read directly).
  *
- * <p>With {@code roundActivations}, the input of every product with Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 weights is first
- * rounded as ggml rounds it for its integer dot products (to Q8_0/Q8_1 blocks: {@code d = amax/127}, round half away,
- * fp16 scale), which is what llama.cpp does on the CPU.
+ * <p>Two options reproduce what llama.cpp does on the CPU, to explain its numbers in tests that compare with it: with
+ * {@code roundActivations}, the input of every product with Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 weights is first rounded as ggml
+ * rounds it for its integer dot products (Q8_0 blocks: {@code d = amax/127}, round half away, fp16 scale); with
+ * {@code llamaCppFlashAttention}, attention follows llama.cpp's flash-attention path, which casts an F32 KV cache to
+ * F16 (llama-graph.cpp) and accumulates values in F16 (ggml-cpu).
  */
 final class ReferenceTransformer {
 
@@ -37,13 +40,24 @@ final class ReferenceTransformer {
     private final Map<String, float[]> w;
     private final Map<String, GgmlType> types;
     private final boolean roundActivations;
+    private final boolean llamaCppFlashAttention;
 
+    /** An exact reference: float weights, unrounded activations, attention in double. */
+    ReferenceTransformer(Hyper h, Map<String, float[]> weights, Map<String, GgmlType> types) {
+        this(h, weights, types, false, false);
+    }
+
+    /**
+     * @param roundActivations        round the inputs of quantized products as ggml does
+     * @param llamaCppFlashAttention  attention with llama.cpp's F16 rounding (see {@link #attendHalf})
+     */
     ReferenceTransformer(Hyper h, Map<String, float[]> weights, Map<String, GgmlType> types,
-                         boolean roundActivations) {
+                         boolean roundActivations, boolean llamaCppFlashAttention) {
         this.h = h;
         this.w = weights;
         this.types = types;
         this.roundActivations = roundActivations;
+        this.llamaCppFlashAttention = llamaCppFlashAttention;
     }
 
     /** Every tensor of {@code file}, dequantized, by name; and the types into {@code types}. */
@@ -80,9 +94,15 @@ final class ReferenceTransformer {
                 }
                 rope(q, pos);
                 rope(k, pos);
+                if (llamaCppFlashAttention) {
+                    q = f16(q);
+                    k = f16(k);
+                    v = f16(v);
+                }
                 keys[l][pos] = k;
                 values[l][pos] = v;
-                double[] att = attend(q, keys[l], values[l], pos);
+                double[] att = llamaCppFlashAttention ? attendHalf(q, keys[l], values[l], pos)
+                        : attend(q, keys[l], values[l], pos);
                 double[] o = linear(b + "attn_output", att, h.embd());
                 for (int i = 0; i < x.length; i++) {
                     x[i] += o[i];
@@ -132,6 +152,50 @@ final class ReferenceTransformer {
                 for (int i = 0; i < hd; i++) {
                     out[head * hd + i] += s[p] / sum * values[p][g * hd + i];
                 }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Attention as llama.cpp computes it on the CPU with flash attention: Q, K and V in F16 (they were rounded by the
+     * caller), scores in float, and the weighted sum of values kept in an F16 accumulator that is rounded after every
+     * rescale and every added value, with the running maximum and sum in float.
+     */
+    private double[] attendHalf(double[] q, double[][] keys, double[][] values, int pos) {
+        int hd = h.headDim();
+        int group = h.heads() / h.kvHeads();
+        double[] out = new double[h.heads() * hd];
+        float scale = (float) (1 / Math.sqrt(hd));
+        for (int head = 0; head < h.heads(); head++) {
+            int g = head / group;
+            float[] acc = new float[hd];
+            float max = Float.NEGATIVE_INFINITY;
+            float sum = 0;
+            for (int p = 0; p <= pos; p++) {
+                double dot = 0;
+                for (int i = 0; i < hd; i++) {
+                    dot += q[head * hd + i] * keys[p][g * hd + i];
+                }
+                float s = (float) dot * scale;
+                float ms = 1;
+                float vs = 1;
+                if (s > max) {
+                    ms = (float) Math.exp(max - s);
+                    max = s;
+                    for (int i = 0; i < hd; i++) {
+                        acc[i] = Fp16.round(acc[i] * ms);
+                    }
+                } else {
+                    vs = (float) Math.exp(s - max);
+                }
+                for (int i = 0; i < hd; i++) {
+                    acc[i] = Fp16.round(Math.fma((float) values[p][g * hd + i], vs, acc[i]));
+                }
+                sum = sum * ms + vs;
+            }
+            for (int i = 0; i < hd; i++) {
+                out[head * hd + i] = acc[i] / sum;
             }
         }
         return out;
@@ -241,6 +305,14 @@ final class ReferenceTransformer {
             }
         }
         return out;
+    }
+
+    private static double[] f16(double[] x) {
+        double[] r = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            r[i] = Fp16.round((float) x[i]);
+        }
+        return r;
     }
 
     private static double[] row(float[] m, int r, int cols) {
