@@ -13,6 +13,7 @@ import org.ristretto.core.backend.RopeSpec;
 import org.ristretto.core.backend.Tensor;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.core.quant.QuantFormats;
+import org.ristretto.cpu.kernel.MatMul;
 import org.ristretto.cpu.parallel.WorkerPool;
 
 /**
@@ -23,6 +24,7 @@ import org.ristretto.cpu.parallel.WorkerPool;
 public final class CpuBackend implements Backend {
     private final DeviceInfo device;
     private final WorkerPool pool;
+    private final MatMul matMul;
     private final RowOps rows;
     private final RopeKernel rope;
     private final FlashAttention attention;
@@ -33,6 +35,7 @@ public final class CpuBackend implements Backend {
     public CpuBackend(DeviceInfo device, int threads) {
         this.device = device;
         this.pool = new WorkerPool(threads);
+        this.matMul = new MatMul(pool);
         this.rows = new RowOps(pool);
         this.rope = new RopeKernel(pool);
         this.attention = new FlashAttention(pool);
@@ -57,7 +60,8 @@ public final class CpuBackend implements Backend {
     @Override
     public boolean supports(Op op, GgmlType type) {
         return switch (op) {
-            case MATMUL, MATMUL_SWIGLU, GET_ROWS -> hasFormat(type);
+            case MATMUL, MATMUL_SWIGLU -> matMul.supports(type);
+            case GET_ROWS -> hasFormat(type);
             case STORE_KV, ATTENTION -> type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.Q8_0;
             default -> type == GgmlType.F32;
         };
@@ -178,15 +182,8 @@ public final class CpuBackend implements Backend {
         CpuActivation in = activation(x, "matmul input");
         CpuActivation o = activation(out, "matmul output");
         checkProduct("matmul", m, in, o);
-        pool.forRange(m.rows(), 16, (from, to, worker) -> {
-            var format = QuantFormats.of(m.type());
-            for (int t = 0; t < in.rows(); t++) {
-                for (int r = from; r < to; r++) {
-                    o.data()[o.rowOffset(t) + r] = format.dot(m.data(), r * m.rowBytes(), in.data(),
-                            in.rowOffset(t), m.columns());
-                }
-            }
-        });
+        matMul.multiply(m.type(), m.data(), 0, m.rows(), m.columns(), in.data(), in.offset(), in.rows(), o.data(),
+                o.offset());
     }
 
     @Override
@@ -199,17 +196,8 @@ public final class CpuBackend implements Backend {
             throw shape("matmulSwiGlu", gate, up, "gate and up of the same shape");
         }
         checkProduct("matmulSwiGlu", g, in, o);
-        pool.forRange(g.rows(), 16, (from, to, worker) -> {
-            var gf = QuantFormats.of(g.type());
-            var uf = QuantFormats.of(u.type());
-            for (int t = 0; t < in.rows(); t++) {
-                for (int r = from; r < to; r++) {
-                    float a = gf.dot(g.data(), r * g.rowBytes(), in.data(), in.rowOffset(t), g.columns());
-                    float b = uf.dot(u.data(), r * u.rowBytes(), in.data(), in.rowOffset(t), u.columns());
-                    o.data()[o.rowOffset(t) + r] = (float) (a / (1 + Math.exp(-a))) * b;
-                }
-            }
-        });
+        matMul.multiplySwiGlu(g.type(), g.data(), 0, u.type(), u.data(), 0, g.rows(), g.columns(), in.data(),
+                in.offset(), in.rows(), o.data(), o.offset());
     }
 
     @Override
