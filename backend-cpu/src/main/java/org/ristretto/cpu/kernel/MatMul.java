@@ -80,7 +80,8 @@ public final class MatMul {
         kernels.put(GgmlType.F32, new FloatKernels.F32(lanes));
         kernels.put(GgmlType.F16, new FloatKernels.Half(lanes, false));
         kernels.put(GgmlType.BF16, new FloatKernels.Half(lanes, true));
-        for (GgmlType t : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0}) {
+        kernels.put(GgmlType.Q8_0, new Q8_0Kernels(lanes));
+        for (GgmlType t : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1}) {
             kernels.put(t, new DequantizingKernel(lanes, QuantFormats.of(t)));
         }
     }
