@@ -22,7 +22,8 @@ import org.ristretto.cpu.parallel.WorkerPool;
 class MatMulTest {
     /** The types the CPU backend must multiply. */
     static final GgmlType[] TYPES = {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q4_0, GgmlType.Q4_1,
-            GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0};
+            GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K,
+            GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS};
     static final VectorShape[] SHAPES = {VectorShape.S_128_BIT, VectorShape.S_256_BIT, VectorShape.S_512_BIT};
     static final int[] THREADS = {1, 2, 7};
 
