@@ -57,4 +57,27 @@ final class IntDot {
         IntVector v = p.reinterpretAsInts();
         return v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
     }
+
+    /**
+     * The 32 products of one block of 4-/5-bit weights with activation quants from {@code xb}, summed in 16-bit lanes.
+     * The block arrives as pieces of {@code p = lo0.length()} lanes: {@code lo0}/{@code hi0} hold elements
+     * {@code [0, p)} and {@code [16, 16 + p)}, and when {@code p == 8}, {@code lo1}/{@code hi1} hold {@code [8, 16)}
+     * and {@code [24, 32)}. Each lane sums {@code 32 / p ≤ 4} products, so callers guarantee {@code 4·|w|·127} fits.
+     */
+    static ShortVector nibbleProducts(ShortVector lo0, ShortVector hi0, ShortVector lo1, ShortVector hi1,
+            short[] xq, int xb) {
+        VectorSpecies<Short> ss = lo0.species();
+        if (ss.length() == 16) {
+            return lo0.mul(ShortVector.fromArray(ss, xq, xb)).add(hi0.mul(ShortVector.fromArray(ss, xq, xb + 16)));
+        }
+        return lo0.mul(ShortVector.fromArray(ss, xq, xb))
+                .add(lo1.mul(ShortVector.fromArray(ss, xq, xb + 8)))
+                .add(hi0.mul(ShortVector.fromArray(ss, xq, xb + 16)))
+                .add(hi1.mul(ShortVector.fromArray(ss, xq, xb + 24)));
+    }
+
+    /** Converts int lanes to float lanes of the same width. */
+    static jdk.incubator.vector.FloatVector toFloat(IntVector v) {
+        return (jdk.incubator.vector.FloatVector) v.convert(VectorOperators.I2F, 0);
+    }
 }
