@@ -82,7 +82,10 @@ public final class MatMul {
         kernels.put(GgmlType.BF16, new FloatKernels.Half(lanes, true));
         kernels.put(GgmlType.Q8_0, new Q8_0Kernels(lanes));
         kernels.put(GgmlType.Q4_0, new Q4_0Kernels(lanes));
-        for (GgmlType t : new GgmlType[] {GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q2_K,
+        kernels.put(GgmlType.Q4_1, new Q4_1Kernels(lanes));
+        kernels.put(GgmlType.Q5_0, new Q5Kernels.Q5_0(lanes));
+        kernels.put(GgmlType.Q5_1, new Q5Kernels.Q5_1(lanes));
+        for (GgmlType t : new GgmlType[] {GgmlType.Q2_K,
                 GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS}) {
             kernels.put(t, new DequantizingKernel(lanes, QuantFormats.of(t)));
         }
