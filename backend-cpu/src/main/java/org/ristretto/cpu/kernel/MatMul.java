@@ -88,7 +88,8 @@ public final class MatMul {
         kernels.put(GgmlType.IQ4_NL, new IQ4Kernels.IQ4_NL(lanes));
         kernels.put(GgmlType.IQ4_XS, new IQ4Kernels.IQ4_XS(lanes));
         kernels.put(GgmlType.Q4_K, new Q4_KKernels(lanes));
-        for (GgmlType t : new GgmlType[] {GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
+        kernels.put(GgmlType.Q6_K, new Q6_KKernels(lanes));
+        for (GgmlType t : new GgmlType[] {GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q5_K}) {
             kernels.put(t, new DequantizingKernel(lanes, QuantFormats.of(t)));
         }
     }
