@@ -5,7 +5,6 @@ import java.util.EnumMap;
 import java.util.Map;
 import jdk.incubator.vector.VectorShape;
 import org.ristretto.core.quant.GgmlType;
-import org.ristretto.core.quant.QuantFormats;
 import org.ristretto.cpu.parallel.WorkerPool;
 
 /**
@@ -89,9 +88,9 @@ public final class MatMul {
         kernels.put(GgmlType.IQ4_XS, new IQ4Kernels.IQ4_XS(lanes));
         kernels.put(GgmlType.Q4_K, new Q4_KKernels(lanes));
         kernels.put(GgmlType.Q6_K, new Q6_KKernels(lanes));
-        for (GgmlType t : new GgmlType[] {GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q5_K}) {
-            kernels.put(t, new DequantizingKernel(lanes, QuantFormats.of(t)));
-        }
+        kernels.put(GgmlType.Q5_K, new Q5_KKernels(lanes));
+        kernels.put(GgmlType.Q2_K, new Q2Q3_KKernels.Q2_K(lanes));
+        kernels.put(GgmlType.Q3_K, new Q2Q3_KKernels.Q3_K(lanes));
     }
 
     /** Whether {@link #multiply} accepts weights of {@code type}. */
