@@ -1,0 +1,164 @@
+package org.ristretto.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.ristretto.cpu.parallel.WorkerPool;
+
+/**
+ * Causal attention over a {@link CpuKvCache}, flash-style: each (query block, head) chunk walks the cache in tiles of
+ * {@link #TILE} positions, decodes a tile of keys and values once into per-worker scratch, and folds it into a running
+ * maximum, running sum and output accumulator (online softmax: when a tile raises the maximum, what was accumulated
+ * is rescaled by {@code e^(old max - new max)}). No score row longer than a tile ever exists, so memory does not grow
+ * with the context. Query head {@code h} reads KV head {@code h / (heads / kvHeads)} (GQA and MQA). The q·k dots and
+ * the value accumulation use the Vector API; chunks run in parallel on the worker pool, and the scratch of each worker
+ * is allocated once and grown only for a larger head size.
+ */
+final class FlashAttention {
+    /** Positions per tile of keys and values. */
+    static final int TILE = 64;
+    /** The most query rows (tokens) one chunk handles; tokens in a chunk share each decoded tile. */
+    private static final int MAX_QUERY_BLOCK = 8;
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+
+    private final WorkerPool pool;
+    private final Scratch[] scratch;
+
+    FlashAttention(WorkerPool pool) {
+        this.pool = pool;
+        this.scratch = new Scratch[pool.threads()];
+    }
+
+    /** Per-worker buffers: one decoded tile of keys and values, scores, and per-query running state. */
+    private static final class Scratch {
+        final int headDim;
+        final float[] keys;
+        final float[] values;
+        final short[] halves;
+        final byte[] raw;
+        final float[] scores = new float[TILE];
+        final float[] acc;
+        final float[] max = new float[MAX_QUERY_BLOCK];
+        final float[] sum = new float[MAX_QUERY_BLOCK];
+
+        Scratch(int headDim) {
+            this.headDim = headDim;
+            this.keys = new float[TILE * headDim];
+            this.values = new float[TILE * headDim];
+            this.halves = new short[TILE * headDim];
+            this.raw = new byte[TILE * headDim / 32 * 34 + 34];
+            this.acc = new float[MAX_QUERY_BLOCK * headDim];
+        }
+    }
+
+    void run(CpuActivation q, CpuKvCache cache, int layer, int startPos, int heads, float scale, CpuActivation out) {
+        int headDim = cache.spec().headDim();
+        int group = heads / cache.spec().kvHeads();
+        int tokens = q.rows();
+        for (int w = 0; w < scratch.length; w++) {
+            if (scratch[w] == null || scratch[w].headDim < headDim) {
+                scratch[w] = new Scratch(headDim);
+            }
+        }
+        // Enough chunks to balance the pool, but as many tokens per chunk as that allows so tiles are shared.
+        int block = Math.clamp((long) tokens * heads / (pool.threads() * 4L), 1, MAX_QUERY_BLOCK);
+        int blocks = (tokens + block - 1) / block;
+        pool.run(blocks * heads, (chunk, worker) -> {
+            int h = chunk % heads;
+            int t0 = chunk / heads * block;
+            int t1 = Math.min(tokens, t0 + block);
+            attendBlock(q, cache, layer, startPos, h, h / group, t0, t1, scale, out, scratch[worker]);
+        });
+    }
+
+    private static void attendBlock(CpuActivation q, CpuKvCache cache, int layer, int startPos, int head, int kvHead,
+                                    int t0, int t1, float scale, CpuActivation out, Scratch s) {
+        int hd = cache.spec().headDim();
+        int nq = t1 - t0;
+        java.util.Arrays.fill(s.max, 0, nq, Float.NEGATIVE_INFINITY);
+        java.util.Arrays.fill(s.sum, 0, nq, 0f);
+        java.util.Arrays.fill(s.acc, 0, nq * hd, 0f);
+        float[] qd = q.data();
+        int last = startPos + t1 - 1; // the last position any query of the block sees
+        for (int tile = 0; tile <= last; tile += TILE) {
+            int tileLen = Math.min(TILE, last + 1 - tile);
+            cache.load(true, layer, kvHead, tile, tileLen, s.keys, s.halves, s.raw);
+            cache.load(false, layer, kvHead, tile, tileLen, s.values, s.halves, s.raw);
+            for (int i = 0; i < nq; i++) {
+                int visible = Math.min(tileLen, startPos + t0 + i - tile + 1);
+                if (visible <= 0) {
+                    continue;
+                }
+                int qAt = q.rowOffset(t0 + i) + head * hd;
+                float tileMax = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < visible; j++) {
+                    float score = dot(qd, qAt, s.keys, j * hd, hd) * scale;
+                    s.scores[j] = score;
+                    tileMax = Math.max(tileMax, score);
+                }
+                int accAt = i * hd;
+                if (tileMax > s.max[i]) {
+                    float correction = (float) Math.exp(s.max[i] - tileMax); // 0 for the first tile
+                    s.sum[i] *= correction;
+                    scale(s.acc, accAt, hd, correction);
+                    s.max[i] = tileMax;
+                }
+                float m = s.max[i];
+                float sum = s.sum[i];
+                for (int j = 0; j < visible; j++) {
+                    float p = (float) Math.exp(s.scores[j] - m);
+                    sum += p;
+                    axpy(p, s.values, j * hd, s.acc, accAt, hd);
+                }
+                s.sum[i] = sum;
+            }
+        }
+        float[] od = out.data();
+        for (int i = 0; i < nq; i++) {
+            float inv = 1f / s.sum[i];
+            int o = out.rowOffset(t0 + i) + head * hd;
+            for (int d = 0; d < hd; d++) {
+                od[o + d] = s.acc[i * hd + d] * inv;
+            }
+        }
+    }
+
+    static float dot(float[] a, int aAt, float[] b, int bAt, int n) {
+        int i = 0;
+        float sum = 0f;
+        int bound = SPECIES.loopBound(n);
+        if (bound > 0) {
+            FloatVector v = FloatVector.zero(SPECIES);
+            for (; i < bound; i += SPECIES.length()) {
+                v = FloatVector.fromArray(SPECIES, a, aAt + i).fma(FloatVector.fromArray(SPECIES, b, bAt + i), v);
+            }
+            sum = v.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            sum += a[aAt + i] * b[bAt + i];
+        }
+        return sum;
+    }
+
+    /** {@code y += alpha · x} over {@code n} elements. */
+    static void axpy(float alpha, float[] x, int xAt, float[] y, int yAt, int n) {
+        int i = 0;
+        int bound = SPECIES.loopBound(n);
+        if (bound > 0) {
+            FloatVector a = FloatVector.broadcast(SPECIES, alpha);
+            for (; i < bound; i += SPECIES.length()) {
+                FloatVector.fromArray(SPECIES, x, xAt + i).fma(a, FloatVector.fromArray(SPECIES, y, yAt + i))
+                        .intoArray(y, yAt + i);
+            }
+        }
+        for (; i < n; i++) {
+            y[yAt + i] += alpha * x[xAt + i];
+        }
+    }
+
+    private static void scale(float[] y, int at, int n, float factor) {
+        for (int i = 0; i < n; i++) {
+            y[at + i] *= factor;
+        }
+    }
+}
