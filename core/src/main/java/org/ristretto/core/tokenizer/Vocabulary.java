@@ -502,7 +502,9 @@ public final class Vocabulary {
             }
             for (String t : EOG_TEXTS) {
                 Integer id = ids.get(t);
-                if (id != null) {
+                // llama.cpp also takes a plain-text "</s>" (a normal token in Qwen's vocabulary, say) for an
+                // end-of-generation control token; here it counts only where the vocabulary marks it special
+                if (id != null && !(t.equals("</s>") && (attrs[id] & TokenAttr.SPECIAL) == 0)) {
                     eog.set(id);
                     attrs[id] |= TokenAttr.CONTROL;
                 }
