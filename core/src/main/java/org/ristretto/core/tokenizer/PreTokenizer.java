@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  * character for its category (a stand-in for whitespace, one per category, one for everything else); the category
  * becomes a class of its stand-in plus its ASCII members. An expression without categories runs over the text itself,
  * with non-ASCII whitespace replaced by U+000B so that {@code \s} matches it. {@code \s} then means exactly
- * llama.cpp's whitespace, and lookaheads at a piece's end see nothing, as in llama.cpp.
+ * llama.cpp's whitespace, and lookaheads at a piece's end see nothing, as in llama.cpp. The GPT-2, Llama 3 and Qwen2
+ * expressions run as {@link HandWrittenSplits hand-written matchers} over the collapsed text instead.
  */
 final class PreTokenizer {
     private static final char WHITESPACE_STAND_IN = 0x0B;
