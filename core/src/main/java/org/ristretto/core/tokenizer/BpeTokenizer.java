@@ -2,6 +2,7 @@ package org.ristretto.core.tokenizer;
 
 import java.nio.charset.StandardCharsets;
 import java.text.Normalizer;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import org.ristretto.core.gguf.GgufMetadata;
@@ -177,7 +178,7 @@ final class BpeTokenizer implements Tokenizer {
         int p = w.piece[i];
         int id = p >= 0 ? tokenOfPiece[p] : Vocabulary.NONE;
         if (id == Vocabulary.NONE) {
-            byte[] symbol = java.util.Arrays.copyOfRange(bytes, w.start[i], w.end[i]);
+            byte[] symbol = Arrays.copyOfRange(bytes, w.start[i], w.end[i]);
             id = vocab.lookup(ByteUnicode.encode(symbol));
         }
         if (id != Vocabulary.NONE) {
