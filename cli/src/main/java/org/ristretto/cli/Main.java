@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             RunCommand.class,
             ChatCommand.class,
             LogitsCommand.class,
+            TokenizeCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

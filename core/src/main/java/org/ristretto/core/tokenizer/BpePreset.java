@@ -14,16 +14,16 @@ import java.util.Optional;
  * @param addBos       the default for {@code add_bos_token} when the file does not say
  * @param addSep       the default for {@code add_sep_token} when the file does not say
  * @param noDefaultBos the name clears the BOS default (the file's own {@code bos_token_id} still applies)
+ * @param nfc          text is put in Unicode NFC before splitting, as the Hugging Face tokenizer of the Qwen2 family
+ *                     does (llama.cpp skips this, and differs from it on decomposed accents)
  */
 record BpePreset(List<String> expressions, boolean ignoreMerges, boolean addBos, boolean addSep,
-                 boolean noDefaultBos) {
+                 boolean noDefaultBos, boolean nfc) {
 
-    private static final String GPT2 = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
+    private static final String GPT2 = HandWrittenSplits.GPT2;
     private static final String CONTRACTIONS = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])";
-    private static final String LLAMA3 = CONTRACTIONS
-            + "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-    private static final String QWEN2 = CONTRACTIONS
-            + "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    private static final String LLAMA3 = HandWrittenSplits.LLAMA3;
+    private static final String QWEN2 = HandWrittenSplits.QWEN2;
     private static final String SEED_CODER = CONTRACTIONS
             + "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1}| ?[^\\s\\p{L}\\p{N}\\r\\n]+|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
     private static final String TEKKEN = "[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+"
@@ -58,15 +58,15 @@ record BpePreset(List<String> expressions, boolean ignoreMerges, boolean addBos,
 
     static {
         BY_NAME.put("default", DEFAULT);
-        BpePreset llama3 = new BpePreset(List.of(LLAMA3), true, true, false, false);
+        BpePreset llama3 = new BpePreset(List.of(LLAMA3), true, true, false, false, false);
         for (String n : List.of("llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0",
                 "lfm2")) {
             BY_NAME.put(n, llama3);
         }
         BY_NAME.put("dbrx", of(List.of(LLAMA3)));
         BY_NAME.put("smaug-bpe", of(List.of(LLAMA3)));
-        BY_NAME.put("chatglm-bpe", new BpePreset(List.of(LLAMA3), false, false, false, true));
-        BY_NAME.put("glm4", new BpePreset(List.of(LLAMA3), false, false, false, true));
+        BY_NAME.put("chatglm-bpe", new BpePreset(List.of(LLAMA3), false, false, false, true, false));
+        BY_NAME.put("glm4", new BpePreset(List.of(LLAMA3), false, false, false, true, false));
         BY_NAME.put("deepseek-llm", of(List.of("[\r\n]", DEEPSEEK_LLM_LETTERS, DEEPSEEK_LLM_PUNCTUATION, "\\s+$",
                 DEEPSEEK_CJK, "\\p{N}+")));
         BY_NAME.put("deepseek-coder", of(List.of("[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", DEEPSEEK_CJK, "\\p{N}")));
@@ -83,27 +83,29 @@ record BpePreset(List<String> expressions, boolean ignoreMerges, boolean addBos,
                 "a.x-4.0", "mellum", "modern-bert", "exaone4", "mpt", "olmo", "jais", "trillion", "granite-docling")) {
             BY_NAME.put(n, gpt2);
         }
-        BpePreset roberta = new BpePreset(List.of(GPT2), false, false, true, false);
+        BpePreset roberta = new BpePreset(List.of(GPT2), false, false, true, false, false);
         for (String n : List.of("jina-v1-en", "jina-v2-code", "roberta-bpe")) {
             BY_NAME.put(n, roberta);
         }
-        BpePreset qwen2 = of(List.of(QWEN2));
-        for (String n : List.of("qwen2", "deepseek-r1-qwen", "kormo", "megrez", "stablelm2", "hunyuan")) {
-            BY_NAME.put(n, qwen2);
+        BpePreset qwen2 = new BpePreset(List.of(QWEN2), false, false, false, false, true);
+        BY_NAME.put("qwen2", qwen2);
+        BY_NAME.put("deepseek-r1-qwen", qwen2);
+        for (String n : List.of("kormo", "megrez", "stablelm2", "hunyuan")) {
+            BY_NAME.put(n, of(List.of(QWEN2)));
         }
         BpePreset poro = of(List.of(PORO));
         for (String n : List.of("poro-chat", "bloom", "gpt3-finnish")) {
             BY_NAME.put(n, poro);
         }
         BY_NAME.put("viking", of(List.of(PORO, "\\p{N}")));
-        BY_NAME.put("tekken", new BpePreset(List.of(TEKKEN), true, true, false, false));
+        BY_NAME.put("tekken", new BpePreset(List.of(TEKKEN), true, true, false, false, false));
         BY_NAME.put("gpt-4o", of(List.of(GPT4O)));
         BY_NAME.put("llama4", of(List.of(GPT4O)));
         BY_NAME.put("seed-coder", of(List.of(SEED_CODER)));
     }
 
     private static BpePreset of(List<String> expressions) {
-        return new BpePreset(expressions, false, false, false, false);
+        return new BpePreset(expressions, false, false, false, false, false);
     }
 
     /**

@@ -1,6 +1,8 @@
 package org.ristretto.core.tokenizer;
 
 import java.nio.charset.StandardCharsets;
+import java.text.Normalizer;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import org.ristretto.core.gguf.GgufMetadata;
@@ -16,6 +18,7 @@ final class BpeTokenizer implements Tokenizer {
     private final SpecialTokenSplitter splitter;
     private final PreTokenizer preTokenizer;
     private final boolean ignoreMerges;
+    private final boolean nfc;
     private final BpeMerges merges;
     /** Token id of each merge piece, or NONE. */
     private final int[] tokenOfPiece;
@@ -30,6 +33,7 @@ final class BpeTokenizer implements Tokenizer {
         BpePreset preset = BpePreset.forName(vocab.preTokenizer()).orElseThrow();
         this.preTokenizer = new PreTokenizer(preset.expressions());
         this.ignoreMerges = preset.ignoreMerges();
+        this.nfc = preset.nfc();
         this.merges = new BpeMerges(metadata);
         this.tokenOfPiece = new int[merges.pieceCount()];
         for (int p = 0; p < tokenOfPiece.length; p++) {
@@ -61,7 +65,11 @@ final class BpeTokenizer implements Tokenizer {
                 out.add(f.token());
                 continue;
             }
-            for (String w : preTokenizer.split(input.substring(f.start(), f.end()))) {
+            String run = input.substring(f.start(), f.end());
+            if (nfc) {
+                run = Normalizer.normalize(run, Normalizer.Form.NFC);
+            }
+            for (String w : preTokenizer.split(run)) {
                 int[] ids = cache.get(w);
                 if (ids == null) {
                     ids = encodeWord(w.getBytes(StandardCharsets.UTF_8), word);
@@ -170,7 +178,7 @@ final class BpeTokenizer implements Tokenizer {
         int p = w.piece[i];
         int id = p >= 0 ? tokenOfPiece[p] : Vocabulary.NONE;
         if (id == Vocabulary.NONE) {
-            byte[] symbol = java.util.Arrays.copyOfRange(bytes, w.start[i], w.end[i]);
+            byte[] symbol = Arrays.copyOfRange(bytes, w.start[i], w.end[i]);
             id = vocab.lookup(ByteUnicode.encode(symbol));
         }
         if (id != Vocabulary.NONE) {

@@ -17,17 +17,20 @@ import java.util.regex.Pattern;
  * character for its category (a stand-in for whitespace, one per category, one for everything else); the category
  * becomes a class of its stand-in plus its ASCII members. An expression without categories runs over the text itself,
  * with non-ASCII whitespace replaced by U+000B so that {@code \s} matches it. {@code \s} then means exactly
- * llama.cpp's whitespace, and lookaheads at a piece's end see nothing, as in llama.cpp.
+ * llama.cpp's whitespace, and lookaheads at a piece's end see nothing, as in llama.cpp. The GPT-2, Llama 3 and Qwen2
+ * expressions run as {@link HandWrittenSplits hand-written matchers} over the collapsed text instead.
  */
 final class PreTokenizer {
     private static final char WHITESPACE_STAND_IN = 0x0B;
     private static final char OTHER_STAND_IN = 0xD0;
+    static final char NUMBER_STAND_IN = 0xD1;
+    static final char LETTER_STAND_IN = 0xD2;
 
     /** llama.cpp's category names, the stand-in for each, and its ASCII members in Java class syntax. */
     private record Category(char standIn, String asciiMembers) {}
 
-    private static final Category NUMBER = new Category((char) 0xD1, "0-9");
-    private static final Category LETTER = new Category((char) 0xD2, "A-Za-z");
+    private static final Category NUMBER = new Category(NUMBER_STAND_IN, "0-9");
+    private static final Category LETTER = new Category(LETTER_STAND_IN, "A-Za-z");
     private static final Category PUNCTUATION = new Category((char) 0xD3, "!-#%-*,-/:-;?-@\\[-\\]_\\{\\}");
     private static final Category MARK = new Category((char) 0xD4, "");
     private static final Category SYMBOL = new Category((char) 0xD5, "\\$\\+<->\\^`\\|");
@@ -36,7 +39,8 @@ final class PreTokenizer {
             "\\p{N}", NUMBER, "\\p{L}", LETTER, "\\p{P}", PUNCTUATION, "\\p{M}", MARK, "\\p{S}", SYMBOL,
             "\\p{Lu}", LETTER, "\\p{Ll}", LETTER, "\\p{Lt}", LETTER, "\\p{Lm}", LETTER, "\\p{Lo}", LETTER);
 
-    private record Step(Pattern pattern, boolean collapsed) {}
+    /** One expression: a regular expression over the collapsed or the wide text, or a hand-written matcher. */
+    private record Step(Pattern pattern, boolean collapsed, HandWrittenSplits.Splitter handWritten) {}
 
     private final List<Step> steps;
     private final boolean needsCollapsed;
@@ -46,6 +50,13 @@ final class PreTokenizer {
      * @param expressions the expressions in llama.cpp's (ECMAScript) syntax, applied in order
      */
     PreTokenizer(List<String> expressions) {
+        this(expressions, true);
+    }
+
+    /**
+     * @param handWritten use the hand-written matchers for the common expressions (tests compare both ways)
+     */
+    PreTokenizer(List<String> expressions, boolean handWritten) {
         List<Step> s = new ArrayList<>();
         for (String e : expressions) {
             boolean collapsed = CATEGORIES.keySet().stream().anyMatch(e::contains);
@@ -53,7 +64,8 @@ final class PreTokenizer {
                 throw new IllegalArgumentException(
                         "pre-tokenizer expression mixes Unicode categories and non-ASCII characters: " + e);
             }
-            s.add(new Step(Pattern.compile(translate(e, collapsed)), collapsed));
+            HandWrittenSplits.Splitter fast = handWritten ? HandWrittenSplits.forExpression(e) : null;
+            s.add(new Step(fast == null ? Pattern.compile(translate(e, collapsed)) : null, collapsed, fast));
         }
         this.steps = List.copyOf(s);
         this.needsCollapsed = steps.stream().anyMatch(Step::collapsed);
@@ -116,7 +128,8 @@ final class PreTokenizer {
             c += Character.charCount(cps[i]);
             charOfCp[i + 1] = c;
         }
-        String collapsed = needsCollapsed ? collapse(cps) : null;
+        char[] collapsedChars = needsCollapsed ? collapse(cps) : null;
+        String collapsed = needsCollapsed ? new String(collapsedChars) : null;
         String wide = null;
         int[] cpOfChar = null;
         if (needsWide) {
@@ -134,6 +147,14 @@ final class PreTokenizer {
         int count = 1;
         for (Step step : steps) {
             IntList next = new IntList(Math.max(16, count * 2));
+            if (step.handWritten() != null) {
+                for (int k = 0, start = 0; k < count; start += lengths[k], k++) {
+                    step.handWritten().split(collapsedChars, start, start + lengths[k], next);
+                }
+                lengths = next.array();
+                count = next.size();
+                continue;
+            }
             Matcher m = step.pattern().matcher(step.collapsed() ? collapsed : wide);
             int start = 0;
             for (int k = 0; k < count; k++) {
@@ -176,7 +197,7 @@ final class PreTokenizer {
     }
 
     /** One character per code point: ASCII as is, else the stand-in for its whitespace-ness or category. */
-    private static String collapse(int[] cps) {
+    private static char[] collapse(int[] cps) {
         char[] out = new char[cps.length];
         for (int i = 0; i < cps.length; i++) {
             int cp = cps[i];
@@ -195,7 +216,7 @@ final class PreTokenizer {
                 };
             }
         }
-        return new String(out);
+        return out;
     }
 
     /** The text with non-ASCII whitespace (all of it in the BMP) replaced by U+000B. */

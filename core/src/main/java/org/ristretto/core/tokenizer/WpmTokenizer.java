@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.ristretto.core.gguf.GgufMetadata;
 
 /**
@@ -114,7 +115,7 @@ final class WpmTokenizer implements Tokenizer {
 
     /** The first code point of the lowercase form, as llama.cpp's table holds it. */
     private static int lower(int cp) {
-        String l = Character.toString(cp).toLowerCase(java.util.Locale.ROOT);
+        String l = Character.toString(cp).toLowerCase(Locale.ROOT);
         return l.codePointAt(0);
     }
 
