@@ -33,6 +33,9 @@ final class JinjaEnvironment {
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
+                // Jinja2 never renders an expression's value again; Jinjava does by default, which would run
+                // template code written in a user's message.
+                .withNestedInterpretationEnabled(false)
                 .withLstripBlocks(true)
                 .withElResolver(resolver)
                 .withDateTimeProvider(clock::millis)
@@ -49,6 +52,7 @@ final class JinjaEnvironment {
                 "", "strftime_now", TemplateFunctions.class, "strftimeNow", String.class));
         jinjava.registerFilter(new PythonFilters.ToJson());
         jinjava.registerFilter(new PythonFilters.Trim());
+        jinjava.registerTag(new FilteredForTag());
         return jinjava;
     }
 

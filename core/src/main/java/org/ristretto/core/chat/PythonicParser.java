@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import jinjava.de.odysseus.el.tree.Bindings;
 import jinjava.de.odysseus.el.tree.impl.Builder;
+import jinjava.de.odysseus.el.tree.impl.Scanner;
 import jinjava.de.odysseus.el.tree.impl.Scanner.ScanException;
 import jinjava.de.odysseus.el.tree.impl.Scanner.Symbol;
 import jinjava.de.odysseus.el.tree.impl.Scanner.Token;
@@ -17,14 +18,15 @@ import jinjava.javax.el.ELContext;
 import jinjava.javax.el.ELException;
 
 /**
- * Jinjava's expression parser with two Jinja2 constructs it lacks, both used by published chat templates:
+ * Jinjava's expression parser with the Jinja2 constructs it lacks that published chat templates use:
  * <ul>
  *   <li>a slice step, {@code messages[::-1]} and {@code xs[start::step]} (Qwen3's template walks the messages
  *       backwards this way). Jinjava parses {@code [start:stop]} only; a step together with an explicit stop,
  *       {@code [a:b:c]}, stays a syntax error, as its second colon cannot be told from the one in Jinjava's
  *       {@code a ? b : c};</li>
  *   <li>keyword arguments whose value is a whole expression: Jinjava parses {@code f(n=xs|length - 1)} as
- *       {@code (n=xs|length) - 1}, because its {@code =} operator binds like {@code +}.</li>
+ *       {@code (n=xs|length) - 1}, because its {@code =} operator binds like {@code +};</li>
+ *   <li>Python's string escapes ({@link PythonicScanner}).</li>
  * </ul>
  */
 final class PythonicParser extends ExtendedParser {
@@ -37,6 +39,11 @@ final class PythonicParser extends ExtendedParser {
      * Arguments of a call, a list or a tuple. A {@code name=} prefix makes the rest of the argument, up to the next
      * comma, its value. A trailing comma is allowed, as in Python.
      */
+    @Override
+    protected Scanner createScanner(String expression) {
+        return new PythonicScanner(expression);
+    }
+
     @Override
     protected AstParameters params(Symbol left, Symbol right) throws ScanException, ParseException {
         consumeToken(left);
