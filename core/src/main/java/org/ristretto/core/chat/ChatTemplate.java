@@ -24,6 +24,7 @@ public final class ChatTemplate {
 
     private final String name;
     private final String source;
+    private final String lstrippedSource;
     private final String bosToken;
     private final String eosToken;
     private final Clock clock;
@@ -42,6 +43,7 @@ public final class ChatTemplate {
     private ChatTemplate(String name, String source, String bosToken, String eosToken, Clock clock) {
         this.name = Objects.requireNonNull(name, "name");
         this.source = Objects.requireNonNull(source, "source");
+        this.lstrippedSource = LstripBlocks.apply(source);
         this.bosToken = Objects.requireNonNull(bosToken, "bosToken");
         this.eosToken = Objects.requireNonNull(eosToken, "eosToken");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -109,7 +111,7 @@ public final class ChatTemplate {
         bindings.put("bos_token", bosToken);
         bindings.put("eos_token", eosToken);
 
-        RenderResult result = jinjava.renderForResult(source, bindings);
+        RenderResult result = jinjava.renderForResult(lstrippedSource, bindings);
         List<String> fatal = new ArrayList<>();
         for (TemplateError error : result.getErrors()) {
             String raised = raisedMessage(error.getException());

@@ -21,7 +21,8 @@ import jinjava.javax.el.ExpressionFactory;
  * ({@code ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)} plus {@code raise_exception},
  * {@code strftime_now} and its own {@code tojson}), with what Jinjava lacks filled in through its extension points:
  * a parser for slice steps and keyword arguments ({@link PythonicParser}), an EL resolver for Python string and
- * dict methods ({@link PythonMethodResolver}), and Python-compatible {@code tojson} and {@code trim} filters.
+ * dict methods ({@link PythonMethodResolver}), Python-compatible {@code tojson} and {@code trim} filters and a
+ * {@code for} tag with loop filters ({@link FilteredForTag}). Sources must go through {@link LstripBlocks} first.
  */
 final class JinjaEnvironment {
     private JinjaEnvironment() {}
@@ -36,7 +37,7 @@ final class JinjaEnvironment {
                 // Jinja2 never renders an expression's value again; Jinjava does by default, which would run
                 // template code written in a user's message.
                 .withNestedInterpretationEnabled(false)
-                .withLstripBlocks(true)
+                .withLstripBlocks(false) // done right by LstripBlocks before Jinjava parses
                 .withElResolver(resolver)
                 .withDateTimeProvider(clock::millis)
                 .withTimeZone(clock.getZone())
