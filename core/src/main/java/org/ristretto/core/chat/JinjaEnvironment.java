@@ -39,6 +39,7 @@ final class JinjaEnvironment {
                 .withNestedInterpretationEnabled(false)
                 .withLstripBlocks(false) // done right by LstripBlocks before Jinjava parses
                 .withElResolver(resolver)
+                .withInterperterFactory(new PythonicInterpreter.Factory())
                 .withDateTimeProvider(clock::millis)
                 .withTimeZone(clock.getZone())
                 .withLegacyOverrides(LegacyOverrides.newBuilder()
