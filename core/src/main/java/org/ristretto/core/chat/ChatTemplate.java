@@ -119,13 +119,24 @@ public final class ChatTemplate {
                 throw new ChatTemplateRaisedException(name, raised);
             }
             if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
-                fatal.add("line " + error.getLineno() + ": " + error.getMessage());
+                fatal.add("line " + error.getLineno() + ": " + describe(error));
             }
         }
         if (!fatal.isEmpty()) {
             throw new ChatTemplateException("chat template " + name + " failed to render: " + String.join("; ", fatal));
         }
         return result.getOutput();
+    }
+
+    /** Jinjava's message, with the root cause's where Jinjava's own hides it ("Error invoking function ..."). */
+    private static String describe(TemplateError error) {
+        String message = error.getMessage();
+        Throwable root = error.getException();
+        while (root != null && root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String cause = root == null ? null : root.getMessage();
+        return cause == null || message.contains(cause) ? message : message + ": " + cause;
     }
 
     /** The message of a {@code raise_exception} call somewhere in {@code e}'s cause chain, else null. */
