@@ -45,6 +45,7 @@ final class JinjaEnvironment {
                 .withLegacyOverrides(LegacyOverrides.newBuilder()
                         .withUsePyishObjectMapper(true)
                         .withUseTrimmingForNotesAndExpressions(true)
+                        .withParseWhitespaceControlStrictly(true)
                         .build())
                 .build();
         Jinjava jinjava = new PythonicJinjava(config);

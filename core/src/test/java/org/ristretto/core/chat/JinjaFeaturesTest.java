@@ -93,6 +93,15 @@ class JinjaFeaturesTest {
     }
 
     @Test
+    void operatorsBindAsInJinja2() {
+        assertEquals("True True True True False", render("{{ not messages[0].role == 'user' }} "
+                + "{{ not messages|length > 5 }} {{ not 'x' in 'abc' }} {{ messages|length is divisibleby 2 }} "
+                + "{{ messages[0].content|trim is not string }}"));
+        // "{{ -" is a negative number, not whitespace control ("{{-" is).
+        assertEquals("a -2 1024 3.5 1", render("a {{ -3 // 2 }} {{ 2 ** 10 }} {{ 7 / 2 }} {{ 7 % 3 }}"));
+    }
+
+    @Test
     void pythonStringMethods() {
         assertEquals("a b|a|a\n|a|", render("{{ '  a b  '.strip() }}|{{ 'xxaxx'.strip('x') }}|"
                 + "{{ '\\n\\na\\n'.lstrip('\\n') }}|{{ 'a \\t'.rstrip() }}|"));
