@@ -24,6 +24,7 @@ public final class ChatTemplate {
 
     private final String name;
     private final String source;
+    private final String lstrippedSource;
     private final String bosToken;
     private final String eosToken;
     private final Clock clock;
@@ -42,6 +43,7 @@ public final class ChatTemplate {
     private ChatTemplate(String name, String source, String bosToken, String eosToken, Clock clock) {
         this.name = Objects.requireNonNull(name, "name");
         this.source = Objects.requireNonNull(source, "source");
+        this.lstrippedSource = LstripBlocks.apply(source);
         this.bosToken = Objects.requireNonNull(bosToken, "bosToken");
         this.eosToken = Objects.requireNonNull(eosToken, "eosToken");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -109,7 +111,7 @@ public final class ChatTemplate {
         bindings.put("bos_token", bosToken);
         bindings.put("eos_token", eosToken);
 
-        RenderResult result = jinjava.renderForResult(source, bindings);
+        RenderResult result = jinjava.renderForResult(lstrippedSource, bindings);
         List<String> fatal = new ArrayList<>();
         for (TemplateError error : result.getErrors()) {
             String raised = raisedMessage(error.getException());
@@ -117,13 +119,24 @@ public final class ChatTemplate {
                 throw new ChatTemplateRaisedException(name, raised);
             }
             if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
-                fatal.add("line " + error.getLineno() + ": " + error.getMessage());
+                fatal.add("line " + error.getLineno() + ": " + describe(error));
             }
         }
         if (!fatal.isEmpty()) {
             throw new ChatTemplateException("chat template " + name + " failed to render: " + String.join("; ", fatal));
         }
         return result.getOutput();
+    }
+
+    /** Jinjava's message, with the root cause's where Jinjava's own hides it ("Error invoking function ..."). */
+    private static String describe(TemplateError error) {
+        String message = error.getMessage();
+        Throwable root = error.getException();
+        while (root != null && root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String cause = root == null ? null : root.getMessage();
+        return cause == null || message.contains(cause) ? message : message + ": " + cause;
     }
 
     /** The message of a {@code raise_exception} call somewhere in {@code e}'s cause chain, else null. */

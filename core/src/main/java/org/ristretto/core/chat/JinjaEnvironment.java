@@ -21,7 +21,8 @@ import jinjava.javax.el.ExpressionFactory;
  * ({@code ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)} plus {@code raise_exception},
  * {@code strftime_now} and its own {@code tojson}), with what Jinjava lacks filled in through its extension points:
  * a parser for slice steps and keyword arguments ({@link PythonicParser}), an EL resolver for Python string and
- * dict methods ({@link PythonMethodResolver}), and Python-compatible {@code tojson} and {@code trim} filters.
+ * dict methods ({@link PythonMethodResolver}), Python-compatible {@code tojson} and {@code trim} filters and a
+ * {@code for} tag with loop filters ({@link FilteredForTag}). Sources must go through {@link LstripBlocks} first.
  */
 final class JinjaEnvironment {
     private JinjaEnvironment() {}
@@ -33,13 +34,18 @@ final class JinjaEnvironment {
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
-                .withLstripBlocks(true)
+                // Jinja2 never renders an expression's value again; Jinjava does by default, which would run
+                // template code written in a user's message.
+                .withNestedInterpretationEnabled(false)
+                .withLstripBlocks(false) // done right by LstripBlocks before Jinjava parses
                 .withElResolver(resolver)
+                .withInterperterFactory(new PythonicInterpreter.Factory())
                 .withDateTimeProvider(clock::millis)
                 .withTimeZone(clock.getZone())
                 .withLegacyOverrides(LegacyOverrides.newBuilder()
                         .withUsePyishObjectMapper(true)
                         .withUseTrimmingForNotesAndExpressions(true)
+                        .withParseWhitespaceControlStrictly(true)
                         .build())
                 .build();
         Jinjava jinjava = new PythonicJinjava(config);
@@ -49,6 +55,7 @@ final class JinjaEnvironment {
                 "", "strftime_now", TemplateFunctions.class, "strftimeNow", String.class));
         jinjava.registerFilter(new PythonFilters.ToJson());
         jinjava.registerFilter(new PythonFilters.Trim());
+        jinjava.registerTag(new FilteredForTag());
         return jinjava;
     }
 

@@ -83,7 +83,7 @@ final class PythonFilters {
         @Override
         public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
             Object chars = kwargs.containsKey("chars") ? kwargs.get("chars") : args.length > 0 ? args[0] : null;
-            return PythonStrings.strip(PythonJson.str(var == null ? "" : var), chars == null ? null : chars.toString());
+            return PythonStrings.strip(var == null ? "" : PythonRepr.str(var), chars == null ? null : chars.toString());
         }
     }
 }

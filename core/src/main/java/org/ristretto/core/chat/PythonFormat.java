@@ -65,7 +65,7 @@ final class PythonFormat {
                 throw new ELException("str.format(): the field {" + field + "} uses a format specification or "
                         + "conversion, which is not supported");
             }
-            out.append(PythonJson.str(value));
+            out.append(PythonRepr.str(value));
             i = close;
         }
         return out.toString();

@@ -185,15 +185,4 @@ final class PythonJson {
         String exp = String.format("%02d", Math.abs(exponent));
         return sign + mantissa + "e" + (exponent < 0 ? "-" : "+") + exp;
     }
-
-    /** Python's {@code str(value)} for the scalar values templates format into text. */
-    static String str(Object value) {
-        return switch (value) {
-            case null -> "None";
-            case Boolean b -> b ? "True" : "False";
-            case CharSequence s -> s.toString();
-            case Number n -> number(n, false);
-            default -> String.valueOf(value);
-        };
-    }
 }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import jinjava.de.odysseus.el.tree.Bindings;
 import jinjava.de.odysseus.el.tree.impl.Builder;
+import jinjava.de.odysseus.el.tree.impl.Scanner;
 import jinjava.de.odysseus.el.tree.impl.Scanner.ScanException;
 import jinjava.de.odysseus.el.tree.impl.Scanner.Symbol;
 import jinjava.de.odysseus.el.tree.impl.Scanner.Token;
@@ -13,18 +14,24 @@ import jinjava.de.odysseus.el.tree.impl.ast.AstBracket;
 import jinjava.de.odysseus.el.tree.impl.ast.AstNode;
 import jinjava.de.odysseus.el.tree.impl.ast.AstParameters;
 import jinjava.de.odysseus.el.tree.impl.ast.AstRightValue;
+import jinjava.de.odysseus.el.tree.impl.ast.AstUnary;
 import jinjava.javax.el.ELContext;
 import jinjava.javax.el.ELException;
 
 /**
- * Jinjava's expression parser with two Jinja2 constructs it lacks, both used by published chat templates:
+ * Jinjava's expression parser with the Jinja2 constructs it lacks that published chat templates use:
  * <ul>
  *   <li>a slice step, {@code messages[::-1]} and {@code xs[start::step]} (Qwen3's template walks the messages
  *       backwards this way). Jinjava parses {@code [start:stop]} only; a step together with an explicit stop,
  *       {@code [a:b:c]}, stays a syntax error, as its second colon cannot be told from the one in Jinjava's
  *       {@code a ? b : c};</li>
  *   <li>keyword arguments whose value is a whole expression: Jinjava parses {@code f(n=xs|length - 1)} as
- *       {@code (n=xs|length) - 1}, because its {@code =} operator binds like {@code +}.</li>
+ *       {@code (n=xs|length) - 1}, because its {@code =} operator binds like {@code +};</li>
+ *   <li>Python's string escapes ({@link PythonicScanner});</li>
+ *   <li>{@code not} binding looser than comparisons: {@code not x == y} is {@code not (x == y)} and
+ *       {@code not xs|length > 5} compares before negating (JUEL negates {@code x} first);</li>
+ *   <li>a test after a filter, {@code xs|length is divisibleby 3} (Jinjava accepts {@code is} only right after a
+ *       plain value).</li>
  * </ul>
  */
 final class PythonicParser extends ExtendedParser {
@@ -37,6 +44,11 @@ final class PythonicParser extends ExtendedParser {
      * Arguments of a call, a list or a tuple. A {@code name=} prefix makes the rest of the argument, up to the next
      * comma, its value. A trailing comma is allowed, as in Python.
      */
+    @Override
+    protected Scanner createScanner(String expression) {
+        return new PythonicScanner(expression);
+    }
+
     @Override
     protected AstParameters params(Symbol left, Symbol right) throws ScanException, ParseException {
         consumeToken(left);
@@ -63,6 +75,38 @@ final class PythonicParser extends ExtendedParser {
             return new AstNamedParameter(identifier(name), expr(true));
         }
         return expr(required);
+    }
+
+    /** Jinja2's {@code not}: above the comparisons, below {@code and} and {@code or}. */
+    @Override
+    protected AstNode eq(boolean required) throws ScanException, ParseException {
+        if (getToken().getSymbol() == Symbol.NOT && lookahead(0).getSymbol() != Symbol.EOF) {
+            consumeToken();
+            return createAstUnary(eq(true), AstUnary.NOT);
+        }
+        return super.eq(required);
+    }
+
+    /** A unary operand, then any {@code is [not] test [argument]} that follows a filter chain. */
+    @Override
+    protected AstNode unary(boolean required) throws ScanException, ParseException {
+        AstNode v = super.unary(required);
+        while (v != null && "is".equals(getToken().getImage())) {
+            consumeToken();
+            boolean negated = "not".equals(getToken().getImage());
+            if (negated) {
+                consumeToken();
+            }
+            String test = consumeToken().getImage();
+            List<AstNode> arguments = new ArrayList<>(List.of(v, interpreter()));
+            AstNode argument = value();
+            if (argument != null) {
+                arguments.add(argument);
+            }
+            v = createAstMethod(createAstDot(identifier(EXPTEST_PREFIX + test),
+                    negated ? "evaluateNegated" : "evaluate", true), createAstParameters(arguments));
+        }
+        return v;
     }
 
     /**

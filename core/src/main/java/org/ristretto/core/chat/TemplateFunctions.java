@@ -5,10 +5,10 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 
 /**
- * The global functions Hugging Face adds to its chat-template environment. Public static because Jinjava calls them
+ * The global functions Hugging Face adds to its chat-template environment. Static because Jinjava calls them
  * reflectively; they are not meant to be called from Java.
  */
-public final class TemplateFunctions {
+final class TemplateFunctions {
     private TemplateFunctions() {}
 
     /** {@code raise_exception(message)}: aborts the render; {@link ChatTemplate} reports the message. */
