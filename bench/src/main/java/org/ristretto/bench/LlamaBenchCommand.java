@@ -100,6 +100,11 @@ final class LlamaBenchCommand implements Callable<Integer> {
         List<Integer> threadCounts = threads == null
                 ? List.of(Runtime.getRuntime().availableProcessors()) : threads;
         List<LlamaBenchTest> tests = tests();
+        for (Path m : models) {
+            if (!java.nio.file.Files.isRegularFile(m)) {
+                throw new java.nio.file.NoSuchFileException(m.toString());
+            }
+        }
         PrintWriter out = spec.commandLine().getOut();
         LlamaCppNative lib = LlamaCppNative.get();
         LlamaBenchReport report = new LlamaBenchReport(lib.commit(), lib.buildNumber());

@@ -40,6 +40,11 @@ public final class LlamaCppContext implements AutoCloseable {
             if (contextSize <= 0 || batchSize <= 0 || ubatchSize <= 0 || threads <= 0) {
                 throw new IllegalArgumentException("context, batch, ubatch and threads must be positive");
             }
+            if (flashAttention && cacheType == GgmlType.F32) {
+                // Build 4916's CPU flash attention has no F32 K path: it aborts the whole process (GGML_ASSERT).
+                throw new IllegalArgumentException("llama.cpp build 4916's CPU flash attention takes no F32 KV cache:"
+                        + " use an F16 or quantized cache, or turn flash attention off");
+            }
         }
 
         /** llama-bench's defaults (n_batch 2048, n_ubatch 512, F16 cache) for a context and thread count. */
@@ -70,6 +75,7 @@ public final class LlamaCppContext implements AutoCloseable {
         MemorySegment batch = arena.allocate(BATCH);
         // llama_batch_get_one returns its struct by value: always into this one slot, so decoding allocates nothing.
         batchSlot = (size, align) -> batch;
+        long mark;
         try {
             MemorySegment cp = (MemorySegment) lib.contextDefaultParams.invokeExact((SegmentAllocator) arena);
             cp.set(JAVA_INT, offset(CONTEXT_PARAMS, "n_ctx"), options.contextSize());
@@ -81,6 +87,7 @@ public final class LlamaCppContext implements AutoCloseable {
             cp.set(JAVA_BOOLEAN, offset(CONTEXT_PARAMS, "no_perf"), false);
             cp.set(JAVA_INT, offset(CONTEXT_PARAMS, "type_k"), options.cacheType().id());
             cp.set(JAVA_INT, offset(CONTEXT_PARAMS, "type_v"), options.cacheType().id());
+            mark = lib.logMark();
             context = (MemorySegment) lib.initFromModel.invokeExact(model.handle(), cp);
         } catch (Throwable t) {
             arena.close();
@@ -89,7 +96,7 @@ public final class LlamaCppContext implements AutoCloseable {
         if (context.equals(MemorySegment.NULL)) {
             arena.close();
             throw new IllegalArgumentException(model.file() + ": llama.cpp could not create a context of "
-                    + options.contextSize() + " tokens: " + lib.lastLogLine());
+                    + options.contextSize() + " tokens: " + lib.failureSince(mark));
         }
     }
 
@@ -129,9 +136,10 @@ public final class LlamaCppContext implements AutoCloseable {
             throw new IllegalArgumentException("a decode takes 1 to " + options.batchSize() + " tokens, not " + n);
         }
         MemorySegment.copy(ids, off, tokens, JAVA_INT, 0, n);
+        long mark = lib.logMark();
         try {
             MemorySegment b = (MemorySegment) lib.batchGetOne.invokeExact(batchSlot, tokens, n);
-            check((int) lib.decode.invokeExact(context, b), n);
+            check((int) lib.decode.invokeExact(context, b), n, mark);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -147,6 +155,7 @@ public final class LlamaCppContext implements AutoCloseable {
         if (n == 0 || n > options.batchSize()) {
             throw new IllegalArgumentException("a decode takes 1 to " + options.batchSize() + " tokens, not " + n);
         }
+        long mark = lib.logMark();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment tok = a.allocateFrom(JAVA_INT, ids);
             MemorySegment pos = a.allocate(JAVA_INT, n);
@@ -168,7 +177,7 @@ public final class LlamaCppContext implements AutoCloseable {
             b.set(ADDRESS, offset(BATCH, "n_seq_id"), nSeq);
             b.set(ADDRESS, offset(BATCH, "seq_id"), seqIds);
             b.set(ADDRESS, offset(BATCH, "logits"), wantLogits);
-            check((int) lib.decode.invokeExact(context, b), n);
+            check((int) lib.decode.invokeExact(context, b), n, mark);
             lib.synchronize.invokeExact(context);
         } catch (Throwable t) {
             throw rethrow(t);
@@ -176,10 +185,10 @@ public final class LlamaCppContext implements AutoCloseable {
         lastBatchTokens = n;
     }
 
-    private void check(int result, int n) {
+    private void check(int result, int n, long mark) {
         if (result != 0) {
             throw new IllegalStateException(model.file() + ": llama_decode of " + n + " tokens returned " + result
-                    + (result == 1 ? " (no room left in the KV cache)" : "") + ": " + lib.lastLogLine());
+                    + (result == 1 ? " (no room left in the KV cache)" : "") + ": " + lib.failureSince(mark));
         }
     }
 

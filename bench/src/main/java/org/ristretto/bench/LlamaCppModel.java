@@ -29,10 +29,11 @@ public final class LlamaCppModel implements AutoCloseable {
         try {
             MemorySegment params = (MemorySegment) lib.modelDefaultParams.invokeExact((SegmentAllocator) arena);
             MemorySegment path = arena.allocateFrom(file.toString());
+            long mark = lib.logMark();
             model = (MemorySegment) lib.modelLoadFromFile.invokeExact(path, params);
             if (model.equals(MemorySegment.NULL)) {
                 arena.close();
-                throw new IllegalArgumentException(file + ": llama.cpp could not load the model: " + lib.lastLogLine());
+                throw new IllegalArgumentException(file + ": llama.cpp could not load the model: " + lib.failureSince(mark));
             }
             vocab = (MemorySegment) lib.modelGetVocab.invokeExact(model);
         } catch (Throwable t) {

@@ -138,6 +138,7 @@ public final class LlamaCppNative {
     private final String commit;
     private final String systemInfo;
     private final Deque<String> recentLog = new ArrayDeque<>();
+    private long logLines;
 
     final MethodHandle modelDefaultParams;
     final MethodHandle contextDefaultParams;
@@ -268,10 +269,26 @@ public final class LlamaCppNative {
         }
     }
 
-    /** llama.cpp's last warning or error line, for exception messages. */
-    String lastLogLine() {
+    /** A mark in llama.cpp's log, for {@link #failureSince}. */
+    long logMark() {
         synchronized (recentLog) {
-            return recentLog.isEmpty() ? "(llama.cpp logged no reason)" : recentLog.getLast();
+            return logLines;
+        }
+    }
+
+    /**
+     * Why a call after {@code mark} failed, in llama.cpp's words: its error lines since then (the last warning
+     * where there is none), for exception messages.
+     */
+    String failureSince(long mark) {
+        synchronized (recentLog) {
+            int fresh = (int) Math.min(recentLog.size(), logLines - mark);
+            List<String> lines = List.copyOf(recentLog).subList(recentLog.size() - fresh, recentLog.size());
+            List<String> errors = lines.stream().filter(l -> l.contains("error")).toList();
+            if (!errors.isEmpty()) {
+                return String.join("; ", errors);
+            }
+            return lines.isEmpty() ? "(llama.cpp logged no reason)" : lines.getLast();
         }
     }
 
@@ -326,6 +343,7 @@ public final class LlamaCppNative {
                 recentLog.removeFirst();
             }
             recentLog.addLast(line);
+            logLines++;
         }
     }
 
