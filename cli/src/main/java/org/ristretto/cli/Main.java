@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             ChatCommand.class,
             LogitsCommand.class,
             TokenizeCommand.class,
+            SynthCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
