@@ -108,14 +108,17 @@ final class BenchCommand implements Callable<Integer> {
         try (BenchModel bench = BenchModel.open(model, backend, device, threadCount, err::println)) {
             BenchRunner runner = new BenchRunner(bench, settings);
             BenchReport report = new BenchReport(bench, settings, new VersionProvider().getVersion()[0]);
-            if (output.equals("md")) {
-                report.printTableHeader(out);
-            }
             for (BenchTest test : tests) {
                 BenchResult r = runner.run(test);
                 results.add(r);
                 switch (output) {
-                    case "md" -> report.printTableRow(out, r);
+                    case "md" -> {
+                        // After the first test, so that a model the backend cannot run prints only the error.
+                        if (results.size() == 1) {
+                            report.printTableHeader(out);
+                        }
+                        report.printTableRow(out, r);
+                    }
                     case "jsonl" -> out.println(report.toJson(r));
                     default -> { }
                 }
