@@ -107,7 +107,7 @@ final class BenchCommand implements Callable<Integer> {
         List<BenchResult> results = new ArrayList<>();
         try (BenchModel bench = BenchModel.open(model, backend, device, threadCount, err::println)) {
             BenchRunner runner = new BenchRunner(bench, settings);
-            BenchReport report = new BenchReport(bench, settings, new VersionProvider().getVersion()[0]);
+            BenchReport report = new BenchReport(bench, settings);
             for (BenchTest test : tests) {
                 BenchResult r = runner.run(test);
                 results.add(r);

@@ -37,15 +37,12 @@ public final class BenchReport {
 
     private record Column(String header, int width) {}
 
-    /**
-     * A report of results from {@code model} run with {@code settings}.
-     *
-     * @param build the Ristretto build, e.g. {@code "ristretto 0.1.0"}
-     */
-    public BenchReport(BenchModel model, BenchRunner.Settings settings, String build) {
+    /** A report of results from {@code model} run with {@code settings}. */
+    public BenchReport(BenchModel model, BenchRunner.Settings settings) {
         this.model = model;
         this.settings = settings;
-        this.build = build;
+        String version = BenchReport.class.getPackage().getImplementationVersion();
+        this.build = "ristretto " + (version == null ? "development build" : version);
         this.cpuInfo = cpuModelName();
         List<Column> c = new ArrayList<>(List.of(new Column("model", -30), new Column("size", 10),
                 new Column("params", 10), new Column("backend", -10), new Column("threads", 7)));
