@@ -171,7 +171,13 @@ public final class LlamaCppNative {
         this.library = library;
         Linker linker = Linker.nativeLinker();
         // The library stays loaded for the life of the process, like a System.load'ed one.
-        SymbolLookup lib = SymbolLookup.libraryLookup(library, Arena.global());
+        SymbolLookup lib;
+        try {
+            lib = SymbolLookup.libraryLookup(library, Arena.global());
+        } catch (IllegalArgumentException e) {
+            // dlopen failed: a glibc, libstdc++ or libgomp this machine lacks (see ldd on the extracted file).
+            throw new IllegalStateException("cannot load " + library + ": " + e.getMessage(), e);
+        }
         buildNumber = lib.find("LLAMA_BUILD_NUMBER").orElseThrow(() -> missing("LLAMA_BUILD_NUMBER"))
                 .reinterpret(4).get(JAVA_INT, 0);
         commit = lib.find("LLAMA_COMMIT").orElseThrow(() -> missing("LLAMA_COMMIT"))

@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             InfoCommand.class,
             ConvertCommand.class,
             DevicesCommand.class,
+            SynthCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
