@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             LogitsCommand.class,
             TokenizeCommand.class,
             SynthCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
