@@ -26,8 +26,9 @@ import jinjava.javax.el.ExpressionFactory;
  *
  * <p>Known differences from Jinja2 that remain: an undefined value and None are both Java null, so
  * {@code undefined is none} is true and {@code {{ none }}} prints nothing; a slice with both a stop and a step
- * ({@code xs[1:5:2]}) is a syntax error; a {@code }}} inside an expression closes it even within a dict literal
- * ({@code {'a': {}}}} needs a space: {@code {'a': {} }}}); booleans do not take part in arithmetic.
+ * ({@code xs[1:5:2]}) is a syntax error; two closing braces in a row end an expression even inside a dict
+ * literal, so an empty dict closing another needs a space between the braces; booleans do not take part in
+ * arithmetic.
  */
 final class JinjaEnvironment {
     private JinjaEnvironment() {}
