@@ -23,6 +23,12 @@ import jinjava.javax.el.ExpressionFactory;
  * a parser for slice steps and keyword arguments ({@link PythonicParser}), an EL resolver for Python string and
  * dict methods ({@link PythonMethodResolver}), Python-compatible {@code tojson} and {@code trim} filters and a
  * {@code for} tag with loop filters ({@link FilteredForTag}). Sources must go through {@link LstripBlocks} first.
+ *
+ * <p>Known differences from Jinja2 that remain: an undefined value and None are both Java null, so
+ * {@code undefined is none} is true and {@code {{ none }}} prints nothing; a slice with both a stop and a step
+ * ({@code xs[1:5:2]}) is a syntax error; two closing braces in a row end an expression even inside a dict
+ * literal, so an empty dict closing another needs a space between the braces; booleans do not take part in
+ * arithmetic.
  */
 final class JinjaEnvironment {
     private JinjaEnvironment() {}
