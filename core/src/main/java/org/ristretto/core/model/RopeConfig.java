@@ -78,8 +78,10 @@ public record RopeConfig(RopeLayout layout, int dims, float freqBase, float freq
         attnFactor *= md.getFloat(p + "rope.scaling.attn_factor", 1f);
         float betaFast = md.getFloat(p + "rope.scaling.yarn_beta_fast", 32f);
         float betaSlow = md.getFloat(p + "rope.scaling.yarn_beta_slow", 1f);
-        int originalContext = ModelConfig.positiveInt(md, source, p + "rope.scaling.original_context_length",
-                trainContext);
+        // llama.cpp reads 0 as "not set" and falls back to the training context.
+        String origKey = p + "rope.scaling.original_context_length";
+        int originalContext = md.contains(origKey) && md.getLong(origKey) == 0 ? trainContext
+                : ModelConfig.positiveInt(md, source, origKey, trainContext);
         return new RopeConfig(arch.ropeLayout(), dims, freqBase, freqScale, extFactor, attnFactor, betaFast, betaSlow,
                 originalContext);
     }

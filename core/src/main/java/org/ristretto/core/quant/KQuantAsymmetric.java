@@ -11,8 +11,8 @@ final class KQuantAsymmetric {
     private KQuantAsymmetric() {}
 
     /**
-     * Fits, packs and stores {@code d}, {@code dmin} and the 12 scale bytes of one 256-value block, and leaves the final
-     * levels (0..nmax) in {@code levels}.
+     * Fits, packs and stores {@code d}, {@code dmin} and the 12 scale bytes of one 256-value block, and leaves the
+     * final levels (0..nmax) in {@code levels}.
      */
     static void quantizeScalesAndMins(float[] x, int xo, int nmax, float rmin, float rdelta, int nstep, int[] levels,
             MemorySegment dst, long dAt, long dminAt, long scalesAt) {

@@ -4,10 +4,11 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * {@link GgmlType#Q3_K}: 256 values as {@code uint8 hmask[32]; uint8 qs[64]; uint8 scales[12]; half d}. Sub-block
- * {@code j} (16 values) has scale {@code d * s_j} with the signed 6-bit {@code s_j} packed as in {@link KScales}. Value
- * {@code i = 128c + 32k + l} has its low two bits in bits {@code 2k} of {@code qs[32c + l]} (as Q2_K) and its high bit
- * in bit {@code i / 32} of {@code hmask[i % 32]}; a clear high bit means "subtract 4", so it decodes to
- * {@code scale * (low - (high ? 0 : 4))}.
+ * {@code j} (16 values) has scale {@code d * (s_j - 32)} with a 6-bit {@code s_j}: its low nibble is the low
+ * ({@code j < 8}) or high ({@code j >= 8}) nibble of {@code scales[j % 8]}, its top two bits are bits
+ * {@code 2 * (j / 4)} of {@code scales[8 + j % 4]}. Value {@code i = 128c + 32k + l} has its low two bits in bits
+ * {@code 2k} of {@code qs[32c + l]} (as Q2_K) and its high bit in bit {@code i / 32} of {@code hmask[i % 32]}; a clear
+ * high bit means "subtract 4", so it decodes to {@code scale * (low - (high ? 0 : 4))}.
  */
 public final class Q3_KFormat extends BlockFormat {
     private static final int HMASK = 0;

@@ -4,9 +4,11 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * {@link GgmlType#Q4_K}: 256 values as {@code half d; half dmin; uint8 scales[12]; uint8 qs[128]}. Sub-block
- * {@code j} (32 values) has scale {@code d * sc_j} and min {@code dmin * m_j}, 6 bits each, packed as in
- * {@link KScales}. Value {@code 64c + l} ({@code l < 32}) is the low nibble of {@code qs[32c + l]}, value
- * {@code 64c + 32 + l} its high nibble; each decodes to {@code scale * q - min}.
+ * {@code j} (32 values) has scale {@code d * sc_j} and min {@code dmin * m_j}, 6 bits each, packed as ggml's
+ * {@code get_scale_min_k4} reads them: for {@code j < 4}, the low 6 bits of {@code scales[j]} and
+ * {@code scales[j + 4]}; for {@code j >= 4}, the low and high nibble of {@code scales[j + 4]} topped with the top two
+ * bits of {@code scales[j - 4]} and {@code scales[j]}. Value {@code 64c + l} ({@code l < 32}) is the low nibble of
+ * {@code qs[32c + l]}, value {@code 64c + 32 + l} its high nibble; each decodes to {@code scale * q - min}.
  */
 public final class Q4_KFormat extends BlockFormat {
     private static final int D = 0;

@@ -1,5 +1,7 @@
 package org.ristretto.core.quant;
 
+import java.util.Arrays;
+
 /**
  * The scale searches of ggml's K-quant reference quantizers ({@code nearest_int}, {@code make_qx_quants},
  * {@code make_q3_quants}, {@code make_qkx2_quants}), reproduced operation for operation in float arithmetic so that the
@@ -41,7 +43,7 @@ final class ScaleSearch {
             }
         }
         if (amax < GROUP_MAX_EPS) {
-            java.util.Arrays.fill(levels, lo, lo + n, 0);
+            Arrays.fill(levels, lo, lo + n, 0);
             return 0.0f;
         }
         float iscale = -nmax / max;
@@ -99,7 +101,7 @@ final class ScaleSearch {
             }
         }
         if (amax < GROUP_MAX_EPS) {
-            java.util.Arrays.fill(levels, lo, lo + n, 0);
+            Arrays.fill(levels, lo, lo + n, 0);
             return 0.0f;
         }
         float iscale = -nmax / max;
@@ -176,7 +178,7 @@ final class ScaleSearch {
             min = 0;
         }
         if (max == min) {
-            java.util.Arrays.fill(levels, lo, lo + n, 0);
+            Arrays.fill(levels, lo, lo + n, 0);
             mins[mi] = -min;
             return 0.0f;
         }

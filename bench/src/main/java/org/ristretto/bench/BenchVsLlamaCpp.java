@@ -1,0 +1,204 @@
+package org.ristretto.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.ristretto.cli.bench.BenchModel;
+import org.ristretto.cli.bench.BenchReport;
+import org.ristretto.cli.bench.BenchResult;
+import org.ristretto.cli.bench.BenchRunner;
+import org.ristretto.cli.bench.BenchTest;
+import org.ristretto.core.quant.GgmlType;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * Ristretto against llama.cpp on one GGUF file in one run: the same llama-bench tests, the same thread count, batch
+ * size, repetitions and F16 KV cache, both models loaded once, the two engines taking turns test by test (which one
+ * goes first alternates, so drift in the machine's load or clock affects both alike), and one table of tokens per
+ * second with the ratio Ristretto / llama.cpp. llama.cpp runs through {@link LlamaCppPeer} with flash attention on,
+ * Ristretto through the {@code ristretto bench} runner ({@link BenchRunner}); see those for what each times.
+ *
+ * <p>{@code scripts/bench-vs-llamacpp.sh} builds and runs this; {@code -o json} prints both tools' llama-bench JSON.
+ */
+@Command(name = "bench-vs-llamacpp", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Ristretto's and llama.cpp's llama-bench tests on one model, taking turns, in one table.")
+public final class BenchVsLlamaCpp implements Callable<Integer> {
+    private static final long TOKEN_SEED = 1;
+
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE", description = "The GGUF model.")
+    Path model;
+
+    @Option(names = {"-p", "--n-prompt"}, split = ",", defaultValue = "512", paramLabel = "N",
+            description = "Prompt lengths of pp tests; 0 for none (default ${DEFAULT-VALUE}).")
+    List<Integer> prompts;
+
+    @Option(names = {"-n", "--n-gen"}, split = ",", defaultValue = "128", paramLabel = "N",
+            description = "Generated lengths of tg tests; 0 for none (default ${DEFAULT-VALUE}).")
+    List<Integer> gens;
+
+    @Option(names = {"-d", "--n-depth"}, split = ",", defaultValue = "0", paramLabel = "D",
+            description = "Tokens in the KV cache before each test (default ${DEFAULT-VALUE}).")
+    List<Integer> depths;
+
+    @Option(names = {"-r", "--repetitions"}, defaultValue = "5", paramLabel = "N",
+            description = "Timed repetitions of each test (default ${DEFAULT-VALUE}).")
+    int repetitions;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N",
+            description = "Threads for both (default: the processors the JVM sees).")
+    Integer threads;
+
+    @Option(names = {"-b", "--batch-size"}, defaultValue = "512", paramLabel = "N",
+            description = "Prompt tokens per step for both: Ristretto's batch, llama.cpp's n_batch and n_ubatch "
+                    + "(default ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--backend", defaultValue = "cpu", paramLabel = "NAME",
+            description = "Ristretto's backend (default ${DEFAULT-VALUE}; llama.cpp runs on the CPU).")
+    String backend;
+
+    @Option(names = {"-o", "--output"}, defaultValue = "md", paramLabel = "md|json",
+            description = "The comparison table, or both tools' llama-bench JSON (default ${DEFAULT-VALUE}).")
+    String output;
+
+    @Option(names = "--no-warmup", description = "Skip the warm-up runs.")
+    boolean noWarmup;
+
+    @Spec
+    CommandSpec spec;
+
+    /** The command line with one-line errors: exit 2 for bad flags, 1 for failures. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new BenchVsLlamaCpp());
+        cl.setParameterExceptionHandler((ex, args) -> {
+            ex.getCommandLine().getErr().println("bench-vs-llamacpp: " + ex.getMessage());
+            return 2;
+        });
+        cl.setExecutionExceptionHandler((ex, c, parsed) -> {
+            String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+            c.getErr().println("bench-vs-llamacpp: " + (ex instanceof NoSuchFileException
+                    ? "no such file: " + msg : msg.replace('\n', ' ')));
+            return 1;
+        });
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        List<BenchTest> tests = tests();
+        int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        if (t < 1 || repetitions < 1 || batchSize < 1) {
+            throw usage("-t, -r and -b must be >= 1");
+        }
+        if (!output.equals("md") && !output.equals("json")) {
+            throw usage("-o must be md or json, not '" + output + "'");
+        }
+        if (!Files.isRegularFile(model)) {
+            throw new NoSuchFileException(model.toString());
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        var llamaSettings = new LlamaCppPeer.Settings(t, batchSize, batchSize, true, GgmlType.F16, repetitions,
+                !noWarmup, TOKEN_SEED);
+        var ristrettoSettings = new BenchRunner.Settings(batchSize, 0, GgmlType.F16, repetitions, !noWarmup,
+                TOKEN_SEED);
+        List<LlamaBenchResult> llamaResults = new ArrayList<>();
+        List<BenchResult> ristrettoResults = new ArrayList<>();
+        try (LlamaCppPeer llama = LlamaCppPeer.open(model, llamaSettings);
+             BenchModel ristretto = BenchModel.open(model, backend, -1, t, err::println)) {
+            BenchRunner runner = new BenchRunner(ristretto, ristrettoSettings);
+            LlamaCppNative lib = LlamaCppNative.get();
+            if (output.equals("md")) {
+                out.printf("model: %s (llama.cpp: %s; Ristretto: %s)%n", model, llama.model().description(),
+                        ristretto.description());
+                out.printf("threads %d, batch %d, repetitions %d, KV cache f16; llama.cpp build %d (%s), flash "
+                        + "attention on; Ristretto on %s%n%n", t, batchSize, repetitions, lib.buildNumber(),
+                        lib.commit(), ristretto.backendLabel());
+                out.printf("| %-15s | %20s | %20s | %7s |%n", "test", "llama.cpp t/s", "Ristretto t/s", "ratio");
+                out.printf("| %s: | %s: | %s: | %s: |%n", "-".repeat(14), "-".repeat(19), "-".repeat(19),
+                        "-".repeat(6));
+                out.flush();
+            }
+            for (int i = 0; i < tests.size(); i++) {
+                BenchTest test = tests.get(i);
+                LlamaBenchTest llamaTest = new LlamaBenchTest(test.nPrompt(), test.nGen(), test.nDepth());
+                LlamaBenchResult l;
+                BenchResult r;
+                if (i % 2 == 0) {
+                    l = llama.run(llamaTest);
+                    r = runner.run(test);
+                } else {
+                    r = runner.run(test);
+                    l = llama.run(llamaTest);
+                }
+                llamaResults.add(l);
+                ristrettoResults.add(r);
+                if (output.equals("md")) {
+                    out.printf(Locale.ROOT, "| %15s | %20s | %20s | %7.2f |%n", test.name(),
+                            String.format(Locale.ROOT, "%.2f ± %.2f", l.avgTs(), l.stddevTs()),
+                            String.format(Locale.ROOT, "%.2f ± %.2f", r.avgTs(), r.stddevTs()),
+                            r.avgTs() / l.avgTs());
+                    out.flush();
+                }
+            }
+            if (output.equals("md")) {
+                out.printf("%nratio = Ristretto t/s / llama.cpp t/s (above 1: Ristretto is faster)%n");
+            } else {
+                out.println(json(new LlamaBenchReport(lib.commit(), lib.buildNumber()), llamaResults,
+                        new BenchReport(ristretto, ristrettoSettings), ristrettoResults));
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static String json(LlamaBenchReport llamaReport, List<LlamaBenchResult> llamaResults,
+                               BenchReport ristrettoReport, List<BenchResult> ristrettoResults) throws Exception {
+        ObjectMapper m = new ObjectMapper();
+        ObjectNode root = m.createObjectNode();
+        ArrayNode l = root.putArray("llama.cpp");
+        llamaResults.forEach(r -> l.add(llamaReport.toJson(r)));
+        ArrayNode r = root.putArray("ristretto");
+        ristrettoResults.forEach(x -> r.add(ristrettoReport.toJson(x)));
+        return m.writer().with(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root);
+    }
+
+    /** llama-bench's order: for each depth, the pp tests, then the tg tests; zero lengths are skipped. */
+    private List<BenchTest> tests() {
+        for (List<Integer> values : List.of(prompts, gens, depths)) {
+            if (values.stream().anyMatch(v -> v < 0)) {
+                throw usage("-p, -n and -d lengths must be >= 0");
+            }
+        }
+        List<BenchTest> tests = new ArrayList<>();
+        for (int d : depths) {
+            prompts.stream().filter(p -> p > 0).forEach(p -> tests.add(BenchTest.pp(p, d)));
+            gens.stream().filter(n -> n > 0).forEach(n -> tests.add(BenchTest.tg(n, d)));
+        }
+        if (tests.isEmpty()) {
+            throw usage("no test to run: every -p and -n length is 0");
+        }
+        return tests;
+    }
+
+    private CommandLine.ParameterException usage(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+}

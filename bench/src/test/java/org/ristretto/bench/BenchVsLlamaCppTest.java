@@ -1,0 +1,85 @@
+package org.ristretto.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+class BenchVsLlamaCppTest {
+    private static final Pattern ROW = Pattern.compile(
+            "\\| +(\\S+) \\| +([\\d.]+) ± [\\d.]+ \\| +([\\d.]+) ± [\\d.]+ \\| +([\\d.]+) \\|");
+
+    private record Run(int code, String out, String err) {}
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        var cl = BenchVsLlamaCpp.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void tablePairsBothToolsPerTestWithTheirRatio() {
+        String model = TestData.shared("gguf/stories260K-q8_0.gguf").toString();
+        TestData.assumeLlamaCpp();
+        Run r = run("-m", model, "-t", "1", "-p", "16", "-n", "4", "-r", "2");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("llama.cpp build 4916"), r.out());
+        List<Matcher> rows = r.out().lines().map(ROW::matcher).filter(Matcher::matches).toList();
+        assertEquals(2, rows.size(), r.out());
+        assertEquals("pp16", rows.get(0).group(1));
+        assertEquals("tg4", rows.get(1).group(1));
+        for (Matcher m : rows) {
+            double llama = Double.parseDouble(m.group(2));
+            double ristretto = Double.parseDouble(m.group(3));
+            double ratio = Double.parseDouble(m.group(4));
+            assertTrue(llama > 0 && ristretto > 0, m.group());
+            // The printed means are rounded to 0.01, so the ratio of the printed figures matches to that precision.
+            assertEquals(ristretto / llama, ratio, 0.005 + 0.01 * ratio, m.group());
+        }
+    }
+
+    @Test
+    void jsonHoldsBothToolsLlamaBenchObjectsInTheSameOrder() throws Exception {
+        String model = TestData.shared("gguf/stories260K-q8_0.gguf").toString();
+        TestData.assumeLlamaCpp();
+        Run r = run("-m", model, "-t", "1", "-p", "8", "-n", "2", "-d", "0,4", "-r", "1", "-o", "json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode doc = new ObjectMapper().readTree(r.out());
+        JsonNode llama = doc.get("llama.cpp");
+        JsonNode ristretto = doc.get("ristretto");
+        assertEquals(4, llama.size());
+        assertEquals(4, ristretto.size());
+        for (int i = 0; i < 4; i++) {
+            for (String f : List.of("n_prompt", "n_gen", "n_depth", "n_threads", "n_batch", "model_size",
+                    "model_n_params")) {
+                assertEquals(llama.get(i).get(f).asLong(), ristretto.get(i).get(f).asLong(), f + " of test " + i);
+            }
+            assertTrue(llama.get(i).get("avg_ts").asDouble() > 0);
+            assertTrue(ristretto.get(i).get("avg_ts").asDouble() > 0);
+        }
+    }
+
+    @Test
+    void badFlagsExitWithCode2() {
+        for (List<String> args : List.of(List.of("-p", "8"), List.of("-m", "x.gguf", "-p", "0", "-n", "0"),
+                List.of("-m", "x.gguf", "-r", "0"), List.of("-m", "x.gguf", "-o", "csv"))) {
+            Run r = run(args.toArray(String[]::new));
+            assertEquals(2, r.code(), args + ": " + r.err());
+            assertEquals(1, r.err().lines().count(), r.err());
+        }
+        Run missing = run("-m", "/nonexistent.gguf");
+        assertEquals(1, missing.code());
+        assertEquals("bench-vs-llamacpp: no such file: /nonexistent.gguf", missing.err().strip());
+    }
+}

@@ -1,0 +1,141 @@
+package org.ristretto.cli.bench;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.ristretto.core.model.Transformer;
+import org.ristretto.core.model.TransformerOptions;
+import org.ristretto.core.quant.GgmlType;
+
+/**
+ * Runs llama-bench's tests on Ristretto's forward pass and times them the way llama-bench does.
+ *
+ * <p><b>A test.</b> Each test gets a fresh {@link Transformer} (KV cache and activations) of
+ * {@code depth + prompt + generated} positions, llama-bench's {@code n_ctx}, unless {@link Settings#contextSize()}
+ * fixes the size. Then, as in llama-bench: a warm-up (the prompt once from position 0 and, for a test that generates,
+ * one generated token after it), then {@link Settings#repetitions()} timed samples. Before the first sample the
+ * {@code depth} tokens are prefilled untimed; later samples reuse them, since a sample writes only positions from
+ * {@code depth} on (llama-bench restores a saved state to the same end).
+ *
+ * <p><b>What is timed.</b> {@link System#nanoTime()} around exactly this: {@code pp N} is N random token ids (BOS
+ * first where the vocabulary adds one) run in forward calls of at most {@link Settings#batchSize()} tokens, each
+ * returning the last token's logits (llama-bench's {@code llama_batch_get_one}); {@code tg N} is N forward calls of
+ * one token, each returning its logits, each token random after the first. Logits are read back to the host and not
+ * sampled, as llama-bench computes but never reads them. A sample's tokens per second is
+ * {@code (prompt + generated) / seconds}.
+ */
+public final class BenchRunner {
+
+    /**
+     * How tests run.
+     *
+     * @param batchSize   the most tokens one forward call takes ({@code -b}); longer prompts are split
+     * @param contextSize KV cache positions for every test, or 0 to size each test's cache to what it needs
+     * @param cacheType   the KV cache element type (F16, F32 or Q8_0)
+     * @param repetitions timed samples per test
+     * @param warmup      whether to run llama-bench's warm-up first
+     * @param seed        seed of the random token ids
+     */
+    public record Settings(int batchSize, int contextSize, GgmlType cacheType, int repetitions, boolean warmup,
+                           long seed) {
+        public Settings {
+            if (batchSize < 1) {
+                throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+            }
+            if (contextSize < 0) {
+                throw new IllegalArgumentException("context size must be >= 0 (0 = per test), got " + contextSize);
+            }
+            if (repetitions < 1) {
+                throw new IllegalArgumentException("repetitions must be >= 1, got " + repetitions);
+            }
+            // Fails early, with the same message as the transformer would, for a cache type it cannot hold.
+            new TransformerOptions(contextSize, batchSize, cacheType);
+        }
+    }
+
+    private final BenchModel model;
+    private final Settings settings;
+    private final int vocabSize;
+
+    public BenchRunner(BenchModel model, Settings settings) {
+        this.model = model;
+        this.settings = settings;
+        this.vocabSize = model.weights().config().vocabSize();
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /**
+     * Checks that {@code test} fits the KV cache before anything runs.
+     *
+     * @throws IllegalArgumentException naming the test, the positions it needs and the context size
+     */
+    public void check(BenchTest test) {
+        int limit = settings.contextSize() > 0 ? settings.contextSize() : Integer.MAX_VALUE;
+        if (test.positions() > limit) {
+            throw new IllegalArgumentException("test " + test.name() + " needs " + test.positions()
+                    + " KV cache positions (depth " + test.nDepth() + " + prompt " + test.nPrompt() + " + generated "
+                    + test.nGen() + ") but the context size is " + limit);
+        }
+    }
+
+    /** Runs {@code test}: warm-up, depth, then the timed samples. */
+    public BenchResult run(BenchTest test) {
+        check(test);
+        int context = settings.contextSize() > 0 ? settings.contextSize() : (int) test.positions();
+        var options = new TransformerOptions(context, settings.batchSize(), settings.cacheType());
+        String started = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+        Random random = new Random(settings.seed());
+        List<Long> samples = new ArrayList<>(settings.repetitions());
+        try (Transformer transformer = new Transformer(model.weights(), options)) {
+            if (settings.warmup()) {
+                if (test.nPrompt() > 0) {
+                    prompt(transformer, 0, test.nPrompt(), random);
+                }
+                if (test.nGen() > 0) {
+                    generate(transformer, test.nPrompt(), 1, random);
+                }
+            }
+            if (test.nDepth() > 0) {
+                prompt(transformer, 0, test.nDepth(), random);
+            }
+            for (int rep = 0; rep < settings.repetitions(); rep++) {
+                long start = System.nanoTime();
+                if (test.nPrompt() > 0) {
+                    prompt(transformer, test.nDepth(), test.nPrompt(), random);
+                }
+                if (test.nGen() > 0) {
+                    generate(transformer, test.nDepth() + test.nPrompt(), test.nGen(), random);
+                }
+                samples.add(System.nanoTime() - start);
+            }
+        }
+        return new BenchResult(test, samples, started);
+    }
+
+    /** llama-bench's {@code test_prompt}: {@code n} random tokens from {@code pos} in batches, BOS first if added. */
+    private void prompt(Transformer transformer, int pos, int n, Random random) {
+        for (int done = 0; done < n; ) {
+            int[] batch = new int[Math.min(n - done, settings.batchSize())];
+            for (int i = 0; i < batch.length; i++) {
+                batch[i] = done == 0 && i == 0 && model.firstPromptToken() >= 0
+                        ? model.firstPromptToken() : random.nextInt(vocabSize);
+            }
+            transformer.forward(batch, pos + done, false);
+            done += batch.length;
+        }
+    }
+
+    /** llama-bench's {@code test_gen}: {@code n} single-token steps from {@code pos}, BOS first if added. */
+    private void generate(Transformer transformer, int pos, int n, Random random) {
+        int[] token = {model.firstPromptToken() >= 0 ? model.firstPromptToken() : random.nextInt(vocabSize)};
+        for (int i = 0; i < n; i++) {
+            transformer.forward(token, pos + i, false);
+            token[0] = random.nextInt(vocabSize);
+        }
+    }
+}
