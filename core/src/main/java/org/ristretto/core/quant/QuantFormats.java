@@ -13,6 +13,14 @@ public final class QuantFormats {
     static final QuantFormat Q5_0 = new Q5_0Format();
     static final QuantFormat Q5_1 = new Q5_1Format();
     static final QuantFormat Q8_0 = new Q8_0Format();
+    static final QuantFormat Q2_K = new Q2_KFormat();
+    static final QuantFormat Q3_K = new Q3_KFormat();
+    static final QuantFormat Q4_K = new Q4_KFormat();
+    static final QuantFormat Q5_K = new Q5_KFormat();
+    static final QuantFormat Q6_K = new Q6_KFormat();
+    static final QuantFormat Q8_K = new Q8_KFormat();
+    static final QuantFormat IQ4_NL = new Iq4_NlFormat();
+    static final QuantFormat IQ4_XS = new Iq4_XsFormat();
 
     private QuantFormats() {}
 
@@ -31,6 +39,14 @@ public final class QuantFormats {
             case Q5_0 -> Q5_0;
             case Q5_1 -> Q5_1;
             case Q8_0 -> Q8_0;
+            case Q2_K -> Q2_K;
+            case Q3_K -> Q3_K;
+            case Q4_K -> Q4_K;
+            case Q5_K -> Q5_K;
+            case Q6_K -> Q6_K;
+            case Q8_K -> Q8_K;
+            case IQ4_NL -> IQ4_NL;
+            case IQ4_XS -> IQ4_XS;
             default -> throw new UnsupportedOperationException("ggml type " + type.ggmlName() + " (id " + type.id()
                     + ") has no quantization format in Ristretto");
         };

@@ -74,8 +74,9 @@ class GgmlQuantVectorsTest {
         if (mismatch >= 0) {
             long block = mismatch / type.typeSize();
             fail(type + ": first differing byte " + mismatch + " (block " + block + ", byte "
-                    + mismatch % type.typeSize() + " of the block): ggml " + expected.get(ValueLayout.JAVA_BYTE, mismatch)
-                    + ", ours " + actual.get(ValueLayout.JAVA_BYTE, mismatch));
+                    + mismatch % type.typeSize() + " of the block): ggml "
+                    + expected.get(ValueLayout.JAVA_BYTE, mismatch) + ", ours "
+                    + actual.get(ValueLayout.JAVA_BYTE, mismatch));
         }
     }
 
