@@ -37,14 +37,16 @@ public final class ActivationQuantizer {
         int blocks = blocks(n, Q8_0_BLOCK);
         Objects.checkFromIndexSize(off, n, x.length);
         Objects.checkFromIndexSize(dstOffset, (long) blocks * Q8_0_BYTES, dst.byteSize());
-        byte[] q = new byte[Q8_0_BLOCK];
+        short[] q = new short[Q8_0_BLOCK];
         float[] d = new float[1];
-        int[] sum = new int[1];
+        float[] sum = new float[1];
         for (int b = 0; b < blocks; b++) {
             q8_0(x, off + b * Q8_0_BLOCK, Q8_0_BLOCK, q, 0, d, 0, sum, 0);
             long o = dstOffset + (long) b * Q8_0_BYTES;
             dst.set(I16, o, Fp16.fromFloat(d[0]));
-            MemorySegment.copy(q, 0, dst, ValueLayout.JAVA_BYTE, o + 2, Q8_0_BLOCK);
+            for (int j = 0; j < Q8_0_BLOCK; j++) {
+                dst.set(ValueLayout.JAVA_BYTE, o + 2 + j, (byte) q[j]);
+            }
         }
     }
 
@@ -62,14 +64,16 @@ public final class ActivationQuantizer {
         int blocks = blocks(n, Q8_K_BLOCK);
         Objects.checkFromIndexSize(off, n, x.length);
         Objects.checkFromIndexSize(dstOffset, (long) blocks * Q8_K_BYTES, dst.byteSize());
-        byte[] q = new byte[Q8_K_BLOCK];
+        short[] q = new short[Q8_K_BLOCK];
         float[] d = new float[1];
         short[] bsums = new short[Q8_K_BLOCK / 16];
         for (int b = 0; b < blocks; b++) {
             q8_K(x, off + b * Q8_K_BLOCK, Q8_K_BLOCK, q, 0, d, 0, bsums, 0);
             long o = dstOffset + (long) b * Q8_K_BYTES;
             dst.set(F32, o, d[0]);
-            MemorySegment.copy(q, 0, dst, ValueLayout.JAVA_BYTE, o + 4, Q8_K_BLOCK);
+            for (int j = 0; j < Q8_K_BLOCK; j++) {
+                dst.set(ValueLayout.JAVA_BYTE, o + 4 + j, (byte) q[j]);
+            }
             for (int j = 0; j < bsums.length; j++) {
                 dst.set(I16, o + 4 + Q8_K_BLOCK + 2L * j, bsums[j]);
             }
@@ -83,9 +87,10 @@ public final class ActivationQuantizer {
 
     /**
      * Q8_0 in the split layout: for each block {@code b} of 32, quants at {@code q[qOff + 32b ...]}, the scale as
-     * stored (rounded to fp16) at {@code d[dOff + b]} and the sum of its quants at {@code sum[sOff + b]}.
+     * stored (rounded to fp16) at {@code d[dOff + b]} and that scale times the sum of its quants at
+     * {@code sum[sOff + b]}.
      */
-    static void q8_0(float[] x, int off, int n, byte[] q, int qOff, float[] d, int dOff, int[] sum, int sOff) {
+    static void q8_0(float[] x, int off, int n, short[] q, int qOff, float[] d, int dOff, float[] sum, int sOff) {
         for (int b = 0; b < n / Q8_0_BLOCK; b++) {
             int xo = off + b * Q8_0_BLOCK;
             float amax = 0;
@@ -97,11 +102,11 @@ public final class ActivationQuantizer {
             int s = 0;
             for (int j = 0; j < Q8_0_BLOCK; j++) {
                 int v = roundHalfAwayFromZero(x[xo + j] * inv);
-                q[qOff + b * Q8_0_BLOCK + j] = (byte) v;
+                q[qOff + b * Q8_0_BLOCK + j] = (short) v;
                 s += v;
             }
             d[dOff + b] = Fp16.round(scale);
-            sum[sOff + b] = s;
+            sum[sOff + b] = d[dOff + b] * s;
         }
     }
 
@@ -109,7 +114,7 @@ public final class ActivationQuantizer {
      * Q8_K in the split layout: for each block {@code b} of 256, quants at {@code q[qOff + 256b ...]}, the float
      * scale at {@code d[dOff + b]} and the sums of each 16 quants at {@code bsums[bOff + 16b ...]}.
      */
-    static void q8_K(float[] x, int off, int n, byte[] q, int qOff, float[] d, int dOff, short[] bsums, int bOff) {
+    static void q8_K(float[] x, int off, int n, short[] q, int qOff, float[] d, int dOff, short[] bsums, int bOff) {
         for (int b = 0; b < n / Q8_K_BLOCK; b++) {
             int xo = off + b * Q8_K_BLOCK;
             int qo = qOff + b * Q8_K_BLOCK;
@@ -123,14 +128,14 @@ public final class ActivationQuantizer {
                 }
             }
             if (amax == 0) {
-                java.util.Arrays.fill(q, qo, qo + Q8_K_BLOCK, (byte) 0);
+                java.util.Arrays.fill(q, qo, qo + Q8_K_BLOCK, (short) 0);
                 java.util.Arrays.fill(bsums, bOff + 16 * b, bOff + 16 * b + 16, (short) 0);
                 d[dOff + b] = 0;
                 continue;
             }
             float iscale = -127f / max;
             for (int j = 0; j < Q8_K_BLOCK; j++) {
-                q[qo + j] = (byte) Math.min(127, nearestInt(iscale * x[xo + j]));
+                q[qo + j] = (short) Math.min(127, nearestInt(iscale * x[xo + j]));
             }
             for (int j = 0; j < 16; j++) {
                 int s = 0;

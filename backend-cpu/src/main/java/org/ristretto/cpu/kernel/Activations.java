@@ -14,12 +14,18 @@ final class Activations {
     int cols;
     int nTokens;
 
-    /** Quants of the Q8_0 or Q8_K form. */
-    byte[] q = new byte[0];
+    /**
+     * Quants of the Q8_0 or Q8_K form, already widened to 16 bits: the kernels multiply in 16-bit lanes, and loading
+     * them widened saves a conversion per load in the innermost loops.
+     */
+    short[] q = new short[0];
     /** Per-block scales: one per 32 values (Q8_0, fp16-rounded as ggml stores them) or per 256 (Q8_K). */
     float[] d = new float[0];
-    /** Q8_0: the sum of each block's 32 quants (for weight types with an offset, Q4_1 and Q5_1). */
-    int[] blockSum = new int[0];
+    /**
+     * Q8_0: each block's scale times the sum of its quants, {@code d·Σq} (ggml's Q8_1 {@code s}): weight types
+     * with an offset (Q4_1, Q5_1) add {@code m·d·Σq} per block.
+     */
+    float[] blockSum = new float[0];
     /** Q8_K: the sum of each 16 quants (for the K-quants' per-sub-block minimums). */
     short[] bsums = new short[0];
     /** The form the quants above are in, for the call in progress. */
@@ -36,14 +42,14 @@ final class Activations {
     void reserve(int cols, int nTokens, int block) {
         int n = Math.multiplyExact(cols, nTokens);
         if (q.length < n) {
-            q = new byte[n];
+            q = new short[n];
         }
         int blocks = n / block;
         if (d.length < blocks) {
             d = new float[blocks];
         }
         if (block == ActivationQuantizer.Q8_0_BLOCK && blockSum.length < blocks) {
-            blockSum = new int[blocks];
+            blockSum = new float[blocks];
         }
         if (block == ActivationQuantizer.Q8_K_BLOCK && bsums.length < n / 16) {
             bsums = new short[n / 16];

@@ -31,6 +31,21 @@ abstract sealed class Lanes {
     /** Shorts of half the width: as many lanes as {@link #ints()}, for widening short loads. */
     abstract VectorSpecies<Short> halfShorts();
 
+    /**
+     * Shorts of at most 256 bits (16 lanes): the piece that kernels for 32-value blocks of packed nibbles work in,
+     * since such a block holds its low and high nibbles as two 16-byte halves.
+     */
+    abstract VectorSpecies<Short> pieceShorts();
+
+    /** Bytes with as many lanes as {@link #pieceShorts()}. */
+    abstract VectorSpecies<Byte> pieceBytes();
+
+    /** Ints with half the lanes of {@link #pieceShorts()}. */
+    abstract VectorSpecies<Integer> pieceInts();
+
+    /** Floats with half the lanes of {@link #pieceShorts()}. */
+    abstract VectorSpecies<Float> pieceFloats();
+
     /** The lanes for {@code shape}: 128, 256 or 512 bits. */
     static Lanes of(VectorShape shape) {
         return switch (shape) {
@@ -54,6 +69,10 @@ abstract sealed class Lanes {
         @Override VectorSpecies<Short> shorts() { return ShortVector.SPECIES_128; }
         @Override VectorSpecies<Byte> halfBytes() { return ByteVector.SPECIES_64; }
         @Override VectorSpecies<Short> halfShorts() { return ShortVector.SPECIES_64; }
+        @Override VectorSpecies<Short> pieceShorts() { return ShortVector.SPECIES_128; }
+        @Override VectorSpecies<Byte> pieceBytes() { return ByteVector.SPECIES_64; }
+        @Override VectorSpecies<Integer> pieceInts() { return IntVector.SPECIES_128; }
+        @Override VectorSpecies<Float> pieceFloats() { return FloatVector.SPECIES_128; }
     }
 
     static final class Bits256 extends Lanes {
@@ -62,6 +81,10 @@ abstract sealed class Lanes {
         @Override VectorSpecies<Short> shorts() { return ShortVector.SPECIES_256; }
         @Override VectorSpecies<Byte> halfBytes() { return ByteVector.SPECIES_128; }
         @Override VectorSpecies<Short> halfShorts() { return ShortVector.SPECIES_128; }
+        @Override VectorSpecies<Short> pieceShorts() { return ShortVector.SPECIES_256; }
+        @Override VectorSpecies<Byte> pieceBytes() { return ByteVector.SPECIES_128; }
+        @Override VectorSpecies<Integer> pieceInts() { return IntVector.SPECIES_256; }
+        @Override VectorSpecies<Float> pieceFloats() { return FloatVector.SPECIES_256; }
     }
 
     static final class Bits512 extends Lanes {
@@ -70,5 +93,9 @@ abstract sealed class Lanes {
         @Override VectorSpecies<Short> shorts() { return ShortVector.SPECIES_512; }
         @Override VectorSpecies<Byte> halfBytes() { return ByteVector.SPECIES_256; }
         @Override VectorSpecies<Short> halfShorts() { return ShortVector.SPECIES_256; }
+        @Override VectorSpecies<Short> pieceShorts() { return ShortVector.SPECIES_256; }
+        @Override VectorSpecies<Byte> pieceBytes() { return ByteVector.SPECIES_128; }
+        @Override VectorSpecies<Integer> pieceInts() { return IntVector.SPECIES_256; }
+        @Override VectorSpecies<Float> pieceFloats() { return FloatVector.SPECIES_256; }
     }
 }

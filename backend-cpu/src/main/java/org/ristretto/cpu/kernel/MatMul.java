@@ -5,7 +5,6 @@ import java.util.EnumMap;
 import java.util.Map;
 import jdk.incubator.vector.VectorShape;
 import org.ristretto.core.quant.GgmlType;
-import org.ristretto.core.quant.QuantFormats;
 import org.ristretto.cpu.parallel.WorkerPool;
 
 /**
@@ -80,9 +79,18 @@ public final class MatMul {
         kernels.put(GgmlType.F32, new FloatKernels.F32(lanes));
         kernels.put(GgmlType.F16, new FloatKernels.Half(lanes, false));
         kernels.put(GgmlType.BF16, new FloatKernels.Half(lanes, true));
-        for (GgmlType t : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0}) {
-            kernels.put(t, new DequantizingKernel(lanes, QuantFormats.of(t)));
-        }
+        kernels.put(GgmlType.Q8_0, new Q8_0Kernels(lanes));
+        kernels.put(GgmlType.Q4_0, new Q4_0Kernels(lanes));
+        kernels.put(GgmlType.Q4_1, new Q4_1Kernels(lanes));
+        kernels.put(GgmlType.Q5_0, new Q5Kernels.Q5_0(lanes));
+        kernels.put(GgmlType.Q5_1, new Q5Kernels.Q5_1(lanes));
+        kernels.put(GgmlType.IQ4_NL, new IQ4Kernels.IQ4_NL(lanes));
+        kernels.put(GgmlType.IQ4_XS, new IQ4Kernels.IQ4_XS(lanes));
+        kernels.put(GgmlType.Q4_K, new Q4_KKernels(lanes));
+        kernels.put(GgmlType.Q6_K, new Q6_KKernels(lanes));
+        kernels.put(GgmlType.Q5_K, new Q5_KKernels(lanes));
+        kernels.put(GgmlType.Q2_K, new Q2Q3_KKernels.Q2_K(lanes));
+        kernels.put(GgmlType.Q3_K, new Q2Q3_KKernels.Q3_K(lanes));
     }
 
     /** Whether {@link #multiply} accepts weights of {@code type}. */

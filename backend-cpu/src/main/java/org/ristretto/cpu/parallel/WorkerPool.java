@@ -7,9 +7,11 @@ import java.util.concurrent.locks.LockSupport;
  * A fixed set of worker threads that split one operation's chunks between them, created once per backend.
  *
  * <p>{@link #run} hands out chunk indices from a shared counter, so uneven chunks balance themselves; the calling
- * thread works as worker 0, so a pool of {@code n} threads starts {@code n - 1}. Between operations the workers spin
- * briefly (a forward pass issues operations back to back, and waking a parked thread costs tens of microseconds),
- * then park. Nothing is allocated per operation.
+ * thread works as worker 0, so a pool of {@code n} threads starts {@code n - 1}. The caller waits for the chunks, not
+ * for the workers: a worker the OS has not scheduled yet simply finds nothing left to take, so a busy machine slows an
+ * operation down but never makes it wait on a sleeping thread. Between operations the workers spin for a few tens of
+ * microseconds (a forward pass issues operations back to back, and waking a parked thread costs about as much), then
+ * park. Per operation the pool allocates one small job record and nothing else.
  */
 public final class WorkerPool implements AutoCloseable {
 
@@ -19,18 +21,53 @@ public final class WorkerPool implements AutoCloseable {
         void run(int chunk, int worker);
     }
 
-    /** Spin iterations before a waiting worker parks; roughly 20-50 µs on current cores. */
-    private static final int SPINS_BEFORE_PARK = 20_000;
+    /** A range {@code [from, to)} of some index space, run by {@code worker}. */
+    @FunctionalInterface
+    public interface RangeTask {
+        void run(int from, int to, int worker);
+    }
+
+    /** How long an idle worker spins before parking. */
+    private static final long SPIN_NANOS = 50_000;
+
+    /** One operation: its chunks, the next one to hand out, and how many are finished. */
+    private static final class Job {
+        final Task task;
+        final int chunks;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger done = new AtomicInteger();
+        final AtomicInteger active = new AtomicInteger();
+        volatile Throwable failure;
+
+        Job(Task task, int chunks) {
+            this.task = task;
+            this.chunks = chunks;
+        }
+
+        void work(int worker) {
+            active.incrementAndGet();
+            try {
+                for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
+                    task.run(c, worker);
+                    done.incrementAndGet();
+                }
+            } catch (Throwable e) {
+                failure = e;
+                next.set(chunks); // the others stop taking chunks
+            } finally {
+                active.decrementAndGet();
+            }
+        }
+
+        boolean finished() {
+            return done.get() == chunks || (failure != null && active.get() == 0);
+        }
+    }
 
     private final int threads;
     private final Thread[] workers;
-    private final AtomicInteger nextChunk = new AtomicInteger();
-    private final AtomicInteger busyWorkers = new AtomicInteger();
-    private volatile Task task;
-    private volatile int chunkCount;
-    private volatile int generation;
+    private volatile Job current;
     private volatile boolean closed;
-    private volatile Throwable failure;
 
     /** Starts {@code threads - 1} daemon workers named "ristretto-cpu-N". */
     public WorkerPool(int threads) {
@@ -52,7 +89,8 @@ public final class WorkerPool implements AutoCloseable {
 
     /**
      * Runs {@code task} for every chunk in {@code [0, chunks)} across the pool and returns when all are done. A
-     * failure in any chunk is rethrown here after the others finish. Not reentrant: call from one thread at a time.
+     * failure in any chunk is rethrown here once no chunk is running any more. Not reentrant: call from one thread at
+     * a time.
      */
     public void run(int chunks, Task task) {
         if (closed) {
@@ -64,26 +102,21 @@ public final class WorkerPool implements AutoCloseable {
             }
             return;
         }
-        this.task = task;
-        this.chunkCount = chunks;
-        this.failure = null;
-        nextChunk.set(0);
-        busyWorkers.set(workers.length);
-        generation++; // the volatile write publishes the task to the workers
+        Job job = new Job(task, chunks);
+        current = job;
         for (Thread worker : workers) {
             LockSupport.unpark(worker);
         }
-        work(0);
+        job.work(0);
         int spins = 0;
-        while (busyWorkers.get() != 0) {
-            if (++spins < SPINS_BEFORE_PARK) {
+        while (!job.finished()) {
+            if (++spins < 1_000) {
                 Thread.onSpinWait();
             } else {
                 Thread.yield();
             }
         }
-        this.task = null;
-        Throwable t = failure;
+        Throwable t = job.failure;
         if (t != null) {
             if (t instanceof RuntimeException r) {
                 throw r;
@@ -95,50 +128,30 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
-    /** Splits {@code [0, n)} into at most {@code threads × 4} contiguous ranges and runs them across the pool. */
+    /** Splits {@code [0, n)} into at most {@code threads × 4} contiguous ranges of at least {@code minChunk}. */
     public void forRange(int n, int minChunk, RangeTask task) {
-        int chunk = Math.max(minChunk, (n + threads * 4 - 1) / (threads * 4));
+        int chunk = Math.max(Math.max(1, minChunk), (n + threads * 4 - 1) / (threads * 4));
         int chunks = (n + chunk - 1) / chunk;
-        int size = chunk;
-        run(chunks, (c, w) -> task.run(c * size, Math.min(n, (c + 1) * size), w));
-    }
-
-    /** A range {@code [from, to)} of some index space, run by {@code worker}. */
-    @FunctionalInterface
-    public interface RangeTask {
-        void run(int from, int to, int worker);
-    }
-
-    private void work(int worker) {
-        Task t = task;
-        int n = chunkCount;
-        try {
-            for (int c = nextChunk.getAndIncrement(); c < n; c = nextChunk.getAndIncrement()) {
-                t.run(c, worker);
-            }
-        } catch (Throwable e) {
-            failure = e;
-            nextChunk.set(n); // the others stop taking chunks
-        }
+        run(chunks, (c, w) -> task.run(c * chunk, Math.min(n, (c + 1) * chunk), w));
     }
 
     private void workLoop(int id) {
-        int seen = 0;
-        while (true) {
-            int spins = 0;
-            while (generation == seen && !closed) {
-                if (++spins < SPINS_BEFORE_PARK) {
+        Job seen = null;
+        while (!closed) {
+            Job job = current;
+            if (job != seen && job != null) {
+                seen = job;
+                job.work(id);
+                continue;
+            }
+            long idleSince = System.nanoTime();
+            while (current == seen && !closed) {
+                if (System.nanoTime() - idleSince < SPIN_NANOS) {
                     Thread.onSpinWait();
                 } else {
                     LockSupport.park(this);
                 }
             }
-            if (closed) {
-                return;
-            }
-            seen = generation;
-            work(id);
-            busyWorkers.decrementAndGet();
         }
     }
 

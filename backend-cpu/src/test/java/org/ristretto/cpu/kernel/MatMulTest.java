@@ -22,7 +22,8 @@ import org.ristretto.cpu.parallel.WorkerPool;
 class MatMulTest {
     /** The types the CPU backend must multiply. */
     static final GgmlType[] TYPES = {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q4_0, GgmlType.Q4_1,
-            GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0};
+            GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K,
+            GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS};
     static final VectorShape[] SHAPES = {VectorShape.S_128_BIT, VectorShape.S_256_BIT, VectorShape.S_512_BIT};
     static final int[] THREADS = {1, 2, 7};
 
@@ -66,13 +67,13 @@ class MatMulTest {
      * Activations that Q8_0 and Q8_K both represent exactly: per block of 256 a power-of-two scale, integer quants
      * in [-127, 127], and ±127 in every 32, so both quantizers pick exactly that scale.
      */
-    static float[] exactActivations(int n, SplittableRandom rnd) {
-        float[] x = new float[n + 5];
+    static float[] exactActivations(int xOff, int n, SplittableRandom rnd) {
+        float[] x = new float[xOff + n + 5];
         for (int b = 0; b < (n + 255) / 256; b++) {
             float d = Math.scalb(1f, rnd.nextInt(-9, -3));
-            for (int j = b * 256; j < Math.min(x.length, b * 256 + 256); j++) {
+            for (int j = b * 256; j < Math.min(n, b * 256 + 256); j++) {
                 int q = j % 32 == 7 ? (rnd.nextBoolean() ? 127 : -127) : rnd.nextInt(-127, 128);
-                x[j] = q * d;
+                x[xOff + j] = q * d;
             }
         }
         return x;
@@ -110,7 +111,7 @@ class MatMulTest {
                 MemorySegment w = Weights.random(arena, type, rows, cols, wOff, rnd);
                 float[] deq = Weights.dequantize(type, w, wOff, rows, cols);
                 int xOff = 5;
-                float[] x = exact ? exactActivations(xOff + cols * nTokens, rnd)
+                float[] x = exact ? exactActivations(xOff, cols * nTokens, rnd)
                         : randomActivations(xOff + cols * nTokens, rnd);
                 double[] ref = Weights.referenceProduct(deq, rows, cols, x, xOff, nTokens);
                 double[] e = exact ? new double[cols * nTokens]

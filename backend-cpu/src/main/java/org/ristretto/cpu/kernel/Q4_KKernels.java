@@ -1,0 +1,126 @@
+package org.ristretto.cpu.kernel;
+
+import static org.ristretto.cpu.kernel.IntDot.half;
+import static org.ristretto.cpu.kernel.IntDot.pairSumNarrow;
+import static org.ristretto.cpu.kernel.IntDot.toFloat;
+import static org.ristretto.cpu.kernel.IntDot.unsignedBytes;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Q4_K weights times Q8_K activations. A block holds 256 values: {@code half d, dmin; u8 scales[12]; u8 qs[128]},
+ * eight sub-blocks of 32 with 6-bit scale {@code sc_j} and min {@code m_j}; value {@code d·sc_j·q − dmin·m_j}.
+ * Each 32 bytes of {@code qs} hold sub-block {@code 2c} in their low nibbles and {@code 2c+1} in their high ones.
+ *
+ * <p>{@code Σ value·x̂ = d_x·(d·Σ_j sc_j·Σ q·q_x − dmin·Σ_j m_j·Σ q_x)}. The inner sums are exact integer sums
+ * (products {@code ≤ 15·127}, at most four per 16-bit lane); the first is scaled per sub-block in float, the
+ * second comes from the activations' sums of 16 and is applied once per block.
+ */
+final class Q4_KKernels extends QuantKernel {
+    private static final int BLOCK = 256;
+    private static final int BYTES = 144;
+    private static final int SCALES = 4;
+    private static final int QS = 16;
+
+    Q4_KKernels(Lanes lanes) {
+        super(lanes);
+    }
+
+    @Override
+    public ActivationFormat activation() {
+        return ActivationFormat.Q8_K;
+    }
+
+    @Override
+    float dot1(MemorySegment w, long row, int cols, Activations x, int xo) {
+        VectorSpecies<Float> fs = lanes.pieceFloats();
+        VectorSpecies<Short> ss = lanes.pieceShorts();
+        int p = ss.length();
+        short[] xq = x.q;
+        float[] xd = x.d;
+        short[] bsums = x.bsums;
+        int nb = cols / BLOCK;
+        int db = xo / BLOCK;
+        FloatVector acc0 = FloatVector.zero(fs);
+        FloatVector acc1 = acc0;
+        float mins = 0;
+        for (int b = 0; b < nb; b++) {
+            long o = row + (long) BYTES * b;
+            float dx = xd[db + b];
+            float d = half(w, o) * dx;
+            int xb = xo + BLOCK * b;
+            for (int c = 0; c < 4; c++) {
+                long q = o + QS + 32 * c;
+                int xc = xb + 64 * c;
+                ShortVector lo = ShortVector.zero(ss);
+                ShortVector hi = lo;
+                for (int l = 0; l < 32; l += p) {
+                    ShortVector v = unsignedBytes(lanes.pieceBytes(), ss, w, q + l);
+                    lo = lo.add(v.and((short) 0x0f).mul(ShortVector.fromArray(ss, xq, xc + l)));
+                    hi = hi.add(v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(ss, xq, xc + 32 + l)));
+                }
+                acc0 = toFloat(pairSumNarrow(lo))
+                        .fma(FloatVector.broadcast(fs, d * KScalesK4.scale(w, o + SCALES, 2 * c)), acc0);
+                acc1 = toFloat(pairSumNarrow(hi))
+                        .fma(FloatVector.broadcast(fs, d * KScalesK4.scale(w, o + SCALES, 2 * c + 1)), acc1);
+            }
+            mins += half(w, o + 2) * dx * KScalesK4.minTerm(w, o + SCALES, bsums, (xb) / 16);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - mins;
+    }
+
+    @Override
+    void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
+        VectorSpecies<Float> fs = lanes.pieceFloats();
+        VectorSpecies<Short> ss = lanes.pieceShorts();
+        int p = ss.length();
+        short[] xq = x.q;
+        float[] xd = x.d;
+        short[] bsums = x.bsums;
+        int nb = cols / BLOCK;
+        int db = xo / BLOCK;
+        FloatVector a0 = FloatVector.zero(fs), a1 = a0, a2 = a0, a3 = a0;
+        float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+        for (int b = 0; b < nb; b++) {
+            long o = row + (long) BYTES * b;
+            float d = half(w, o);
+            float dmin = half(w, o + 2);
+            float dx0 = xd[db + b], dx1 = xd[db + nb + b], dx2 = xd[db + 2 * nb + b], dx3 = xd[db + 3 * nb + b];
+            int xb = xo + BLOCK * b;
+            for (int c = 0; c < 8; c++) {
+                // Sub-block c: the low (even c) or high (odd c) nibbles of the 32 bytes of chunk c / 2.
+                long q = o + QS + 32 * (c / 2);
+                int shift = 4 * (c % 2);
+                int xc = xb + 32 * c;
+                ShortVector s0 = ShortVector.zero(ss), s1 = s0, s2 = s0, s3 = s0;
+                for (int l = 0; l < 32; l += p) {
+                    ShortVector v = unsignedBytes(lanes.pieceBytes(), ss, w, q + l)
+                            .lanewise(VectorOperators.LSHR, shift).and((short) 0x0f);
+                    s0 = s0.add(v.mul(ShortVector.fromArray(ss, xq, xc + l)));
+                    s1 = s1.add(v.mul(ShortVector.fromArray(ss, xq, xc + cols + l)));
+                    s2 = s2.add(v.mul(ShortVector.fromArray(ss, xq, xc + 2 * cols + l)));
+                    s3 = s3.add(v.mul(ShortVector.fromArray(ss, xq, xc + 3 * cols + l)));
+                }
+                float sc = d * KScalesK4.scale(w, o + SCALES, c);
+                a0 = toFloat(pairSumNarrow(s0)).fma(FloatVector.broadcast(fs, sc * dx0), a0);
+                a1 = toFloat(pairSumNarrow(s1)).fma(FloatVector.broadcast(fs, sc * dx1), a1);
+                a2 = toFloat(pairSumNarrow(s2)).fma(FloatVector.broadcast(fs, sc * dx2), a2);
+                a3 = toFloat(pairSumNarrow(s3)).fma(FloatVector.broadcast(fs, sc * dx3), a3);
+            }
+            int bs = xb / 16;
+            int bStride = cols / 16;
+            m0 += dmin * dx0 * KScalesK4.minTerm(w, o + SCALES, bsums, bs);
+            m1 += dmin * dx1 * KScalesK4.minTerm(w, o + SCALES, bsums, bs + bStride);
+            m2 += dmin * dx2 * KScalesK4.minTerm(w, o + SCALES, bsums, bs + 2 * bStride);
+            m3 += dmin * dx3 * KScalesK4.minTerm(w, o + SCALES, bsums, bs + 3 * bStride);
+        }
+        res[0] = a0.reduceLanes(VectorOperators.ADD) - m0;
+        res[1] = a1.reduceLanes(VectorOperators.ADD) - m1;
+        res[2] = a2.reduceLanes(VectorOperators.ADD) - m2;
+        res[3] = a3.reduceLanes(VectorOperators.ADD) - m3;
+    }
+}

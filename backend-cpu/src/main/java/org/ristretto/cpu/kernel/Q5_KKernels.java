@@ -1,0 +1,125 @@
+package org.ristretto.cpu.kernel;
+
+import static org.ristretto.cpu.kernel.IntDot.half;
+import static org.ristretto.cpu.kernel.IntDot.pairSumNarrow;
+import static org.ristretto.cpu.kernel.IntDot.toFloat;
+import static org.ristretto.cpu.kernel.IntDot.unsignedBytes;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Q5_K weights times Q8_K activations: Q4_K's layout ({@code half d, dmin; u8 scales[12]}) plus {@code u8 qh[32]}
+ * before {@code qs[128]}; the fifth bit of value {@code l} of sub-block {@code j} is bit {@code j} of
+ * {@code qh[l]}. Products are at most {@code 31·127}, four per 16-bit lane at most.
+ */
+final class Q5_KKernels extends QuantKernel {
+    private static final int BLOCK = 256;
+    private static final int BYTES = 176;
+    private static final int SCALES = 4;
+    private static final int QH = 16;
+    private static final int QS = 48;
+
+    Q5_KKernels(Lanes lanes) {
+        super(lanes);
+    }
+
+    @Override
+    public ActivationFormat activation() {
+        return ActivationFormat.Q8_K;
+    }
+
+    /** Values {@code [l, l + p)} of sub-block {@code j} of the block at byte {@code o}. */
+    private ShortVector values(MemorySegment w, long o, int j, int l) {
+        VectorSpecies<Short> ss = lanes.pieceShorts();
+        ShortVector v = unsignedBytes(lanes.pieceBytes(), ss, w, o + QS + 32 * (j / 2) + l);
+        v = j % 2 == 0 ? v.and((short) 0x0f) : v.lanewise(VectorOperators.LSHR, 4);
+        ShortVector h = unsignedBytes(lanes.pieceBytes(), ss, w, o + QH + l);
+        return v.or(h.lanewise(VectorOperators.LSHR, j).and((short) 1).lanewise(VectorOperators.LSHL, 4));
+    }
+
+    @Override
+    float dot1(MemorySegment w, long row, int cols, Activations x, int xo) {
+        VectorSpecies<Float> fs = lanes.pieceFloats();
+        VectorSpecies<Short> ss = lanes.pieceShorts();
+        int p = ss.length();
+        short[] xq = x.q;
+        float[] xd = x.d;
+        short[] bsums = x.bsums;
+        int nb = cols / BLOCK;
+        int db = xo / BLOCK;
+        FloatVector acc0 = FloatVector.zero(fs);
+        FloatVector acc1 = acc0;
+        float mins = 0;
+        for (int b = 0; b < nb; b++) {
+            long o = row + (long) BYTES * b;
+            float dx = xd[db + b];
+            float d = half(w, o) * dx;
+            int xb = xo + BLOCK * b;
+            for (int j = 0; j < 8; j += 2) {
+                ShortVector s0 = ShortVector.zero(ss);
+                ShortVector s1 = s0;
+                for (int l = 0; l < 32; l += p) {
+                    s0 = s0.add(values(w, o, j, l).mul(ShortVector.fromArray(ss, xq, xb + 32 * j + l)));
+                    s1 = s1.add(values(w, o, j + 1, l).mul(ShortVector.fromArray(ss, xq, xb + 32 * j + 32 + l)));
+                }
+                acc0 = toFloat(pairSumNarrow(s0))
+                        .fma(FloatVector.broadcast(fs, d * KScalesK4.scale(w, o + SCALES, j)), acc0);
+                acc1 = toFloat(pairSumNarrow(s1))
+                        .fma(FloatVector.broadcast(fs, d * KScalesK4.scale(w, o + SCALES, j + 1)), acc1);
+            }
+            mins += half(w, o + 2) * dx * KScalesK4.minTerm(w, o + SCALES, bsums, xb / 16);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - mins;
+    }
+
+    @Override
+    void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
+        VectorSpecies<Float> fs = lanes.pieceFloats();
+        VectorSpecies<Short> ss = lanes.pieceShorts();
+        int p = ss.length();
+        short[] xq = x.q;
+        float[] xd = x.d;
+        short[] bsums = x.bsums;
+        int nb = cols / BLOCK;
+        int db = xo / BLOCK;
+        FloatVector a0 = FloatVector.zero(fs), a1 = a0, a2 = a0, a3 = a0;
+        float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+        for (int b = 0; b < nb; b++) {
+            long o = row + (long) BYTES * b;
+            float d = half(w, o);
+            float dmin = half(w, o + 2);
+            float dx0 = xd[db + b], dx1 = xd[db + nb + b], dx2 = xd[db + 2 * nb + b], dx3 = xd[db + 3 * nb + b];
+            int xb = xo + BLOCK * b;
+            for (int j = 0; j < 8; j++) {
+                int xj = xb + 32 * j;
+                ShortVector s0 = ShortVector.zero(ss), s1 = s0, s2 = s0, s3 = s0;
+                for (int l = 0; l < 32; l += p) {
+                    ShortVector v = values(w, o, j, l);
+                    s0 = s0.add(v.mul(ShortVector.fromArray(ss, xq, xj + l)));
+                    s1 = s1.add(v.mul(ShortVector.fromArray(ss, xq, xj + cols + l)));
+                    s2 = s2.add(v.mul(ShortVector.fromArray(ss, xq, xj + 2 * cols + l)));
+                    s3 = s3.add(v.mul(ShortVector.fromArray(ss, xq, xj + 3 * cols + l)));
+                }
+                float sc = d * KScalesK4.scale(w, o + SCALES, j);
+                a0 = toFloat(pairSumNarrow(s0)).fma(FloatVector.broadcast(fs, sc * dx0), a0);
+                a1 = toFloat(pairSumNarrow(s1)).fma(FloatVector.broadcast(fs, sc * dx1), a1);
+                a2 = toFloat(pairSumNarrow(s2)).fma(FloatVector.broadcast(fs, sc * dx2), a2);
+                a3 = toFloat(pairSumNarrow(s3)).fma(FloatVector.broadcast(fs, sc * dx3), a3);
+            }
+            int bs = xb / 16;
+            int bStride = cols / 16;
+            m0 += dmin * dx0 * KScalesK4.minTerm(w, o + SCALES, bsums, bs);
+            m1 += dmin * dx1 * KScalesK4.minTerm(w, o + SCALES, bsums, bs + bStride);
+            m2 += dmin * dx2 * KScalesK4.minTerm(w, o + SCALES, bsums, bs + 2 * bStride);
+            m3 += dmin * dx3 * KScalesK4.minTerm(w, o + SCALES, bsums, bs + 3 * bStride);
+        }
+        res[0] = a0.reduceLanes(VectorOperators.ADD) - m0;
+        res[1] = a1.reduceLanes(VectorOperators.ADD) - m1;
+        res[2] = a2.reduceLanes(VectorOperators.ADD) - m2;
+        res[3] = a3.reduceLanes(VectorOperators.ADD) - m3;
+    }
+}

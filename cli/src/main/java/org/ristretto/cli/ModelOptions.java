@@ -1,0 +1,102 @@
+package org.ristretto.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.ristretto.core.backend.Backend;
+import org.ristretto.core.backend.BackendSelector;
+import org.ristretto.core.generate.Model;
+import org.ristretto.core.model.TransformerOptions;
+import org.ristretto.core.quant.GgmlType;
+import picocli.CommandLine.Option;
+
+/** The options every command that runs a model shares: the file, the backend and the KV cache. */
+final class ModelOptions {
+
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE", description = "The GGUF model.")
+    Path model;
+
+    @Option(names = "--backend", paramLabel = "B", defaultValue = "auto",
+            description = "auto, cpu, opencl or cuda (default: ${DEFAULT-VALUE}: CUDA, then an OpenCL GPU, then the CPU).")
+    String backend;
+
+    @Option(names = "--device", paramLabel = "N", defaultValue = "-1",
+            description = "The device of the chosen backend (see 'ristretto devices'; default: the backend's first or best).")
+    int device;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N",
+            description = "CPU threads (default: the number of cores).")
+    Integer threads;
+
+    @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", defaultValue = "0",
+            description = "KV cache positions (default: the smaller of the model's context and 4096).")
+    int contextSize;
+
+    @Option(names = {"-b", "--batch-size"}, paramLabel = "N", defaultValue = "512",
+            description = "Most prompt tokens per prefill step (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--cache-type", paramLabel = "TYPE", defaultValue = "f16",
+            description = "KV cache element type: f16, f32 or q8_0 (default: ${DEFAULT-VALUE}).")
+    String cacheType;
+
+    @Option(names = "--verbose", description = "Show a stack trace when something fails.")
+    boolean verbose;
+
+    int threads() {
+        return threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    }
+
+    TransformerOptions transformerOptions() {
+        GgmlType type = switch (cacheType.toLowerCase(Locale.ROOT)) {
+            case "f16" -> GgmlType.F16;
+            case "f32" -> GgmlType.F32;
+            case "q8_0" -> GgmlType.Q8_0;
+            default -> throw new IllegalArgumentException("--cache-type must be f16, f32 or q8_0, not '" + cacheType + "'");
+        };
+        return new TransformerOptions(contextSize, batchSize, type);
+    }
+
+    /** Checks values picocli's types cannot; a failure here is a usage error. */
+    void validate() {
+        if (threads != null && threads < 1) {
+            throw new IllegalArgumentException("--threads must be at least 1, not " + threads);
+        }
+        if (contextSize < 0) {
+            throw new IllegalArgumentException("--ctx-size must be 0 (the default) or positive, not " + contextSize);
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("--batch-size must be at least 1, not " + batchSize);
+        }
+        transformerOptions();
+    }
+
+    /** A backend and a model on it, closed together. */
+    record Loaded(Backend backend, Model model, long loadNanos) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                model.close();
+            } finally {
+                backend.close();
+            }
+        }
+    }
+
+    /** Opens the backend (saying on {@code err} which one and why) and the model on it. */
+    Loaded load(PrintWriter err) throws IOException {
+        long start = System.nanoTime();
+        Backend b = BackendSelector.discover().open(backend, device, threads(), note -> {
+            err.println(note);
+            err.flush();
+        });
+        try {
+            Model m = Model.open(model, b, transformerOptions());
+            return new Loaded(b, m, System.nanoTime() - start);
+        } catch (IOException | RuntimeException | Error e) {
+            b.close();
+            throw e;
+        }
+    }
+}

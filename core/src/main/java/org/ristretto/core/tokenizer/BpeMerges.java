@@ -1,0 +1,118 @@
+package org.ristretto.core.tokenizer;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import org.ristretto.core.gguf.GgufMetadata;
+
+/**
+ * The merge table of a byte-level BPE vocabulary ({@code tokenizer.ggml.merges}, one {@code "left right"} string per
+ * merge, rank = position). Every distinct left or right side gets a small integer (a piece id), so that looking up a
+ * pair is one probe of a primitive hash table keyed by the two piece ids. The first of duplicate merges wins, as in
+ * llama.cpp.
+ */
+final class BpeMerges {
+    /** Returned by {@link #find} when two pieces do not merge. */
+    static final long NO_MERGE = Long.MIN_VALUE;
+
+    private final Map<String, Integer> pieceIds = new HashMap<>();
+    private final String[] pieces;
+    private final long[] keys;
+    private final long[] values;
+    private final int mask;
+
+    BpeMerges(GgufMetadata metadata) {
+        String[] merges = metadata.getStringArray("tokenizer.ggml.merges");
+        int[] left = new int[merges.length];
+        int[] right = new int[merges.length];
+        for (int i = 0; i < merges.length; i++) {
+            String m = merges[i];
+            int space = m.indexOf(' ', 1);
+            if (space < 0) {
+                left[i] = -1; // llama.cpp files such a line under an empty pair that never matches
+                continue;
+            }
+            left[i] = intern(m.substring(0, space));
+            right[i] = intern(m.substring(space + 1));
+        }
+        pieces = new String[pieceIds.size()];
+        pieceIds.forEach((text, id) -> pieces[id] = text);
+        int capacity = Integer.highestOneBit(Math.max(16, merges.length * 2)) * 2;
+        keys = new long[capacity];
+        values = new long[capacity];
+        Arrays.fill(keys, -1L);
+        mask = capacity - 1;
+        for (int rank = 0; rank < merges.length; rank++) {
+            if (left[rank] < 0) {
+                continue;
+            }
+            Integer result = pieceIds.get(pieces[left[rank]] + pieces[right[rank]]);
+            long value = (long) rank << 32 | (result == null ? 0xFFFFFFFFL : result);
+            putIfAbsent(pairKey(left[rank], right[rank]), value);
+        }
+    }
+
+    private int intern(String piece) {
+        Integer id = pieceIds.get(piece);
+        if (id == null) {
+            id = pieceIds.size();
+            pieceIds.put(piece, id);
+        }
+        return id;
+    }
+
+    /** The number of distinct merge sides. */
+    int pieceCount() {
+        return pieces.length;
+    }
+
+    /** The piece id of a merge side, or -1 if no merge has this text on either side. */
+    int pieceId(String text) {
+        Integer id = pieceIds.get(text);
+        return id == null ? -1 : id;
+    }
+
+    /** The text of a piece id. */
+    String piece(int id) {
+        return pieces[id];
+    }
+
+    /**
+     * The merge of two pieces: rank in the high 32 bits, the piece id of the result in the low 32 (-1 when the result
+     * is no merge side, so it merges no further), or {@link #NO_MERGE}.
+     */
+    long find(int leftPiece, int rightPiece) {
+        long key = pairKey(leftPiece, rightPiece);
+        for (int i = slot(key); ; i = (i + 1) & mask) {
+            long k = keys[i];
+            if (k == key) {
+                return values[i];
+            }
+            if (k == -1L) {
+                return NO_MERGE;
+            }
+        }
+    }
+
+    private void putIfAbsent(long key, long value) {
+        for (int i = slot(key); ; i = (i + 1) & mask) {
+            if (keys[i] == key) {
+                return;
+            }
+            if (keys[i] == -1L) {
+                keys[i] = key;
+                values[i] = value;
+                return;
+            }
+        }
+    }
+
+    private static long pairKey(int left, int right) {
+        return (long) left << 32 | right;
+    }
+
+    private int slot(long key) {
+        long h = key * 0x9E3779B97F4A7C15L;
+        return (int) (h >>> 32) & mask;
+    }
+}
