@@ -20,6 +20,8 @@ final class FlashAttention {
     /** The most query rows (tokens) one chunk handles; tokens in a chunk share each decoded tile. */
     private static final int MAX_QUERY_BLOCK = 8;
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    /** Multiply-adds (query rows × heads × positions × head size) below which one thread does the whole call. */
+    private static final long MIN_PARALLEL_WORK = 1 << 15;
 
     private final WorkerPool pool;
     private final Scratch[] scratch;
@@ -63,12 +65,20 @@ final class FlashAttention {
         // Enough chunks to balance the pool, but as many tokens per chunk as that allows so tiles are shared.
         int block = Math.clamp((long) tokens * heads / (pool.threads() * 4L), 1, MAX_QUERY_BLOCK);
         int blocks = (tokens + block - 1) / block;
-        pool.run(blocks * heads, (chunk, worker) -> {
+        WorkerPool.Task task = (chunk, worker) -> {
             int h = chunk % heads;
             int t0 = chunk / heads * block;
             int t1 = Math.min(tokens, t0 + block);
             attendBlock(q, cache, layer, startPos, h, h / group, t0, t1, scale, out, scratch[worker]);
-        });
+        };
+        long work = (long) tokens * heads * (startPos + tokens) * headDim;
+        if (work < MIN_PARALLEL_WORK) {
+            for (int c = 0; c < blocks * heads; c++) {
+                task.run(c, 0); // waking the pool costs more than this
+            }
+        } else {
+            pool.run(blocks * heads, task);
+        }
     }
 
     private static void attendBlock(CpuActivation q, CpuKvCache cache, int layer, int startPos, int head, int kvHead,

@@ -36,14 +36,15 @@ import org.ristretto.cpu.CpuBackendProvider;
  * Two assertions per file: (a) the reference with llama.cpp's roundings reproduces llama.cpp's logits within 5e-3,
  * so the roundings are the explanation; (b) Ristretto matches llama.cpp within {@code D + 5e-3}.
  *
- * <p>The Q8_0 file adds llama.cpp's rounding of activations to Q8_0 blocks before every quantized product; Ristretto
- * need not round them (rounding only adds error), so the allowance is the effect of that rounding, {@code D} = the
- * largest change it causes in the reference's logits on this model and these ids (about 0.2: rounding 128..320 inputs
- * to 8 bits per block, through two layers). (a) The mechanism: at position 0, the reference with llama.cpp's
- * roundings reproduces llama.cpp within 1e-4. (Later positions cannot be reproduced to that level: once inputs are
- * rounded, an input within an ulp of a rounding boundary moves by a whole quantum, so summation-order differences
- * between any two implementations show up at the 0.1 level.) (b) Ristretto matches llama.cpp within {@code D + 5e-3}
- * and the exact reference within {@code D + 1e-4} of the largest logit, whether or not its kernels round activations.
+ * <p>The Q8_0 file adds llama.cpp's rounding of activations to Q8_0 blocks before every quantized product (Ristretto's
+ * integer kernels round them too). Once inputs are rounded, an input within an ulp of a rounding boundary moves by a
+ * whole quantum, so any two implementations that sum in different orders differ at the level of the rounding's own
+ * effect. That effect is measured: {@code D} = the largest logit change that rounding causes in the reference on this
+ * model and these ids (the exact run against its rounded runs, with exact and with F16 attention; about 0.2). (a) The
+ * mechanism: at position 0, the reference with llama.cpp's roundings reproduces llama.cpp within 1e-4. (b) Ristretto
+ * is within {@code 2D} of the exact reference (its own rounding effect is another draw of the same size; twice the
+ * measured one leaves room) and within {@code 2D + 5e-3} of llama.cpp (each is within its rounding effect of the exact
+ * model). A wrong scale, block or layout moves logits by their own size (5 to 15), far beyond 0.44.
  */
 class ArchLogitsTest {
     private static JsonNode reference;
@@ -91,6 +92,7 @@ class ArchLogitsTest {
         double[][] llama = llamaLogits(name, ids.length);
         double[][] exact;
         double[][] rounded;
+        double[][] roundedHalfAttention;
         double[][] likeLlamaCpp;
         try (GgufFile file = GgufFile.open(SharedModels.require("arch/" + name))) {
             Map<String, GgmlType> types = new HashMap<>();
@@ -98,24 +100,19 @@ class ArchLogitsTest {
             ReferenceTransformer.Hyper hyper = hyperOf(file.metadata());
             exact = new ReferenceTransformer(hyper, weights, types).forward(ids);
             rounded = new ReferenceTransformer(hyper, weights, types, true, false).forward(ids);
+            roundedHalfAttention = new ReferenceTransformer(hyper, weights, types, true, true).forward(ids);
             likeLlamaCpp = new ReferenceTransformer(hyper, weights, types, true, true).forward(new int[] {ids[0]});
         }
         double mechanism = maxDiff(likeLlamaCpp, new double[][] {llama[0]});
         assertTrue(mechanism <= 1e-4, "at position 0 the reference with llama.cpp's roundings differs from llama.cpp"
                 + " by " + mechanism);
-        double d = maxDiff(exact, rounded);
-        double worst = maxDifferenceToLlamaCpp(name);
-        assertTrue(worst <= d + 5e-3, name + ": max difference to llama.cpp " + worst + " exceeds D + 5e-3 with D = "
-                + d);
+        double d = Math.max(maxDiff(exact, rounded), maxDiff(exact, roundedHalfAttention));
         double toExact = maxDifferenceTo(name, exact);
-        double scale = 0;
-        for (double[] row : exact) {
-            for (double v : row) {
-                scale = Math.max(scale, Math.abs(v));
-            }
-        }
-        assertTrue(toExact <= d + 1e-4 * scale, name + ": max difference to the exact reference " + toExact
-                + " exceeds D + 1e-4 x " + scale + " with D = " + d);
+        assertTrue(toExact <= 2 * d, name + ": max difference to the exact reference " + toExact + " exceeds 2D with D = "
+                + d);
+        double worst = maxDifferenceToLlamaCpp(name);
+        assertTrue(worst <= 2 * d + 5e-3, name + ": max difference to llama.cpp " + worst + " exceeds 2D + 5e-3 with D = "
+                + d);
     }
 
     /** Runs the file as one batch and token by token; returns the largest difference to llama.cpp. */

@@ -34,10 +34,12 @@ import org.ristretto.core.backend.BackendOptions;
  *
  * <p>Q8_0 and Q4_0: the file's logits were computed from the dequantized weights with F32 activations, so the weight
  * quantization is already in them; what may differ is how Ristretto's kernels treat activations, which ggml-style
- * kernels round to Q8_0 blocks before a Q4_0/Q8_0 product. The tolerance is the effect of exactly that rounding,
- * {@code D}, measured by the scalar reference on the same file and positions, plus 1e-4. The greedy ids must follow
- * the file's until the first difference, and a difference may only occur at a near tie: there the file's token must
- * be within {@code 2D + 1e-4} of Ristretto's best logit.
+ * kernels (Ristretto's integer ones included) round to Q8_0 blocks before a Q4_0/Q8_0 product. The effect of exactly
+ * that rounding, {@code D}, is measured by the scalar reference on the same file and positions; Ristretto's own
+ * rounding is another draw of the same size (summation order decides which inputs near a rounding boundary move), so
+ * the tolerance is {@code 2D + 1e-4}. The greedy ids must follow the file's until the first difference, and a
+ * difference may only occur at a near tie: there the file's token must be within {@code 2D + 1e-4} of Ristretto's
+ * best logit.
  */
 class Stories260KTest {
     private static JsonNode reference;
@@ -98,7 +100,7 @@ class Stories260KTest {
             d = maxDiff(new ReferenceTransformer(hyper, weights, types).forward(prefix),
                     new ReferenceTransformer(hyper, weights, types, true, false).forward(prefix));
         }
-        double tolerance = d + 1e-4;
+        double tolerance = 2 * d + 1e-4;
         try (GgufFile file = GgufFile.open(SharedModels.require(name));
              ModelWeights weights = ModelWeights.load(file, ModelConfig.read(file), backend);
              Transformer model = new Transformer(weights, TransformerOptions.defaults()
