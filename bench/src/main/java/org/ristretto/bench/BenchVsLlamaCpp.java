@@ -17,6 +17,7 @@ import org.ristretto.cli.bench.BenchReport;
 import org.ristretto.cli.bench.BenchResult;
 import org.ristretto.cli.bench.BenchRunner;
 import org.ristretto.cli.bench.BenchTest;
+import org.ristretto.cli.bench.LengthList;
 import org.ristretto.core.quant.GgmlType;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -43,15 +44,15 @@ public final class BenchVsLlamaCpp implements Callable<Integer> {
 
     @Option(names = {"-p", "--n-prompt"}, split = ",", defaultValue = "512", paramLabel = "N",
             description = "Prompt lengths of pp tests; 0 for none (default ${DEFAULT-VALUE}).")
-    List<Integer> prompts;
+    List<String> prompts;
 
     @Option(names = {"-n", "--n-gen"}, split = ",", defaultValue = "128", paramLabel = "N",
             description = "Generated lengths of tg tests; 0 for none (default ${DEFAULT-VALUE}).")
-    List<Integer> gens;
+    List<String> gens;
 
     @Option(names = {"-d", "--n-depth"}, split = ",", defaultValue = "0", paramLabel = "D",
             description = "Tokens in the KV cache before each test (default ${DEFAULT-VALUE}).")
-    List<Integer> depths;
+    List<String> depths;
 
     @Option(names = {"-r", "--repetitions"}, defaultValue = "5", paramLabel = "N",
             description = "Timed repetitions of each test (default ${DEFAULT-VALUE}).")
@@ -182,20 +183,21 @@ public final class BenchVsLlamaCpp implements Callable<Integer> {
 
     /** llama-bench's order: for each depth, the pp tests, then the tg tests; zero lengths are skipped. */
     private List<BenchTest> tests() {
-        for (List<Integer> values : List.of(prompts, gens, depths)) {
-            if (values.stream().anyMatch(v -> v < 0)) {
-                throw usage("-p, -n and -d lengths must be >= 0");
+        try {
+            List<Integer> p = LengthList.parse("-p", prompts);
+            List<Integer> n = LengthList.parse("-n", gens);
+            List<BenchTest> tests = new ArrayList<>();
+            for (int d : LengthList.parse("-d", depths)) {
+                p.stream().filter(v -> v > 0).forEach(v -> tests.add(BenchTest.pp(v, d)));
+                n.stream().filter(v -> v > 0).forEach(v -> tests.add(BenchTest.tg(v, d)));
             }
+            if (tests.isEmpty()) {
+                throw new IllegalArgumentException("no test to run: every -p and -n length is 0");
+            }
+            return tests;
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
         }
-        List<BenchTest> tests = new ArrayList<>();
-        for (int d : depths) {
-            prompts.stream().filter(p -> p > 0).forEach(p -> tests.add(BenchTest.pp(p, d)));
-            gens.stream().filter(n -> n > 0).forEach(n -> tests.add(BenchTest.tg(n, d)));
-        }
-        if (tests.isEmpty()) {
-            throw usage("no test to run: every -p and -n length is 0");
-        }
-        return tests;
     }
 
     private CommandLine.ParameterException usage(String message) {

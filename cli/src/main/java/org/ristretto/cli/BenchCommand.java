@@ -10,6 +10,7 @@ import org.ristretto.cli.bench.BenchReport;
 import org.ristretto.cli.bench.BenchResult;
 import org.ristretto.cli.bench.BenchRunner;
 import org.ristretto.cli.bench.BenchTest;
+import org.ristretto.cli.bench.LengthList;
 import org.ristretto.core.backend.BackendSelector;
 import org.ristretto.core.model.TransformerOptions;
 import org.ristretto.core.quant.GgmlType;
@@ -37,16 +38,17 @@ final class BenchCommand implements Callable<Integer> {
     Path model;
 
     @Option(names = {"-p", "--n-prompt"}, split = ",", defaultValue = "512", paramLabel = "N",
-            description = "Prompt lengths of pp tests; 0 for none (default ${DEFAULT-VALUE}).")
-    List<Integer> prompts;
+            description = "Prompt lengths of pp tests (a list, ranges like 128-512*2); 0 for none "
+                    + "(default ${DEFAULT-VALUE}).")
+    List<String> prompts;
 
     @Option(names = {"-n", "--n-gen"}, split = ",", defaultValue = "128", paramLabel = "N",
             description = "Generated lengths of tg tests; 0 for none (default ${DEFAULT-VALUE}).")
-    List<Integer> gens;
+    List<String> gens;
 
     @Option(names = {"-d", "--n-depth"}, split = ",", defaultValue = "0", paramLabel = "D",
             description = "Tokens already in the KV cache before each test, not timed (default ${DEFAULT-VALUE}).")
-    List<Integer> depths;
+    List<String> depths;
 
     @Option(names = {"-r", "--repetitions"}, defaultValue = "5", paramLabel = "N",
             description = "Timed repetitions of each test (default ${DEFAULT-VALUE}).")
@@ -152,13 +154,12 @@ final class BenchCommand implements Callable<Integer> {
 
     /** llama-bench's order: for each depth, the pp tests, then the tg tests; zero lengths are skipped. */
     private List<BenchTest> tests() {
-        checkNonNegative("-p", prompts);
-        checkNonNegative("-n", gens);
-        checkNonNegative("-d", depths);
+        List<Integer> p = lengths("-p", prompts);
+        List<Integer> n = lengths("-n", gens);
         List<BenchTest> tests = new ArrayList<>();
-        for (int d : depths) {
-            prompts.stream().filter(p -> p > 0).forEach(p -> tests.add(BenchTest.pp(p, d)));
-            gens.stream().filter(n -> n > 0).forEach(n -> tests.add(BenchTest.tg(n, d)));
+        for (int d : lengths("-d", depths)) {
+            p.stream().filter(v -> v > 0).forEach(v -> tests.add(BenchTest.pp(v, d)));
+            n.stream().filter(v -> v > 0).forEach(v -> tests.add(BenchTest.tg(v, d)));
         }
         if (tests.isEmpty()) {
             throw usage("no test to run: every -p and -n length is 0");
@@ -173,11 +174,11 @@ final class BenchCommand implements Callable<Integer> {
         return tests;
     }
 
-    private void checkNonNegative(String flag, List<Integer> values) {
-        for (int v : values) {
-            if (v < 0) {
-                throw usage(flag + " lengths must be >= 0, got " + v);
-            }
+    private List<Integer> lengths(String flag, List<String> items) {
+        try {
+            return LengthList.parse(flag, items);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
         }
     }
 

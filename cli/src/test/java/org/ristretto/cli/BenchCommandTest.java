@@ -128,6 +128,15 @@ class BenchCommandTest {
     }
 
     @Test
+    void rangesExpandLikeLlamaBench() {
+        CliRunner r = bench("-p", "2-8*2", "-n", "0", "-r", "1");
+        assertEquals(0, r.exitCode(), r.err());
+        List<String> tests = r.out().lines().filter(l -> l.startsWith("| llama"))
+                .map(l -> l.split("\\|")[6].strip()).toList();
+        assertEquals(List.of("pp2", "pp4", "pp8"), tests);
+    }
+
+    @Test
     void depthTestsAreNamedAndFitAContextOfExactlyTheirSize() {
         // Each test needs depth + prompt + generated = 12 positions; a cache of exactly 12 must suffice, which also
         // holds the warm-up and the repeated samples inside those positions.
@@ -150,7 +159,7 @@ class BenchCommandTest {
     @Test
     void badFlagsExitWithCode2AndOneLine() {
         List<List<String>> cases = List.of(
-                List.of("-r", "0"), List.of("-p", "-1"), List.of("-n", "x"), List.of("-d", "-8"),
+                List.of("-r", "0"), List.of("-p", "-1"), List.of("-p", "8-4"), List.of("-n", "x"), List.of("-d", "-8"),
                 List.of("-o", "xml"), List.of("-ctk", "q4_0"), List.of("-p", "0", "-n", "0"),
                 List.of("-b", "0"), List.of("-t", "0"), List.of("--ctx-size", "-1"), List.of("--bogus"));
         for (List<String> args : cases) {

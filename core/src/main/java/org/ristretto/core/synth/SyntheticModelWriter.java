@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -195,7 +197,7 @@ public final class SyntheticModelWriter {
         if (tokens == vocabSize) {
             return;
         }
-        String[] names = java.util.Arrays.copyOf(vm.getStringArray("tokenizer.ggml.tokens"), vocabSize);
+        String[] names = Arrays.copyOf(vm.getStringArray("tokenizer.ggml.tokens"), vocabSize);
         for (int i = tokens; i < vocabSize; i++) {
             names[i] = "[PAD" + i + "]";
         }
@@ -208,13 +210,13 @@ public final class SyntheticModelWriter {
 
     private static GgufArray padded(GgufArray a, int length, long fill) {
         if (a.elementType() == GgufValueType.FLOAT32) {
-            float[] v = java.util.Arrays.copyOf(a.floats(), length);
-            java.util.Arrays.fill(v, a.length(), length, fill);
+            float[] v = Arrays.copyOf(a.floats(), length);
+            Arrays.fill(v, a.length(), length, fill);
             return GgufArray.ofFloats(v);
         }
         if (a.elementType() == GgufValueType.INT32 || a.elementType() == GgufValueType.UINT32) {
-            int[] v = java.util.Arrays.copyOf((int[]) a.values(), length);
-            java.util.Arrays.fill(v, a.length(), length, (int) fill);
+            int[] v = Arrays.copyOf((int[]) a.values(), length);
+            Arrays.fill(v, a.length(), length, (int) fill);
             return new GgufArray(a.elementType(), v);
         }
         throw new IllegalArgumentException("cannot pad a tokenizer array of " + a.elementType());
@@ -252,14 +254,14 @@ public final class SyntheticModelWriter {
 
     private static float[] filled(int n, float v) {
         float[] a = new float[n];
-        java.util.Arrays.fill(a, v);
+        Arrays.fill(a, v);
         return a;
     }
 
     private static void writeRow(float[] values, GgmlType type, MemorySegment dst, long offset) {
         if (type == GgmlType.F32) {
-            MemorySegment.copy(values, 0, dst, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(
-                    java.nio.ByteOrder.LITTLE_ENDIAN), offset, values.length);
+            MemorySegment.copy(values, 0, dst, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN),
+                    offset, values.length);
         } else {
             QuantFormats.of(type).quantize(values, 0, dst, offset, values.length);
         }
