@@ -1,12 +1,11 @@
 package org.ristretto.cpu.kernel;
 
 import static org.ristretto.cpu.kernel.IntDot.half;
-import static org.ristretto.cpu.kernel.IntDot.pairSumNarrow;
-import static org.ristretto.cpu.kernel.IntDot.toFloat;
-import static org.ristretto.cpu.kernel.IntDot.unsignedBytes;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -48,14 +47,6 @@ final class Q2Q3_KKernels {
             return ActivationFormat.Q8_K;
         }
 
-        /** Values {@code [l, l + p)} of sub-block {@code j} (of 16 values) of the block at byte {@code o}. */
-        private ShortVector values(MemorySegment w, long o, int j, int l) {
-            int h = j / 8;
-            int k = j / 2 % 4;
-            ShortVector v = unsignedBytes(lanes.pieceBytes(), lanes.pieceShorts(), w, o + QS + 32 * h + 16 * (j % 2) + l);
-            return v.lanewise(VectorOperators.LSHR, 2 * k).and((short) 3);
-        }
-
         /** {@code Σ_j (sc_j >> 4)·Σ q_x} over the sixteen sub-blocks. */
         private static int minTerm(MemorySegment w, long o, short[] bsums, int bs) {
             int s = 0;
@@ -76,6 +67,7 @@ final class Q2Q3_KKernels {
         float dot1(MemorySegment w, long row, int cols, Activations x, int xt) {
             VectorSpecies<Float> fs = lanes.pieceFloats();
             VectorSpecies<Short> ss = lanes.pieceShorts();
+            VectorSpecies<Byte> bs = lanes.pieceBytes();
             int p = ss.length();
             short[] xq = x.q;
             float[] xd = x.d;
@@ -92,9 +84,15 @@ final class Q2Q3_KKernels {
                 for (int j = 0; j < 16; j++) {
                     ShortVector s = ShortVector.zero(ss);
                     for (int l = 0; l < 16; l += p) {
-                        s = s.add(values(w, o, j, l).mul(ShortVector.fromArray(ss, xq, xb + 16 * j + l)));
+                        // Value 16j + l: bits 2k, 2k+1 of qs[32h + 16(j % 2) + l], h = j / 8, k = (j / 2) % 4.
+                        ShortVector v = ((ShortVector) ByteVector.fromMemorySegment(bs, w,
+                                o + QS + 32 * (j / 8) + 16 * (j % 2) + l, ByteOrder.LITTLE_ENDIAN)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0))
+                                .lanewise(VectorOperators.LSHR, 2 * (j / 2 % 4)).and((short) 3);
+                        s = s.add(v.mul(ShortVector.fromArray(ss, xq, xb + 16 * j + l)));
                     }
-                    acc = toFloat(pairSumNarrow(s)).fma(FloatVector.broadcast(fs, d * (u8(w, o + j) & 0x0f)), acc);
+                    acc = ((FloatVector) s.reinterpretAsInts().add(s.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, d * (u8(w, o + j) & 0x0f)), acc);
                 }
                 mins += half(w, o + DMIN) * dx * minTerm(w, o, bsums, xb / 16);
             }
@@ -126,20 +124,6 @@ final class Q2Q3_KKernels {
             return (low | high << 4) - 32;
         }
 
-        /** Values {@code [l, l + p)} of sub-block {@code j} of the block at byte {@code o}, in −4..3. */
-        private ShortVector values(MemorySegment w, long o, int j, int l) {
-            VectorSpecies<Short> ss = lanes.pieceShorts();
-            int h = j / 8;
-            int k = j / 2 % 4;
-            int at = 16 * (j % 2) + l;
-            ShortVector q = unsignedBytes(lanes.pieceBytes(), ss, w, o + QS + 32 * h + at)
-                    .lanewise(VectorOperators.LSHR, 2 * k).and((short) 3);
-            ShortVector hbit = unsignedBytes(lanes.pieceBytes(), ss, w, o + at)
-                    .lanewise(VectorOperators.LSHR, 4 * h + k).and((short) 1);
-            // q − 4·(1 − hbit) = q − 4 + 4·hbit
-            return q.add(hbit.lanewise(VectorOperators.LSHL, 2)).sub((short) 4);
-        }
-
         @Override
         void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
             for (int t = 0; t < TILE; t++) {
@@ -151,6 +135,7 @@ final class Q2Q3_KKernels {
         float dot1(MemorySegment w, long row, int cols, Activations x, int xt) {
             VectorSpecies<Float> fs = lanes.pieceFloats();
             VectorSpecies<Short> ss = lanes.pieceShorts();
+            VectorSpecies<Byte> bs = lanes.pieceBytes();
             int p = ss.length();
             short[] xq = x.q;
             float[] xd = x.d;
@@ -164,9 +149,20 @@ final class Q2Q3_KKernels {
                 for (int j = 0; j < 16; j++) {
                     ShortVector s = ShortVector.zero(ss);
                     for (int l = 0; l < 16; l += p) {
-                        s = s.add(values(w, o, j, l).mul(ShortVector.fromArray(ss, xq, xb + 16 * j + l)));
+                        // Value 16j + l: q as in Q2_K, minus 4 unless bit 4h + k of hmask[16(j % 2) + l] is set.
+                        int at = 16 * (j % 2) + l;
+                        int k = j / 2 % 4;
+                        ShortVector q = ((ShortVector) ByteVector.fromMemorySegment(bs, w, o + QS + 32 * (j / 8) + at,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0))
+                                .lanewise(VectorOperators.LSHR, 2 * k).and((short) 3);
+                        ShortVector hbit = ((ShortVector) ByteVector.fromMemorySegment(bs, w, o + at,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0))
+                                .lanewise(VectorOperators.LSHR, 4 * (j / 8) + k).and((short) 1);
+                        ShortVector v = q.add(hbit.lanewise(VectorOperators.LSHL, 2)).sub((short) 4);
+                        s = s.add(v.mul(ShortVector.fromArray(ss, xq, xb + 16 * j + l)));
                     }
-                    acc = toFloat(pairSumNarrow(s)).fma(FloatVector.broadcast(fs, d * scale(w, o, j)), acc);
+                    acc = ((FloatVector) s.reinterpretAsInts().add(s.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, d * scale(w, o, j)), acc);
                 }
             }
             return acc.reduceLanes(VectorOperators.ADD);

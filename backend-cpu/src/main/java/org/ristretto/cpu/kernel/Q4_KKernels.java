@@ -1,11 +1,10 @@
 package org.ristretto.cpu.kernel;
 
 import static org.ristretto.cpu.kernel.IntDot.half;
-import static org.ristretto.cpu.kernel.IntDot.pairSumNarrow;
-import static org.ristretto.cpu.kernel.IntDot.toFloat;
-import static org.ristretto.cpu.kernel.IntDot.unsignedBytes;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -39,6 +38,7 @@ final class Q4_KKernels extends QuantKernel {
     float dot1(MemorySegment w, long row, int cols, Activations x, int xo) {
         VectorSpecies<Float> fs = lanes.pieceFloats();
         VectorSpecies<Short> ss = lanes.pieceShorts();
+        VectorSpecies<Byte> bs = lanes.pieceBytes();
         int p = ss.length();
         short[] xq = x.q;
         float[] xd = x.d;
@@ -59,13 +59,16 @@ final class Q4_KKernels extends QuantKernel {
                 ShortVector lo = ShortVector.zero(ss);
                 ShortVector hi = lo;
                 for (int l = 0; l < 32; l += p) {
-                    ShortVector v = unsignedBytes(lanes.pieceBytes(), ss, w, q + l);
+                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(bs, w, q + l, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
                     lo = lo.add(v.and((short) 0x0f).mul(ShortVector.fromArray(ss, xq, xc + l)));
                     hi = hi.add(v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(ss, xq, xc + 32 + l)));
                 }
-                acc0 = toFloat(pairSumNarrow(lo))
+                acc0 = ((FloatVector) lo.reinterpretAsInts().add(lo.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.broadcast(fs, d * KScalesK4.scale(w, o + SCALES, 2 * c)), acc0);
-                acc1 = toFloat(pairSumNarrow(hi))
+                acc1 = ((FloatVector) hi.reinterpretAsInts().add(hi.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.broadcast(fs, d * KScalesK4.scale(w, o + SCALES, 2 * c + 1)), acc1);
             }
             mins += half(w, o + 2) * dx * KScalesK4.minTerm(w, o + SCALES, bsums, (xb) / 16);
@@ -77,6 +80,7 @@ final class Q4_KKernels extends QuantKernel {
     void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
         VectorSpecies<Float> fs = lanes.pieceFloats();
         VectorSpecies<Short> ss = lanes.pieceShorts();
+        VectorSpecies<Byte> bs = lanes.pieceBytes();
         int p = ss.length();
         short[] xq = x.q;
         float[] xd = x.d;
@@ -98,7 +102,8 @@ final class Q4_KKernels extends QuantKernel {
                 int xc = xb + 32 * c;
                 ShortVector s0 = ShortVector.zero(ss), s1 = s0, s2 = s0, s3 = s0;
                 for (int l = 0; l < 32; l += p) {
-                    ShortVector v = unsignedBytes(lanes.pieceBytes(), ss, w, q + l)
+                    ShortVector v = ((ShortVector) ByteVector.fromMemorySegment(bs, w, q + l, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0))
                             .lanewise(VectorOperators.LSHR, shift).and((short) 0x0f);
                     s0 = s0.add(v.mul(ShortVector.fromArray(ss, xq, xc + l)));
                     s1 = s1.add(v.mul(ShortVector.fromArray(ss, xq, xc + cols + l)));
@@ -106,17 +111,21 @@ final class Q4_KKernels extends QuantKernel {
                     s3 = s3.add(v.mul(ShortVector.fromArray(ss, xq, xc + 3 * cols + l)));
                 }
                 float sc = d * KScalesK4.scale(w, o + SCALES, c);
-                a0 = toFloat(pairSumNarrow(s0)).fma(FloatVector.broadcast(fs, sc * dx0), a0);
-                a1 = toFloat(pairSumNarrow(s1)).fma(FloatVector.broadcast(fs, sc * dx1), a1);
-                a2 = toFloat(pairSumNarrow(s2)).fma(FloatVector.broadcast(fs, sc * dx2), a2);
-                a3 = toFloat(pairSumNarrow(s3)).fma(FloatVector.broadcast(fs, sc * dx3), a3);
+                a0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx0), a0);
+                a1 = ((FloatVector) s1.reinterpretAsInts().add(s1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx1), a1);
+                a2 = ((FloatVector) s2.reinterpretAsInts().add(s2.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx2), a2);
+                a3 = ((FloatVector) s3.reinterpretAsInts().add(s3.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx3), a3);
             }
-            int bs = xb / 16;
-            int bStride = cols / 16;
-            m0 += dmin * dx0 * KScalesK4.minTerm(w, o + SCALES, bsums, bs);
-            m1 += dmin * dx1 * KScalesK4.minTerm(w, o + SCALES, bsums, bs + bStride);
-            m2 += dmin * dx2 * KScalesK4.minTerm(w, o + SCALES, bsums, bs + 2 * bStride);
-            m3 += dmin * dx3 * KScalesK4.minTerm(w, o + SCALES, bsums, bs + 3 * bStride);
+            int sums = xb / 16;
+            int sumStride = cols / 16;
+            m0 += dmin * dx0 * KScalesK4.minTerm(w, o + SCALES, bsums, sums);
+            m1 += dmin * dx1 * KScalesK4.minTerm(w, o + SCALES, bsums, sums + sumStride);
+            m2 += dmin * dx2 * KScalesK4.minTerm(w, o + SCALES, bsums, sums + 2 * sumStride);
+            m3 += dmin * dx3 * KScalesK4.minTerm(w, o + SCALES, bsums, sums + 3 * sumStride);
         }
         res[0] = a0.reduceLanes(VectorOperators.ADD) - m0;
         res[1] = a1.reduceLanes(VectorOperators.ADD) - m1;

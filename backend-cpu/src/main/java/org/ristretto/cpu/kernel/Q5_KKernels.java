@@ -1,11 +1,10 @@
 package org.ristretto.cpu.kernel;
 
 import static org.ristretto.cpu.kernel.IntDot.half;
-import static org.ristretto.cpu.kernel.IntDot.pairSumNarrow;
-import static org.ristretto.cpu.kernel.IntDot.toFloat;
-import static org.ristretto.cpu.kernel.IntDot.unsignedBytes;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -32,19 +31,11 @@ final class Q5_KKernels extends QuantKernel {
         return ActivationFormat.Q8_K;
     }
 
-    /** Values {@code [l, l + p)} of sub-block {@code j} of the block at byte {@code o}. */
-    private ShortVector values(MemorySegment w, long o, int j, int l) {
-        VectorSpecies<Short> ss = lanes.pieceShorts();
-        ShortVector v = unsignedBytes(lanes.pieceBytes(), ss, w, o + QS + 32 * (j / 2) + l);
-        v = j % 2 == 0 ? v.and((short) 0x0f) : v.lanewise(VectorOperators.LSHR, 4);
-        ShortVector h = unsignedBytes(lanes.pieceBytes(), ss, w, o + QH + l);
-        return v.or(h.lanewise(VectorOperators.LSHR, j).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-    }
-
     @Override
     float dot1(MemorySegment w, long row, int cols, Activations x, int xo) {
         VectorSpecies<Float> fs = lanes.pieceFloats();
         VectorSpecies<Short> ss = lanes.pieceShorts();
+        VectorSpecies<Byte> bs = lanes.pieceBytes();
         int p = ss.length();
         short[] xq = x.q;
         float[] xd = x.d;
@@ -63,12 +54,23 @@ final class Q5_KKernels extends QuantKernel {
                 ShortVector s0 = ShortVector.zero(ss);
                 ShortVector s1 = s0;
                 for (int l = 0; l < 32; l += p) {
-                    s0 = s0.add(values(w, o, j, l).mul(ShortVector.fromArray(ss, xq, xb + 32 * j + l)));
-                    s1 = s1.add(values(w, o, j + 1, l).mul(ShortVector.fromArray(ss, xq, xb + 32 * j + 32 + l)));
+                    // Sub-blocks j and j + 1: low and high nibbles of the same bytes, fifth bits j and j + 1 of qh.
+                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + QS + 16 * j + l,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
+                    ShortVector h = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + QH + l,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
+                    ShortVector lo = v.and((short) 0x0f)
+                            .or(h.lanewise(VectorOperators.LSHR, j).and((short) 1).lanewise(VectorOperators.LSHL, 4));
+                    ShortVector hi = v.lanewise(VectorOperators.LSHR, 4)
+                            .or(h.lanewise(VectorOperators.LSHR, j + 1).and((short) 1).lanewise(VectorOperators.LSHL, 4));
+                    s0 = s0.add(lo.mul(ShortVector.fromArray(ss, xq, xb + 32 * j + l)));
+                    s1 = s1.add(hi.mul(ShortVector.fromArray(ss, xq, xb + 32 * j + 32 + l)));
                 }
-                acc0 = toFloat(pairSumNarrow(s0))
+                acc0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.broadcast(fs, d * KScalesK4.scale(w, o + SCALES, j)), acc0);
-                acc1 = toFloat(pairSumNarrow(s1))
+                acc1 = ((FloatVector) s1.reinterpretAsInts().add(s1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.broadcast(fs, d * KScalesK4.scale(w, o + SCALES, j + 1)), acc1);
             }
             mins += half(w, o + 2) * dx * KScalesK4.minTerm(w, o + SCALES, bsums, xb / 16);
@@ -80,6 +82,7 @@ final class Q5_KKernels extends QuantKernel {
     void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
         VectorSpecies<Float> fs = lanes.pieceFloats();
         VectorSpecies<Short> ss = lanes.pieceShorts();
+        VectorSpecies<Byte> bs = lanes.pieceBytes();
         int p = ss.length();
         short[] xq = x.q;
         float[] xd = x.d;
@@ -98,24 +101,33 @@ final class Q5_KKernels extends QuantKernel {
                 int xj = xb + 32 * j;
                 ShortVector s0 = ShortVector.zero(ss), s1 = s0, s2 = s0, s3 = s0;
                 for (int l = 0; l < 32; l += p) {
-                    ShortVector v = values(w, o, j, l);
+                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + QS + 32 * (j / 2) + l,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
+                    ShortVector h = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + QH + l,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
+                    v = (j % 2 == 0 ? v.and((short) 0x0f) : v.lanewise(VectorOperators.LSHR, 4))
+                            .or(h.lanewise(VectorOperators.LSHR, j).and((short) 1).lanewise(VectorOperators.LSHL, 4));
                     s0 = s0.add(v.mul(ShortVector.fromArray(ss, xq, xj + l)));
                     s1 = s1.add(v.mul(ShortVector.fromArray(ss, xq, xj + cols + l)));
                     s2 = s2.add(v.mul(ShortVector.fromArray(ss, xq, xj + 2 * cols + l)));
                     s3 = s3.add(v.mul(ShortVector.fromArray(ss, xq, xj + 3 * cols + l)));
                 }
                 float sc = d * KScalesK4.scale(w, o + SCALES, j);
-                a0 = toFloat(pairSumNarrow(s0)).fma(FloatVector.broadcast(fs, sc * dx0), a0);
-                a1 = toFloat(pairSumNarrow(s1)).fma(FloatVector.broadcast(fs, sc * dx1), a1);
-                a2 = toFloat(pairSumNarrow(s2)).fma(FloatVector.broadcast(fs, sc * dx2), a2);
-                a3 = toFloat(pairSumNarrow(s3)).fma(FloatVector.broadcast(fs, sc * dx3), a3);
+                a0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx0), a0);
+                a1 = ((FloatVector) s1.reinterpretAsInts().add(s1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx1), a1);
+                a2 = ((FloatVector) s2.reinterpretAsInts().add(s2.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx2), a2);
+                a3 = ((FloatVector) s3.reinterpretAsInts().add(s3.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx3), a3);
             }
-            int bs = xb / 16;
-            int bStride = cols / 16;
-            m0 += dmin * dx0 * KScalesK4.minTerm(w, o + SCALES, bsums, bs);
-            m1 += dmin * dx1 * KScalesK4.minTerm(w, o + SCALES, bsums, bs + bStride);
-            m2 += dmin * dx2 * KScalesK4.minTerm(w, o + SCALES, bsums, bs + 2 * bStride);
-            m3 += dmin * dx3 * KScalesK4.minTerm(w, o + SCALES, bsums, bs + 3 * bStride);
+            int sums = xb / 16;
+            int sumStride = cols / 16;
+            m0 += dmin * dx0 * KScalesK4.minTerm(w, o + SCALES, bsums, sums);
+            m1 += dmin * dx1 * KScalesK4.minTerm(w, o + SCALES, bsums, sums + sumStride);
+            m2 += dmin * dx2 * KScalesK4.minTerm(w, o + SCALES, bsums, sums + 2 * sumStride);
+            m3 += dmin * dx3 * KScalesK4.minTerm(w, o + SCALES, bsums, sums + 3 * sumStride);
         }
         res[0] = a0.reduceLanes(VectorOperators.ADD) - m0;
         res[1] = a1.reduceLanes(VectorOperators.ADD) - m1;
