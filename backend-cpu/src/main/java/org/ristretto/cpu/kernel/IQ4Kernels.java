@@ -1,7 +1,5 @@
 package org.ristretto.cpu.kernel;
 
-import static org.ristretto.cpu.kernel.IntDot.half;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -78,7 +76,7 @@ final class IQ4Kernels {
                             .add(v1.lanewise(VectorOperators.ASHR, 16));
                 }
                 acc = ((FloatVector) s.convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(fs, half(w, o) * xd[db + b]), acc);
+                        .fma(FloatVector.broadcast(fs, Float.float16ToFloat(w.get(IntDot.I16, o)) * xd[db + b]), acc);
             }
             return acc.reduceLanes(VectorOperators.ADD);
         }
@@ -119,7 +117,7 @@ final class IQ4Kernels {
             FloatVector acc = FloatVector.zero(fs);
             for (int b = 0; b < nb; b++) {
                 long o = row + (long) BYTES * b;
-                float d = half(w, o) * xd[db + b];
+                float d = Float.float16ToFloat(w.get(IntDot.I16, o)) * xd[db + b];
                 int scalesH = w.get(I16, o + 2);
                 for (int j = 0; j < 8; j++) {
                     int ls = (w.get(ValueLayout.JAVA_BYTE, o + 4 + j / 2) >>> (4 * (j % 2)) & 0x0f)

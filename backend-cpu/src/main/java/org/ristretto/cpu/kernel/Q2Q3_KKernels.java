@@ -1,7 +1,5 @@
 package org.ristretto.cpu.kernel;
 
-import static org.ristretto.cpu.kernel.IntDot.half;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -27,10 +25,6 @@ final class Q2Q3_KKernels {
 
     private Q2Q3_KKernels() {}
 
-    private static int u8(MemorySegment w, long at) {
-        return w.get(ValueLayout.JAVA_BYTE, at) & 0xff;
-    }
-
     /** Q2_K. */
     static final class Q2_K extends QuantKernel {
         private static final int BYTES = 84;
@@ -45,15 +39,6 @@ final class Q2Q3_KKernels {
         @Override
         public ActivationFormat activation() {
             return ActivationFormat.Q8_K;
-        }
-
-        /** {@code Σ_j (sc_j >> 4)·Σ q_x} over the sixteen sub-blocks. */
-        private static int minTerm(MemorySegment w, long o, short[] bsums, int bs) {
-            int s = 0;
-            for (int j = 0; j < 16; j++) {
-                s += (u8(w, o + j) >>> 4) * bsums[bs + j];
-            }
-            return s;
         }
 
         @Override
@@ -79,7 +64,7 @@ final class Q2Q3_KKernels {
             for (int b = 0; b < nb; b++) {
                 long o = row + (long) BYTES * b;
                 float dx = xd[db + b];
-                float d = half(w, o + D) * dx;
+                float d = Float.float16ToFloat(w.get(IntDot.I16, o + D)) * dx;
                 int xb = xt + BLOCK * b;
                 for (int j = 0; j < 16; j++) {
                     ShortVector s = ShortVector.zero(ss);
@@ -92,9 +77,13 @@ final class Q2Q3_KKernels {
                         s = s.add(v.mul(ShortVector.fromArray(ss, xq, xb + 16 * j + l)));
                     }
                     acc = ((FloatVector) s.reinterpretAsInts().add(s.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, d * (u8(w, o + j) & 0x0f)), acc);
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, d * (w.get(ValueLayout.JAVA_BYTE, o + j) & 0x0f)), acc);
                 }
-                mins += half(w, o + DMIN) * dx * minTerm(w, o, bsums, xb / 16);
+                int mt = 0;
+                for (int j = 0; j < 16; j++) {
+                    mt += (w.get(ValueLayout.JAVA_BYTE, o + j) >> 4 & 0x0f) * bsums[xb / 16 + j];
+                }
+                mins += Float.float16ToFloat(w.get(IntDot.I16, o + DMIN)) * dx * mt;
             }
             return acc.reduceLanes(VectorOperators.ADD) - mins;
         }
@@ -114,14 +103,6 @@ final class Q2Q3_KKernels {
         @Override
         public ActivationFormat activation() {
             return ActivationFormat.Q8_K;
-        }
-
-        /** The signed scale of sub-block {@code j} (ggml's Q3_K 6-bit packing, bias 32 removed). */
-        private static int scale(MemorySegment w, long o, int j) {
-            long at = o + SCALES;
-            int low = j < 8 ? u8(w, at + j) & 0x0f : u8(w, at + j - 8) >>> 4;
-            int high = u8(w, at + 8 + j % 4) >>> (2 * (j / 4)) & 3;
-            return (low | high << 4) - 32;
         }
 
         @Override
@@ -144,7 +125,7 @@ final class Q2Q3_KKernels {
             FloatVector acc = FloatVector.zero(fs);
             for (int b = 0; b < nb; b++) {
                 long o = row + (long) BYTES * b;
-                float d = half(w, o + D) * xd[db + b];
+                float d = Float.float16ToFloat(w.get(IntDot.I16, o + D)) * xd[db + b];
                 int xb = xt + BLOCK * b;
                 for (int j = 0; j < 16; j++) {
                     ShortVector s = ShortVector.zero(ss);
@@ -162,7 +143,8 @@ final class Q2Q3_KKernels {
                         s = s.add(v.mul(ShortVector.fromArray(ss, xq, xb + 16 * j + l)));
                     }
                     acc = ((FloatVector) s.reinterpretAsInts().add(s.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, d * scale(w, o, j)), acc);
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, d * ((((j < 8 ? w.get(ValueLayout.JAVA_BYTE, o + SCALES + j) : w.get(ValueLayout.JAVA_BYTE, o + SCALES + j - 8) >> 4) & 0x0f)
+                                | (w.get(ValueLayout.JAVA_BYTE, o + SCALES + 8 + j % 4) >> 2 * (j / 4) & 3) << 4) - 32)), acc);
                 }
             }
             return acc.reduceLanes(VectorOperators.ADD);

@@ -1,7 +1,5 @@
 package org.ristretto.cpu.kernel;
 
-import static org.ristretto.cpu.kernel.IntDot.half;
-
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
@@ -58,8 +56,8 @@ final class Q4_1Kernels extends QuantKernel {
             IntVector v = s.reinterpretAsInts();
             v = v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
             acc = ((FloatVector) v.convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.broadcast(fs, half(w, o) * xd[db + b]), acc);
-            offsets += half(w, o + 2) * xs[db + b];
+                    .fma(FloatVector.broadcast(fs, Float.float16ToFloat(w.get(IntDot.I16, o)) * xd[db + b]), acc);
+            offsets += Float.float16ToFloat(w.get(IntDot.I16, o + 2)) * xs[db + b];
         }
         return acc.reduceLanes(VectorOperators.ADD) + offsets;
     }
@@ -96,8 +94,8 @@ final class Q4_1Kernels extends QuantKernel {
                 s3 = s3.add(lo.mul(ShortVector.fromArray(ss, xq, x0 + 3 * cols)))
                         .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 3 * cols + 16)));
             }
-            float dw = half(w, o);
-            float mw = half(w, o + 2);
+            float dw = Float.float16ToFloat(w.get(IntDot.I16, o));
+            float mw = Float.float16ToFloat(w.get(IntDot.I16, o + 2));
             IntVector v0 = s0.reinterpretAsInts(), v1 = s1.reinterpretAsInts();
             IntVector v2 = s2.reinterpretAsInts(), v3 = s3.reinterpretAsInts();
             v0 = v0.add(v0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);

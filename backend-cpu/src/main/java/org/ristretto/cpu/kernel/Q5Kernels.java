@@ -1,7 +1,5 @@
 package org.ristretto.cpu.kernel;
 
-import static org.ristretto.cpu.kernel.IntDot.half;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -97,9 +95,9 @@ final class Q5Kernels extends QuantKernel {
             IntVector v = s.reinterpretAsInts();
             v = v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
             acc = ((FloatVector) v.convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.broadcast(fs, half(w, o) * xd[db + b]), acc);
+                    .fma(FloatVector.broadcast(fs, Float.float16ToFloat(w.get(IntDot.I16, o)) * xd[db + b]), acc);
             if (hasMin) {
-                offsets += half(w, o + 2) * xs[db + b];
+                offsets += Float.float16ToFloat(w.get(IntDot.I16, o + 2)) * xs[db + b];
             }
         }
         return acc.reduceLanes(VectorOperators.ADD) + offsets;
@@ -143,7 +141,7 @@ final class Q5Kernels extends QuantKernel {
                 s3 = s3.add(lo.mul(ShortVector.fromArray(ss, xq, x0 + 3 * cols)))
                         .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 3 * cols + 16)));
             }
-            float dw = half(w, o);
+            float dw = Float.float16ToFloat(w.get(IntDot.I16, o));
             IntVector v0 = s0.reinterpretAsInts(), v1 = s1.reinterpretAsInts();
             IntVector v2 = s2.reinterpretAsInts(), v3 = s3.reinterpretAsInts();
             v0 = v0.add(v0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
@@ -158,7 +156,7 @@ final class Q5Kernels extends QuantKernel {
             a3 = ((FloatVector) v3.convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(fs, dw * xd[db + 3 * nb + b]), a3);
             if (hasMin) {
-                float mw = half(w, o + 2);
+                float mw = Float.float16ToFloat(w.get(IntDot.I16, o + 2));
                 m0 += mw * xs[db + b];
                 m1 += mw * xs[db + nb + b];
                 m2 += mw * xs[db + 2 * nb + b];

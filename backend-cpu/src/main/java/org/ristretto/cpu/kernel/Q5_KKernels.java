@@ -1,8 +1,7 @@
 package org.ristretto.cpu.kernel;
 
-import static org.ristretto.cpu.kernel.IntDot.half;
-
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -16,6 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code qh[l]}. Products are at most {@code 31·127}, four per 16-bit lane at most.
  */
 final class Q5_KKernels extends QuantKernel {
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int BLOCK = 256;
     private static final int BYTES = 176;
     private static final int SCALES = 4;
@@ -47,8 +47,10 @@ final class Q5_KKernels extends QuantKernel {
         float mins = 0;
         for (int b = 0; b < nb; b++) {
             long o = row + (long) BYTES * b;
+            // The packed 6-bit scales and mins, as ggml's get_scale_min_k4 reads them: bytes 0-3, 4-7, 8-11.
+            int pk0 = w.get(I32, o + SCALES), pk1 = w.get(I32, o + SCALES + 4), pk2 = w.get(I32, o + SCALES + 8);
             float dx = xd[db + b];
-            float d = half(w, o) * dx;
+            float d = Float.float16ToFloat(w.get(IntDot.I16, o)) * dx;
             int xb = xo + BLOCK * b;
             for (int j = 0; j < 8; j += 2) {
                 ShortVector s0 = ShortVector.zero(ss);
@@ -68,12 +70,17 @@ final class Q5_KKernels extends QuantKernel {
                 }
                 acc0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(fs, d * KScalesK4.scale(w, o + SCALES, j)), acc0);
+                        .fma(FloatVector.broadcast(fs, d * (j < 4 ? pk0 >>> 8 * (j) & 63 : (pk2 >>> 8 * (j - 4) & 0x0f) | (pk0 >>> 8 * (j - 4) + 6 & 3) << 4)), acc0);
                 acc1 = ((FloatVector) s1.reinterpretAsInts().add(s1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(fs, d * KScalesK4.scale(w, o + SCALES, j + 1)), acc1);
+                        .fma(FloatVector.broadcast(fs, d * (j + 1 < 4 ? pk0 >>> 8 * (j + 1) & 63 : (pk2 >>> 8 * (j + 1 - 4) & 0x0f) | (pk0 >>> 8 * (j + 1 - 4) + 6 & 3) << 4)), acc1);
             }
-            mins += half(w, o + 2) * dx * KScalesK4.minTerm(w, o + SCALES, bsums, xb / 16);
+            int mt = 0;
+            for (int j = 0; j < 8; j++) {
+                int m = j < 4 ? pk1 >>> 8 * j & 63 : (pk2 >>> 8 * (j - 4) + 4 & 0x0f) | (pk1 >>> 8 * (j - 4) + 6 & 3) << 4;
+                mt += m * (bsums[xb / 16 + 2 * j] + bsums[xb / 16 + 2 * j + 1]);
+            }
+            mins += Float.float16ToFloat(w.get(IntDot.I16, o + 2)) * dx * mt;
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - mins;
     }
@@ -93,8 +100,10 @@ final class Q5_KKernels extends QuantKernel {
         float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
         for (int b = 0; b < nb; b++) {
             long o = row + (long) BYTES * b;
-            float d = half(w, o);
-            float dmin = half(w, o + 2);
+            // The packed 6-bit scales and mins, as ggml's get_scale_min_k4 reads them: bytes 0-3, 4-7, 8-11.
+            int pk0 = w.get(I32, o + SCALES), pk1 = w.get(I32, o + SCALES + 4), pk2 = w.get(I32, o + SCALES + 8);
+            float d = Float.float16ToFloat(w.get(IntDot.I16, o));
+            float dmin = Float.float16ToFloat(w.get(IntDot.I16, o + 2));
             float dx0 = xd[db + b], dx1 = xd[db + nb + b], dx2 = xd[db + 2 * nb + b], dx3 = xd[db + 3 * nb + b];
             int xb = xo + BLOCK * b;
             for (int j = 0; j < 8; j++) {
@@ -112,7 +121,7 @@ final class Q5_KKernels extends QuantKernel {
                     s2 = s2.add(v.mul(ShortVector.fromArray(ss, xq, xj + 2 * cols + l)));
                     s3 = s3.add(v.mul(ShortVector.fromArray(ss, xq, xj + 3 * cols + l)));
                 }
-                float sc = d * KScalesK4.scale(w, o + SCALES, j);
+                float sc = d * (j < 4 ? pk0 >>> 8 * (j) & 63 : (pk2 >>> 8 * (j - 4) & 0x0f) | (pk0 >>> 8 * (j - 4) + 6 & 3) << 4);
                 a0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx0), a0);
                 a1 = ((FloatVector) s1.reinterpretAsInts().add(s1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
@@ -124,10 +133,19 @@ final class Q5_KKernels extends QuantKernel {
             }
             int sums = xb / 16;
             int sumStride = cols / 16;
-            m0 += dmin * dx0 * KScalesK4.minTerm(w, o + SCALES, bsums, sums);
-            m1 += dmin * dx1 * KScalesK4.minTerm(w, o + SCALES, bsums, sums + sumStride);
-            m2 += dmin * dx2 * KScalesK4.minTerm(w, o + SCALES, bsums, sums + 2 * sumStride);
-            m3 += dmin * dx3 * KScalesK4.minTerm(w, o + SCALES, bsums, sums + 3 * sumStride);
+            int mt0 = 0, mt1 = 0, mt2 = 0, mt3 = 0;
+            for (int j = 0; j < 8; j++) {
+                int m = j < 4 ? pk1 >>> 8 * j & 63 : (pk2 >>> 8 * (j - 4) + 4 & 0x0f) | (pk1 >>> 8 * (j - 4) + 6 & 3) << 4;
+                int at = sums + 2 * j;
+                mt0 += m * (bsums[at] + bsums[at + 1]);
+                mt1 += m * (bsums[at + sumStride] + bsums[at + sumStride + 1]);
+                mt2 += m * (bsums[at + 2 * sumStride] + bsums[at + 2 * sumStride + 1]);
+                mt3 += m * (bsums[at + 3 * sumStride] + bsums[at + 3 * sumStride + 1]);
+            }
+            m0 += dmin * dx0 * mt0;
+            m1 += dmin * dx1 * mt1;
+            m2 += dmin * dx2 * mt2;
+            m3 += dmin * dx3 * mt3;
         }
         res[0] = a0.reduceLanes(VectorOperators.ADD) - m0;
         res[1] = a1.reduceLanes(VectorOperators.ADD) - m1;

@@ -1,7 +1,5 @@
 package org.ristretto.cpu.kernel;
 
-import static org.ristretto.cpu.kernel.IntDot.half;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -39,10 +37,6 @@ final class Q6_KKernels extends QuantKernel {
         return ActivationFormat.Q8_K;
     }
 
-    private static float scale(MemorySegment w, long o, int j) {
-        return w.get(ValueLayout.JAVA_BYTE, o + SCALES + j);
-    }
-
     @Override
     float dot1(MemorySegment w, long row, int cols, Activations x, int xo) {
         VectorSpecies<Float> fs = lanes.pieceFloats();
@@ -56,7 +50,7 @@ final class Q6_KKernels extends QuantKernel {
         FloatVector acc = FloatVector.zero(fs);
         for (int b = 0; b < nb; b++) {
             long o = row + (long) BYTES * b;
-            float d = half(w, o + D) * xd[db + b];
+            float d = Float.float16ToFloat(w.get(IntDot.I16, o + D)) * xd[db + b];
             for (int h = 0; h < 2; h++) {
                 for (int l = 0; l < 32; l += p) {
                     long ql = o + 64 * h + l;
@@ -84,13 +78,13 @@ final class Q6_KKernels extends QuantKernel {
                     v2 = v2.add(v2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                     v3 = v3.add(v3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                     acc = ((FloatVector) v0.convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.broadcast(fs, d * scale(w, o, j)), acc);
+                            .fma(FloatVector.broadcast(fs, d * w.get(ValueLayout.JAVA_BYTE, o + SCALES + j)), acc);
                     acc = ((FloatVector) v1.convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.broadcast(fs, d * scale(w, o, j + 2)), acc);
+                            .fma(FloatVector.broadcast(fs, d * w.get(ValueLayout.JAVA_BYTE, o + SCALES + j + 2)), acc);
                     acc = ((FloatVector) v2.convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.broadcast(fs, d * scale(w, o, j + 4)), acc);
+                            .fma(FloatVector.broadcast(fs, d * w.get(ValueLayout.JAVA_BYTE, o + SCALES + j + 4)), acc);
                     acc = ((FloatVector) v3.convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.broadcast(fs, d * scale(w, o, j + 6)), acc);
+                            .fma(FloatVector.broadcast(fs, d * w.get(ValueLayout.JAVA_BYTE, o + SCALES + j + 6)), acc);
                 }
             }
         }
@@ -110,14 +104,14 @@ final class Q6_KKernels extends QuantKernel {
         FloatVector a0 = FloatVector.zero(fs), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < nb; b++) {
             long o = row + (long) BYTES * b;
-            float d = half(w, o + D);
+            float d = Float.float16ToFloat(w.get(IntDot.I16, o + D));
             float d0 = d * xd[db + b], d1 = d * xd[db + nb + b];
             float d2 = d * xd[db + 2 * nb + b], d3 = d * xd[db + 3 * nb + b];
             for (int j = 0; j < 16; j++) {
                 // Sub-block j: half j / 8, quarter k = (j / 2) % 4, values from 16·(j % 2) of that quarter.
                 int h = j / 8;
                 int k = j / 2 % 4;
-                float sc = scale(w, o, j);
+                float sc = w.get(ValueLayout.JAVA_BYTE, o + SCALES + j);
                 for (int l = 16 * (j % 2); l < 16 * (j % 2) + 16; l += p) {
                     ShortVector lq = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + 64 * h + 32 * (k % 2) + l,
                             ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);

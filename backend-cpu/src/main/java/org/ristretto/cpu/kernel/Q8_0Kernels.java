@@ -1,7 +1,5 @@
 package org.ristretto.cpu.kernel;
 
-import static org.ristretto.cpu.kernel.IntDot.half;
-
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
@@ -67,7 +65,7 @@ final class Q8_0Kernels extends QuantKernel {
                         .add(v2.lanewise(VectorOperators.ASHR, 16));
             }
             acc = ((FloatVector) s.convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.broadcast(fs, half(w, o) * xd[db + b]), acc);
+                    .fma(FloatVector.broadcast(fs, Float.float16ToFloat(w.get(IntDot.I16, o)) * xd[db + b]), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
@@ -85,7 +83,7 @@ final class Q8_0Kernels extends QuantKernel {
         FloatVector a0 = FloatVector.zero(fs), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < nb; b++) {
             long o = row + (long) BYTES * b;
-            float dw = half(w, o);
+            float dw = Float.float16ToFloat(w.get(IntDot.I16, o));
             for (int k = 0; k < BLOCK; k += 2 * l) {
                 // Two pieces of l values (one when a vector holds the whole block), so that at most two products
                 // share a 16-bit lane.
