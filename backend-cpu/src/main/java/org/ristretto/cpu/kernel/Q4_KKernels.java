@@ -42,7 +42,7 @@ final class Q4_KKernels extends QuantKernel {
         int p = ss.length();
         short[] xq = x.q;
         float[] xd = x.d;
-        short[] bsums = x.bsums;
+        short[] s32 = x.sums32;
         int nb = cols / BLOCK;
         int db = xo / BLOCK;
         FloatVector acc0 = FloatVector.zero(fs);
@@ -50,17 +50,24 @@ final class Q4_KKernels extends QuantKernel {
         float mins = 0;
         for (int b = 0; b < nb; b++) {
             long o = row + (long) BYTES * b;
-            // The packed 6-bit scales and mins, as ggml's get_scale_min_k4 reads them: bytes 0-3, 4-7, 8-11.
+            // The packed 6-bit scales and mins (12 bytes), unpacked four at a time into one byte each: scales of
+            // sub-blocks 0-3 and 4-7, then mins of 0-3 and 4-7 (ggml's get_scale_min_k4, word-wise).
             int pk0 = w.get(I32, o + SCALES), pk1 = w.get(I32, o + SCALES + 4), pk2 = w.get(I32, o + SCALES + 8);
+            int scLo = pk0 & 0x3f3f3f3f;
+            int scHi = (pk2 & 0x0f0f0f0f) | (pk0 >>> 6 & 0x03030303) << 4;
+            int mLo = pk1 & 0x3f3f3f3f;
+            int mHi = (pk2 >>> 4 & 0x0f0f0f0f) | (pk1 >>> 6 & 0x03030303) << 4;
             float dx = xd[db + b];
             float d = Float.float16ToFloat(w.get(IntDot.I16, o)) * dx;
             int xb = xo + BLOCK * b;
             for (int c = 0; c < 4; c++) {
                 long q = o + QS + 32 * c;
                 int xc = xb + 64 * c;
-                ShortVector lo = ShortVector.zero(ss);
-                ShortVector hi = lo;
-                for (int l = 0; l < 32; l += p) {
+                ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(bs, w, q, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
+                ShortVector lo = v0.and((short) 0x0f).mul(ShortVector.fromArray(ss, xq, xc));
+                ShortVector hi = v0.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(ss, xq, xc + 32));
+                for (int l = p; l < 32; l += p) {
                     ShortVector v = (ShortVector) ByteVector.fromMemorySegment(bs, w, q + l, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
                     lo = lo.add(v.and((short) 0x0f).mul(ShortVector.fromArray(ss, xq, xc + l)));
@@ -68,16 +75,15 @@ final class Q4_KKernels extends QuantKernel {
                 }
                 acc0 = ((FloatVector) lo.reinterpretAsInts().add(lo.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(fs, d * (2 * c < 4 ? pk0 >>> 8 * (2 * c) & 63 : (pk2 >>> 8 * (2 * c - 4) & 0x0f) | (pk0 >>> 8 * (2 * c - 4) + 6 & 3) << 4)), acc0);
+                        .fma(FloatVector.broadcast(fs, d * ((2 * c < 4 ? scLo : scHi) >>> 8 * ((2 * c) & 3) & 0xff)), acc0);
                 acc1 = ((FloatVector) hi.reinterpretAsInts().add(hi.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(fs, d * (2 * c + 1 < 4 ? pk0 >>> 8 * (2 * c + 1) & 63 : (pk2 >>> 8 * (2 * c + 1 - 4) & 0x0f) | (pk0 >>> 8 * (2 * c + 1 - 4) + 6 & 3) << 4)), acc1);
+                        .fma(FloatVector.broadcast(fs, d * ((2 * c + 1 < 4 ? scLo : scHi) >>> 8 * ((2 * c + 1) & 3) & 0xff)), acc1);
             }
-            int mt = 0;
-            for (int j = 0; j < 8; j++) {
-                int m = j < 4 ? pk1 >>> 8 * j & 63 : (pk2 >>> 8 * (j - 4) + 4 & 0x0f) | (pk1 >>> 8 * (j - 4) + 6 & 3) << 4;
-                mt += m * (bsums[xb / 16 + 2 * j] + bsums[xb / 16 + 2 * j + 1]);
-            }
+            int a = xb / 32;
+            int mt = (mLo & 0xff) * s32[a] + (mLo >>> 8 & 0xff) * s32[a + 1] + (mLo >>> 16 & 0xff) * s32[a + 2]
+                    + (mLo >>> 24) * s32[a + 3] + (mHi & 0xff) * s32[a + 4] + (mHi >>> 8 & 0xff) * s32[a + 5]
+                    + (mHi >>> 16 & 0xff) * s32[a + 6] + (mHi >>> 24) * s32[a + 7];
             mins += Float.float16ToFloat(w.get(IntDot.I16, o + 2)) * dx * mt;
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - mins;
@@ -91,15 +97,20 @@ final class Q4_KKernels extends QuantKernel {
         int p = ss.length();
         short[] xq = x.q;
         float[] xd = x.d;
-        short[] bsums = x.bsums;
+        short[] s32 = x.sums32;
         int nb = cols / BLOCK;
         int db = xo / BLOCK;
         FloatVector a0 = FloatVector.zero(fs), a1 = a0, a2 = a0, a3 = a0;
         float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
         for (int b = 0; b < nb; b++) {
             long o = row + (long) BYTES * b;
-            // The packed 6-bit scales and mins, as ggml's get_scale_min_k4 reads them: bytes 0-3, 4-7, 8-11.
+            // The packed 6-bit scales and mins (12 bytes), unpacked four at a time into one byte each: scales of
+            // sub-blocks 0-3 and 4-7, then mins of 0-3 and 4-7 (ggml's get_scale_min_k4, word-wise).
             int pk0 = w.get(I32, o + SCALES), pk1 = w.get(I32, o + SCALES + 4), pk2 = w.get(I32, o + SCALES + 8);
+            int scLo = pk0 & 0x3f3f3f3f;
+            int scHi = (pk2 & 0x0f0f0f0f) | (pk0 >>> 6 & 0x03030303) << 4;
+            int mLo = pk1 & 0x3f3f3f3f;
+            int mHi = (pk2 >>> 4 & 0x0f0f0f0f) | (pk1 >>> 6 & 0x03030303) << 4;
             float d = Float.float16ToFloat(w.get(IntDot.I16, o));
             float dmin = Float.float16ToFloat(w.get(IntDot.I16, o + 2));
             float dx0 = xd[db + b], dx1 = xd[db + nb + b], dx2 = xd[db + 2 * nb + b], dx3 = xd[db + 3 * nb + b];
@@ -119,7 +130,7 @@ final class Q4_KKernels extends QuantKernel {
                     s2 = s2.add(v.mul(ShortVector.fromArray(ss, xq, xc + 2 * cols + l)));
                     s3 = s3.add(v.mul(ShortVector.fromArray(ss, xq, xc + 3 * cols + l)));
                 }
-                float sc = d * (c < 4 ? pk0 >>> 8 * (c) & 63 : (pk2 >>> 8 * (c - 4) & 0x0f) | (pk0 >>> 8 * (c - 4) + 6 & 3) << 4);
+                float sc = d * ((c < 4 ? scLo : scHi) >>> 8 * (c & 3) & 0xff);
                 a0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx0), a0);
                 a1 = ((FloatVector) s1.reinterpretAsInts().add(s1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
@@ -129,17 +140,20 @@ final class Q4_KKernels extends QuantKernel {
                 a3 = ((FloatVector) s3.reinterpretAsInts().add(s3.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx3), a3);
             }
-            int sums = xb / 16;
-            int sumStride = cols / 16;
-            int mt0 = 0, mt1 = 0, mt2 = 0, mt3 = 0;
-            for (int j = 0; j < 8; j++) {
-                int m = j < 4 ? pk1 >>> 8 * j & 63 : (pk2 >>> 8 * (j - 4) + 4 & 0x0f) | (pk1 >>> 8 * (j - 4) + 6 & 3) << 4;
-                int at = sums + 2 * j;
-                mt0 += m * (bsums[at] + bsums[at + 1]);
-                mt1 += m * (bsums[at + sumStride] + bsums[at + sumStride + 1]);
-                mt2 += m * (bsums[at + 2 * sumStride] + bsums[at + 2 * sumStride + 1]);
-                mt3 += m * (bsums[at + 3 * sumStride] + bsums[at + 3 * sumStride + 1]);
-            }
+            int a = xb / 32;
+            int st = cols / 32;
+            int mt0 = (mLo & 0xff) * s32[a] + (mLo >>> 8 & 0xff) * s32[a + 1] + (mLo >>> 16 & 0xff) * s32[a + 2]
+                    + (mLo >>> 24) * s32[a + 3] + (mHi & 0xff) * s32[a + 4] + (mHi >>> 8 & 0xff) * s32[a + 5]
+                    + (mHi >>> 16 & 0xff) * s32[a + 6] + (mHi >>> 24) * s32[a + 7];
+            int mt1 = (mLo & 0xff) * s32[a + st] + (mLo >>> 8 & 0xff) * s32[a + st + 1] + (mLo >>> 16 & 0xff) * s32[a + st + 2]
+                    + (mLo >>> 24) * s32[a + st + 3] + (mHi & 0xff) * s32[a + st + 4] + (mHi >>> 8 & 0xff) * s32[a + st + 5]
+                    + (mHi >>> 16 & 0xff) * s32[a + st + 6] + (mHi >>> 24) * s32[a + st + 7];
+            int mt2 = (mLo & 0xff) * s32[a + 2 * st] + (mLo >>> 8 & 0xff) * s32[a + 2 * st + 1] + (mLo >>> 16 & 0xff) * s32[a + 2 * st + 2]
+                    + (mLo >>> 24) * s32[a + 2 * st + 3] + (mHi & 0xff) * s32[a + 2 * st + 4] + (mHi >>> 8 & 0xff) * s32[a + 2 * st + 5]
+                    + (mHi >>> 16 & 0xff) * s32[a + 2 * st + 6] + (mHi >>> 24) * s32[a + 2 * st + 7];
+            int mt3 = (mLo & 0xff) * s32[a + 3 * st] + (mLo >>> 8 & 0xff) * s32[a + 3 * st + 1] + (mLo >>> 16 & 0xff) * s32[a + 3 * st + 2]
+                    + (mLo >>> 24) * s32[a + 3 * st + 3] + (mHi & 0xff) * s32[a + 3 * st + 4] + (mHi >>> 8 & 0xff) * s32[a + 3 * st + 5]
+                    + (mHi >>> 16 & 0xff) * s32[a + 3 * st + 6] + (mHi >>> 24) * s32[a + 3 * st + 7];
             m0 += dmin * dx0 * mt0;
             m1 += dmin * dx1 * mt1;
             m2 += dmin * dx2 * mt2;
