@@ -26,8 +26,10 @@ final class Activations {
      * with an offset (Q4_1, Q5_1) add {@code m·d·Σq} per block.
      */
     float[] blockSum = new float[0];
-    /** Q8_K: the sum of each 16 quants (for the K-quants' per-sub-block minimums). */
+    /** Q8_K: the sum of each 16 quants (for the per-sub-block minimums of Q2_K). */
     short[] bsums = new short[0];
+    /** Q8_K: the sum of each 32 quants (for the per-sub-block minimums of Q4_K and Q5_K). */
+    short[] sums32 = new short[0];
     /** The form the quants above are in, for the call in progress. */
     ActivationFormat format = ActivationFormat.F32;
 
@@ -53,6 +55,7 @@ final class Activations {
         }
         if (block == ActivationQuantizer.Q8_K_BLOCK && bsums.length < n / 16) {
             bsums = new short[n / 16];
+            sums32 = new short[n / 32];
         }
     }
 
@@ -68,5 +71,8 @@ final class Activations {
         int base = t * cols;
         ActivationQuantizer.q8_K(x, xOffset + base, cols, q, base, d, base / ActivationQuantizer.Q8_K_BLOCK,
                 bsums, base / 16);
+        for (int i = base / 32; i < (base + cols) / 32; i++) {
+            sums32[i] = (short) (bsums[2 * i] + bsums[2 * i + 1]);
+        }
     }
 }

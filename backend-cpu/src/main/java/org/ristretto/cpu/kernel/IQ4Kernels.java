@@ -1,9 +1,5 @@
 package org.ristretto.cpu.kernel;
 
-import static org.ristretto.cpu.kernel.IntDot.half;
-import static org.ristretto.cpu.kernel.IntDot.pairSum;
-import static org.ristretto.cpu.kernel.IntDot.toFloat;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -28,31 +24,6 @@ final class IQ4Kernels {
 
     private IQ4Kernels() {}
 
-    /**
-     * The products of the 32 codes in the 16 bytes at {@code qsAt} with activation quants from {@code xb}, in int
-     * lanes of {@code lanes.pieceInts()}.
-     */
-    private static IntVector products(Lanes lanes, ByteVector table, MemorySegment w, long qsAt, short[] xq,
-            int xb) {
-        ByteVector q = ByteVector.fromMemorySegment(B128, w, qsAt, ByteOrder.LITTLE_ENDIAN);
-        ByteVector lo = q.and((byte) 0x0f).selectFrom(table);
-        ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                .and((byte) 0x0f).selectFrom(table);
-        VectorSpecies<Short> ss = lanes.pieceShorts();
-        if (ss.length() == 16) {
-            ShortVector l = (ShortVector) lo.convertShape(VectorOperators.B2S, ss, 0);
-            ShortVector h = (ShortVector) hi.convertShape(VectorOperators.B2S, ss, 0);
-            return pairSum(l.mul(ShortVector.fromArray(ss, xq, xb)).add(h.mul(ShortVector.fromArray(ss, xq, xb + 16))));
-        }
-        ShortVector l0 = (ShortVector) lo.convertShape(VectorOperators.B2S, ss, 0);
-        ShortVector l1 = (ShortVector) lo.convertShape(VectorOperators.B2S, ss, 1);
-        ShortVector h0 = (ShortVector) hi.convertShape(VectorOperators.B2S, ss, 0);
-        ShortVector h1 = (ShortVector) hi.convertShape(VectorOperators.B2S, ss, 1);
-        return pairSum(l0.mul(ShortVector.fromArray(ss, xq, xb)).add(l1.mul(ShortVector.fromArray(ss, xq, xb + 8))))
-                .add(pairSum(h0.mul(ShortVector.fromArray(ss, xq, xb + 16))
-                        .add(h1.mul(ShortVector.fromArray(ss, xq, xb + 24)))));
-    }
-
     private static ByteVector table() {
         return ByteVector.fromArray(B128, LEVELS, 0);
     }
@@ -74,27 +45,40 @@ final class IQ4Kernels {
         @Override
         float dot1(MemorySegment w, long row, int cols, Activations x, int xo) {
             VectorSpecies<Float> fs = lanes.pieceFloats();
+            VectorSpecies<Short> ss = lanes.pieceShorts();
             ByteVector table = table();
             short[] xq = x.q;
             float[] xd = x.d;
             int nb = cols / BLOCK;
             int db = xo / BLOCK;
-            FloatVector acc0 = FloatVector.zero(fs);
-            FloatVector acc1 = acc0;
-            int b = 0;
-            for (; b + 1 < nb; b += 2) {
+            FloatVector acc = FloatVector.zero(fs);
+            for (int b = 0; b < nb; b++) {
                 long o = row + (long) BYTES * b;
-                IntVector s0 = products(lanes, table, w, o + 2, xq, xo + BLOCK * b);
-                IntVector s1 = products(lanes, table, w, o + BYTES + 2, xq, xo + BLOCK * b + BLOCK);
-                acc0 = toFloat(s0).fma(FloatVector.broadcast(fs, half(w, o) * xd[db + b]), acc0);
-                acc1 = toFloat(s1).fma(FloatVector.broadcast(fs, half(w, o + BYTES) * xd[db + b + 1]), acc1);
+                int xb = xo + BLOCK * b;
+                ByteVector q = ByteVector.fromMemorySegment(B128, w, o + 2, ByteOrder.LITTLE_ENDIAN);
+                ByteVector lo = q.and((byte) 0x0f).selectFrom(table);
+                ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 0x0f).selectFrom(table);
+                // At most two products (levels up to 127) share a 16-bit lane before the exact pairwise widening.
+                ShortVector p0 = ((ShortVector) lo.convertShape(VectorOperators.B2S, ss, 0)).mul(ShortVector.fromArray(ss, xq, xb))
+                        .add(((ShortVector) hi.convertShape(VectorOperators.B2S, ss, 0))
+                                .mul(ShortVector.fromArray(ss, xq, xb + 16)));
+                IntVector v = p0.reinterpretAsInts();
+                IntVector s = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v.lanewise(VectorOperators.ASHR, 16));
+                if (ss.length() == 8) {
+                    ShortVector p1 = ((ShortVector) lo.convertShape(VectorOperators.B2S, ss, 1))
+                            .mul(ShortVector.fromArray(ss, xq, xb + 8))
+                            .add(((ShortVector) hi.convertShape(VectorOperators.B2S, ss, 1))
+                                    .mul(ShortVector.fromArray(ss, xq, xb + 24)));
+                    IntVector v1 = p1.reinterpretAsInts();
+                    s = s.add(v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                            .add(v1.lanewise(VectorOperators.ASHR, 16));
+                }
+                acc = ((FloatVector) s.convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(fs, Float.float16ToFloat(w.get(IntDot.I16, o)) * xd[db + b]), acc);
             }
-            if (b < nb) {
-                long o = row + (long) BYTES * b;
-                acc0 = toFloat(products(lanes, table, w, o + 2, xq, xo + BLOCK * b))
-                        .fma(FloatVector.broadcast(fs, half(w, o) * xd[db + b]), acc0);
-            }
-            return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            return acc.reduceLanes(VectorOperators.ADD);
         }
 
         @Override
@@ -124,29 +108,46 @@ final class IQ4Kernels {
         @Override
         float dot1(MemorySegment w, long row, int cols, Activations x, int xo) {
             VectorSpecies<Float> fs = lanes.pieceFloats();
+            VectorSpecies<Short> ss = lanes.pieceShorts();
             ByteVector table = table();
             short[] xq = x.q;
             float[] xd = x.d;
             int nb = cols / BLOCK;
             int db = xo / BLOCK;
-            FloatVector acc0 = FloatVector.zero(fs);
-            FloatVector acc1 = acc0;
+            FloatVector acc = FloatVector.zero(fs);
             for (int b = 0; b < nb; b++) {
                 long o = row + (long) BYTES * b;
-                float d = half(w, o) * xd[db + b];
+                float d = Float.float16ToFloat(w.get(IntDot.I16, o)) * xd[db + b];
                 int scalesH = w.get(I16, o + 2);
-                int xb = xo + BLOCK * b;
-                for (int j = 0; j < 8; j += 2) {
-                    int lows = w.get(ValueLayout.JAVA_BYTE, o + 4 + j / 2);
-                    int ls0 = (lows & 0x0f) | (scalesH >>> (2 * j) & 3) << 4;
-                    int ls1 = (lows >>> 4 & 0x0f) | (scalesH >>> (2 * j + 2) & 3) << 4;
-                    IntVector s0 = products(lanes, table, w, o + 8 + 16 * j, xq, xb + 32 * j);
-                    IntVector s1 = products(lanes, table, w, o + 8 + 16 * j + 16, xq, xb + 32 * j + 32);
-                    acc0 = toFloat(s0).fma(FloatVector.broadcast(fs, d * (ls0 - 32)), acc0);
-                    acc1 = toFloat(s1).fma(FloatVector.broadcast(fs, d * (ls1 - 32)), acc1);
+                for (int j = 0; j < 8; j++) {
+                    int ls = (w.get(ValueLayout.JAVA_BYTE, o + 4 + j / 2) >>> (4 * (j % 2)) & 0x0f)
+                            | (scalesH >>> (2 * j) & 3) << 4;
+                    int xb = xo + BLOCK * b + 32 * j;
+                    ByteVector q = ByteVector.fromMemorySegment(B128, w, o + 8 + 16 * j, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector lo = q.and((byte) 0x0f).selectFrom(table);
+                    ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and((byte) 0x0f).selectFrom(table);
+                    // At most two products (levels up to 127) share a 16-bit lane before the exact pairwise widening.
+                    ShortVector p0 = ((ShortVector) lo.convertShape(VectorOperators.B2S, ss, 0)).mul(ShortVector.fromArray(ss, xq, xb))
+                            .add(((ShortVector) hi.convertShape(VectorOperators.B2S, ss, 0))
+                                    .mul(ShortVector.fromArray(ss, xq, xb + 16)));
+                    IntVector v = p0.reinterpretAsInts();
+                    IntVector s = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                            .add(v.lanewise(VectorOperators.ASHR, 16));
+                    if (ss.length() == 8) {
+                        ShortVector p1 = ((ShortVector) lo.convertShape(VectorOperators.B2S, ss, 1))
+                                .mul(ShortVector.fromArray(ss, xq, xb + 8))
+                                .add(((ShortVector) hi.convertShape(VectorOperators.B2S, ss, 1))
+                                        .mul(ShortVector.fromArray(ss, xq, xb + 24)));
+                        IntVector v1 = p1.reinterpretAsInts();
+                        s = s.add(v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                                .add(v1.lanewise(VectorOperators.ASHR, 16));
+                    }
+                    acc = ((FloatVector) s.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.broadcast(fs, d * (ls - 32)), acc);
                 }
             }
-            return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            return acc.reduceLanes(VectorOperators.ADD);
         }
 
         @Override

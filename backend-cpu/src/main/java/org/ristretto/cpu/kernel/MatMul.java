@@ -82,8 +82,8 @@ public final class MatMul {
         kernels.put(GgmlType.Q8_0, new Q8_0Kernels(lanes));
         kernels.put(GgmlType.Q4_0, new Q4_0Kernels(lanes));
         kernels.put(GgmlType.Q4_1, new Q4_1Kernels(lanes));
-        kernels.put(GgmlType.Q5_0, new Q5Kernels.Q5_0(lanes));
-        kernels.put(GgmlType.Q5_1, new Q5Kernels.Q5_1(lanes));
+        kernels.put(GgmlType.Q5_0, Q5Kernels.q5_0(lanes));
+        kernels.put(GgmlType.Q5_1, Q5Kernels.q5_1(lanes));
         kernels.put(GgmlType.IQ4_NL, new IQ4Kernels.IQ4_NL(lanes));
         kernels.put(GgmlType.IQ4_XS, new IQ4Kernels.IQ4_XS(lanes));
         kernels.put(GgmlType.Q4_K, new Q4_KKernels(lanes));

@@ -1,12 +1,9 @@
 package org.ristretto.cpu.kernel;
 
-import static org.ristretto.cpu.kernel.IntDot.half;
-import static org.ristretto.cpu.kernel.IntDot.pairSumNarrow;
-import static org.ristretto.cpu.kernel.IntDot.toFloat;
-import static org.ristretto.cpu.kernel.IntDot.unsignedBytes;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -28,10 +25,6 @@ final class Q2Q3_KKernels {
 
     private Q2Q3_KKernels() {}
 
-    private static int u8(MemorySegment w, long at) {
-        return w.get(ValueLayout.JAVA_BYTE, at) & 0xff;
-    }
-
     /** Q2_K. */
     static final class Q2_K extends QuantKernel {
         private static final int BYTES = 84;
@@ -48,23 +41,6 @@ final class Q2Q3_KKernels {
             return ActivationFormat.Q8_K;
         }
 
-        /** Values {@code [l, l + p)} of sub-block {@code j} (of 16 values) of the block at byte {@code o}. */
-        private ShortVector values(MemorySegment w, long o, int j, int l) {
-            int h = j / 8;
-            int k = j / 2 % 4;
-            ShortVector v = unsignedBytes(lanes.pieceBytes(), lanes.pieceShorts(), w, o + QS + 32 * h + 16 * (j % 2) + l);
-            return v.lanewise(VectorOperators.LSHR, 2 * k).and((short) 3);
-        }
-
-        /** {@code Σ_j (sc_j >> 4)·Σ q_x} over the sixteen sub-blocks. */
-        private static int minTerm(MemorySegment w, long o, short[] bsums, int bs) {
-            int s = 0;
-            for (int j = 0; j < 16; j++) {
-                s += (u8(w, o + j) >>> 4) * bsums[bs + j];
-            }
-            return s;
-        }
-
         @Override
         void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
             for (int t = 0; t < TILE; t++) {
@@ -76,6 +52,7 @@ final class Q2Q3_KKernels {
         float dot1(MemorySegment w, long row, int cols, Activations x, int xt) {
             VectorSpecies<Float> fs = lanes.pieceFloats();
             VectorSpecies<Short> ss = lanes.pieceShorts();
+            VectorSpecies<Byte> bs = lanes.pieceBytes();
             int p = ss.length();
             short[] xq = x.q;
             float[] xd = x.d;
@@ -87,16 +64,26 @@ final class Q2Q3_KKernels {
             for (int b = 0; b < nb; b++) {
                 long o = row + (long) BYTES * b;
                 float dx = xd[db + b];
-                float d = half(w, o + D) * dx;
+                float d = Float.float16ToFloat(w.get(IntDot.I16, o + D)) * dx;
                 int xb = xt + BLOCK * b;
                 for (int j = 0; j < 16; j++) {
                     ShortVector s = ShortVector.zero(ss);
                     for (int l = 0; l < 16; l += p) {
-                        s = s.add(values(w, o, j, l).mul(ShortVector.fromArray(ss, xq, xb + 16 * j + l)));
+                        // Value 16j + l: bits 2k, 2k+1 of qs[32h + 16(j % 2) + l], h = j / 8, k = (j / 2) % 4.
+                        ShortVector v = ((ShortVector) ByteVector.fromMemorySegment(bs, w,
+                                o + QS + 32 * (j / 8) + 16 * (j % 2) + l, ByteOrder.LITTLE_ENDIAN)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0))
+                                .lanewise(VectorOperators.LSHR, 2 * (j / 2 % 4)).and((short) 3);
+                        s = s.add(v.mul(ShortVector.fromArray(ss, xq, xb + 16 * j + l)));
                     }
-                    acc = toFloat(pairSumNarrow(s)).fma(FloatVector.broadcast(fs, d * (u8(w, o + j) & 0x0f)), acc);
+                    acc = ((FloatVector) s.reinterpretAsInts().add(s.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, d * (w.get(ValueLayout.JAVA_BYTE, o + j) & 0x0f)), acc);
                 }
-                mins += half(w, o + DMIN) * dx * minTerm(w, o, bsums, xb / 16);
+                int mt = 0;
+                for (int j = 0; j < 16; j++) {
+                    mt += (w.get(ValueLayout.JAVA_BYTE, o + j) >> 4 & 0x0f) * bsums[xb / 16 + j];
+                }
+                mins += Float.float16ToFloat(w.get(IntDot.I16, o + DMIN)) * dx * mt;
             }
             return acc.reduceLanes(VectorOperators.ADD) - mins;
         }
@@ -118,28 +105,6 @@ final class Q2Q3_KKernels {
             return ActivationFormat.Q8_K;
         }
 
-        /** The signed scale of sub-block {@code j} (ggml's Q3_K 6-bit packing, bias 32 removed). */
-        private static int scale(MemorySegment w, long o, int j) {
-            long at = o + SCALES;
-            int low = j < 8 ? u8(w, at + j) & 0x0f : u8(w, at + j - 8) >>> 4;
-            int high = u8(w, at + 8 + j % 4) >>> (2 * (j / 4)) & 3;
-            return (low | high << 4) - 32;
-        }
-
-        /** Values {@code [l, l + p)} of sub-block {@code j} of the block at byte {@code o}, in −4..3. */
-        private ShortVector values(MemorySegment w, long o, int j, int l) {
-            VectorSpecies<Short> ss = lanes.pieceShorts();
-            int h = j / 8;
-            int k = j / 2 % 4;
-            int at = 16 * (j % 2) + l;
-            ShortVector q = unsignedBytes(lanes.pieceBytes(), ss, w, o + QS + 32 * h + at)
-                    .lanewise(VectorOperators.LSHR, 2 * k).and((short) 3);
-            ShortVector hbit = unsignedBytes(lanes.pieceBytes(), ss, w, o + at)
-                    .lanewise(VectorOperators.LSHR, 4 * h + k).and((short) 1);
-            // q − 4·(1 − hbit) = q − 4 + 4·hbit
-            return q.add(hbit.lanewise(VectorOperators.LSHL, 2)).sub((short) 4);
-        }
-
         @Override
         void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
             for (int t = 0; t < TILE; t++) {
@@ -151,6 +116,7 @@ final class Q2Q3_KKernels {
         float dot1(MemorySegment w, long row, int cols, Activations x, int xt) {
             VectorSpecies<Float> fs = lanes.pieceFloats();
             VectorSpecies<Short> ss = lanes.pieceShorts();
+            VectorSpecies<Byte> bs = lanes.pieceBytes();
             int p = ss.length();
             short[] xq = x.q;
             float[] xd = x.d;
@@ -159,14 +125,26 @@ final class Q2Q3_KKernels {
             FloatVector acc = FloatVector.zero(fs);
             for (int b = 0; b < nb; b++) {
                 long o = row + (long) BYTES * b;
-                float d = half(w, o + D) * xd[db + b];
+                float d = Float.float16ToFloat(w.get(IntDot.I16, o + D)) * xd[db + b];
                 int xb = xt + BLOCK * b;
                 for (int j = 0; j < 16; j++) {
                     ShortVector s = ShortVector.zero(ss);
                     for (int l = 0; l < 16; l += p) {
-                        s = s.add(values(w, o, j, l).mul(ShortVector.fromArray(ss, xq, xb + 16 * j + l)));
+                        // Value 16j + l: q as in Q2_K, minus 4 unless bit 4h + k of hmask[16(j % 2) + l] is set.
+                        int at = 16 * (j % 2) + l;
+                        int k = j / 2 % 4;
+                        ShortVector q = ((ShortVector) ByteVector.fromMemorySegment(bs, w, o + QS + 32 * (j / 8) + at,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0))
+                                .lanewise(VectorOperators.LSHR, 2 * k).and((short) 3);
+                        ShortVector hbit = ((ShortVector) ByteVector.fromMemorySegment(bs, w, o + at,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0))
+                                .lanewise(VectorOperators.LSHR, 4 * (j / 8) + k).and((short) 1);
+                        ShortVector v = q.add(hbit.lanewise(VectorOperators.LSHL, 2)).sub((short) 4);
+                        s = s.add(v.mul(ShortVector.fromArray(ss, xq, xb + 16 * j + l)));
                     }
-                    acc = toFloat(pairSumNarrow(s)).fma(FloatVector.broadcast(fs, d * scale(w, o, j)), acc);
+                    acc = ((FloatVector) s.reinterpretAsInts().add(s.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, d * ((((j < 8 ? w.get(ValueLayout.JAVA_BYTE, o + SCALES + j) : w.get(ValueLayout.JAVA_BYTE, o + SCALES + j - 8) >> 4) & 0x0f)
+                                | (w.get(ValueLayout.JAVA_BYTE, o + SCALES + 8 + j % 4) >> 2 * (j / 4) & 3) << 4) - 32)), acc);
                 }
             }
             return acc.reduceLanes(VectorOperators.ADD);

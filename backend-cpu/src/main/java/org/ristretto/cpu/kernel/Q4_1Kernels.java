@@ -1,12 +1,8 @@
 package org.ristretto.cpu.kernel;
 
-import static org.ristretto.cpu.kernel.IntDot.half;
-import static org.ristretto.cpu.kernel.IntDot.nibbleProducts;
-import static org.ristretto.cpu.kernel.IntDot.pairSumNarrow;
-import static org.ristretto.cpu.kernel.IntDot.toFloat;
-import static org.ristretto.cpu.kernel.IntDot.unsignedBytes;
-
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -14,11 +10,12 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q4_1 weights ({@code half d, m; u8 qs[16]}, element value {@code d·q + m} with {@code q} a nibble laid out as in
- * Q4_0) times Q8_0 activations.
+ * Q4_1 weights ({@code half d, m; u8 qs[16]}, value {@code d·q + m} with {@code q} a nibble laid out as in Q4_0)
+ * times Q8_0 activations.
  *
- * <p>{@code Σ (d·q + m)·x̂ = d·d_x·Σ q·q_x + m·(d_x·Σ q_x)}: the first term as in Q4_0 (products {@code ≤ 15·127},
- * at most four per 16-bit lane), the second from the per-block {@code d_x·Σq_x} the activations carry.
+ * <p>{@code Σ (d·q + m)·x̂ = d·d_x·Σ q·q_x + m·(d_x·Σ q_x)}: the first term as in {@link Q4_0Kernels} (products
+ * {@code ≤ 15·127}, at most four per 16-bit lane, pairs at most 15240), the second from the per-block
+ * {@code d_x·Σq_x} the activations carry.
  */
 final class Q4_1Kernels extends QuantKernel {
     private static final int BLOCK = 32;
@@ -36,43 +33,41 @@ final class Q4_1Kernels extends QuantKernel {
     @Override
     float dot1(MemorySegment w, long row, int cols, Activations x, int xo) {
         VectorSpecies<Float> fs = lanes.pieceFloats();
+        VectorSpecies<Short> ss = lanes.pieceShorts();
+        VectorSpecies<Byte> bs = lanes.pieceBytes();
+        int p = ss.length();
         short[] xq = x.q;
         float[] xd = x.d;
         float[] xs = x.blockSum;
         int nb = cols / BLOCK;
         int db = xo / BLOCK;
-        FloatVector acc0 = FloatVector.zero(fs);
-        FloatVector acc1 = acc0;
+        FloatVector acc = FloatVector.zero(fs);
         float offsets = 0;
-        int b = 0;
-        for (; b + 1 < nb; b += 2) {
+        for (int b = 0; b < nb; b++) {
             long o = row + (long) BYTES * b;
-            IntVector s0 = block(w, o, xq, xo + BLOCK * b);
-            IntVector s1 = block(w, o + BYTES, xq, xo + BLOCK * b + BLOCK);
-            acc0 = toFloat(s0).fma(FloatVector.broadcast(fs, half(w, o) * xd[db + b]), acc0);
-            acc1 = toFloat(s1).fma(FloatVector.broadcast(fs, half(w, o + BYTES) * xd[db + b + 1]), acc1);
-            offsets += half(w, o + 2) * xs[db + b] + half(w, o + BYTES + 2) * xs[db + b + 1];
+            int xb = xo + BLOCK * b;
+            ShortVector s = ShortVector.zero(ss);
+            for (int k = 0; k < 16; k += p) {
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + 4 + k, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
+                s = s.add(q.and((short) 0x0f).mul(ShortVector.fromArray(ss, xq, xb + k)))
+                        .add(q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(ss, xq, xb + 16 + k)));
+            }
+            IntVector v = s.reinterpretAsInts();
+            v = v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            acc = ((FloatVector) v.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(fs, Float.float16ToFloat(w.get(IntDot.I16, o)) * xd[db + b]), acc);
+            offsets += Float.float16ToFloat(w.get(IntDot.I16, o + 2)) * xs[db + b];
         }
-        if (b < nb) {
-            long o = row + (long) BYTES * b;
-            acc0 = toFloat(block(w, o, xq, xo + BLOCK * b)).fma(FloatVector.broadcast(fs, half(w, o) * xd[db + b]),
-                    acc0);
-            offsets += half(w, o + 2) * xs[db + b];
-        }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + offsets;
-    }
-
-    private IntVector block(MemorySegment w, long o, short[] xq, int xb) {
-        VectorSpecies<Short> ss = lanes.pieceShorts();
-        ShortVector q0 = unsignedBytes(lanes.pieceBytes(), ss, w, o + 4);
-        ShortVector q1 = ss.length() < 16 ? unsignedBytes(lanes.pieceBytes(), ss, w, o + 12) : q0;
-        return pairSumNarrow(nibbleProducts(low(q0), high(q0), low(q1), high(q1), xq, xb));
+        return acc.reduceLanes(VectorOperators.ADD) + offsets;
     }
 
     @Override
     void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
         VectorSpecies<Float> fs = lanes.pieceFloats();
         VectorSpecies<Short> ss = lanes.pieceShorts();
+        VectorSpecies<Byte> bs = lanes.pieceBytes();
+        int p = ss.length();
         short[] xq = x.q;
         float[] xd = x.d;
         float[] xs = x.blockSum;
@@ -82,19 +77,37 @@ final class Q4_1Kernels extends QuantKernel {
         float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
         for (int b = 0; b < nb; b++) {
             long o = row + (long) BYTES * b;
-            float dw = half(w, o);
-            float mw = half(w, o + 2);
-            ShortVector q0 = unsignedBytes(lanes.pieceBytes(), ss, w, o + 4);
-            ShortVector q1 = ss.length() < 16 ? unsignedBytes(lanes.pieceBytes(), ss, w, o + 12) : q0;
-            ShortVector lo0 = low(q0), hi0 = high(q0), lo1 = low(q1), hi1 = high(q1);
             int xb = xo + BLOCK * b;
-            a0 = toFloat(pairSumNarrow(nibbleProducts(lo0, hi0, lo1, hi1, xq, xb)))
-                    .fma(FloatVector.broadcast(fs, dw * xd[db + b]), a0);
-            a1 = toFloat(pairSumNarrow(nibbleProducts(lo0, hi0, lo1, hi1, xq, xb + cols)))
+            ShortVector s0 = ShortVector.zero(ss), s1 = s0, s2 = s0, s3 = s0;
+            for (int k = 0; k < 16; k += p) {
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + 4 + k, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
+                ShortVector lo = q.and((short) 0x0f);
+                ShortVector hi = q.lanewise(VectorOperators.LSHR, 4);
+                int x0 = xb + k;
+                s0 = s0.add(lo.mul(ShortVector.fromArray(ss, xq, x0)))
+                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 16)));
+                s1 = s1.add(lo.mul(ShortVector.fromArray(ss, xq, x0 + cols)))
+                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + cols + 16)));
+                s2 = s2.add(lo.mul(ShortVector.fromArray(ss, xq, x0 + 2 * cols)))
+                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 2 * cols + 16)));
+                s3 = s3.add(lo.mul(ShortVector.fromArray(ss, xq, x0 + 3 * cols)))
+                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 3 * cols + 16)));
+            }
+            float dw = Float.float16ToFloat(w.get(IntDot.I16, o));
+            float mw = Float.float16ToFloat(w.get(IntDot.I16, o + 2));
+            IntVector v0 = s0.reinterpretAsInts(), v1 = s1.reinterpretAsInts();
+            IntVector v2 = s2.reinterpretAsInts(), v3 = s3.reinterpretAsInts();
+            v0 = v0.add(v0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            v1 = v1.add(v1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            v2 = v2.add(v2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            v3 = v3.add(v3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            a0 = ((FloatVector) v0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, dw * xd[db + b]), a0);
+            a1 = ((FloatVector) v1.convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(fs, dw * xd[db + nb + b]), a1);
-            a2 = toFloat(pairSumNarrow(nibbleProducts(lo0, hi0, lo1, hi1, xq, xb + 2 * cols)))
+            a2 = ((FloatVector) v2.convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(fs, dw * xd[db + 2 * nb + b]), a2);
-            a3 = toFloat(pairSumNarrow(nibbleProducts(lo0, hi0, lo1, hi1, xq, xb + 3 * cols)))
+            a3 = ((FloatVector) v3.convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(fs, dw * xd[db + 3 * nb + b]), a3);
             m0 += mw * xs[db + b];
             m1 += mw * xs[db + nb + b];
@@ -105,13 +118,5 @@ final class Q4_1Kernels extends QuantKernel {
         res[1] = a1.reduceLanes(VectorOperators.ADD) + m1;
         res[2] = a2.reduceLanes(VectorOperators.ADD) + m2;
         res[3] = a3.reduceLanes(VectorOperators.ADD) + m3;
-    }
-
-    private static ShortVector low(ShortVector q) {
-        return q.and((short) 0x0f);
-    }
-
-    private static ShortVector high(ShortVector q) {
-        return q.lanewise(VectorOperators.LSHR, 4);
     }
 }

@@ -1,11 +1,9 @@
 package org.ristretto.cpu.kernel;
 
-import static org.ristretto.cpu.kernel.IntDot.half;
-import static org.ristretto.cpu.kernel.IntDot.pairSumNarrow;
-import static org.ristretto.cpu.kernel.IntDot.toFloat;
-import static org.ristretto.cpu.kernel.IntDot.unsignedBytes;
-
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -21,6 +19,7 @@ import jdk.incubator.vector.VectorSpecies;
  * second comes from the activations' sums of 16 and is applied once per block.
  */
 final class Q4_KKernels extends QuantKernel {
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int BLOCK = 256;
     private static final int BYTES = 144;
     private static final int SCALES = 4;
@@ -39,10 +38,11 @@ final class Q4_KKernels extends QuantKernel {
     float dot1(MemorySegment w, long row, int cols, Activations x, int xo) {
         VectorSpecies<Float> fs = lanes.pieceFloats();
         VectorSpecies<Short> ss = lanes.pieceShorts();
+        VectorSpecies<Byte> bs = lanes.pieceBytes();
         int p = ss.length();
         short[] xq = x.q;
         float[] xd = x.d;
-        short[] bsums = x.bsums;
+        short[] s32 = x.sums32;
         int nb = cols / BLOCK;
         int db = xo / BLOCK;
         FloatVector acc0 = FloatVector.zero(fs);
@@ -50,25 +50,41 @@ final class Q4_KKernels extends QuantKernel {
         float mins = 0;
         for (int b = 0; b < nb; b++) {
             long o = row + (long) BYTES * b;
+            // The packed 6-bit scales and mins (12 bytes), unpacked four at a time into one byte each: scales of
+            // sub-blocks 0-3 and 4-7, then mins of 0-3 and 4-7 (ggml's get_scale_min_k4, word-wise).
+            int pk0 = w.get(I32, o + SCALES), pk1 = w.get(I32, o + SCALES + 4), pk2 = w.get(I32, o + SCALES + 8);
+            int scLo = pk0 & 0x3f3f3f3f;
+            int scHi = (pk2 & 0x0f0f0f0f) | (pk0 >>> 6 & 0x03030303) << 4;
+            int mLo = pk1 & 0x3f3f3f3f;
+            int mHi = (pk2 >>> 4 & 0x0f0f0f0f) | (pk1 >>> 6 & 0x03030303) << 4;
             float dx = xd[db + b];
-            float d = half(w, o) * dx;
+            float d = Float.float16ToFloat(w.get(IntDot.I16, o)) * dx;
             int xb = xo + BLOCK * b;
             for (int c = 0; c < 4; c++) {
                 long q = o + QS + 32 * c;
                 int xc = xb + 64 * c;
-                ShortVector lo = ShortVector.zero(ss);
-                ShortVector hi = lo;
-                for (int l = 0; l < 32; l += p) {
-                    ShortVector v = unsignedBytes(lanes.pieceBytes(), ss, w, q + l);
+                ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(bs, w, q, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
+                ShortVector lo = v0.and((short) 0x0f).mul(ShortVector.fromArray(ss, xq, xc));
+                ShortVector hi = v0.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(ss, xq, xc + 32));
+                for (int l = p; l < 32; l += p) {
+                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(bs, w, q + l, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
                     lo = lo.add(v.and((short) 0x0f).mul(ShortVector.fromArray(ss, xq, xc + l)));
                     hi = hi.add(v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(ss, xq, xc + 32 + l)));
                 }
-                acc0 = toFloat(pairSumNarrow(lo))
-                        .fma(FloatVector.broadcast(fs, d * KScalesK4.scale(w, o + SCALES, 2 * c)), acc0);
-                acc1 = toFloat(pairSumNarrow(hi))
-                        .fma(FloatVector.broadcast(fs, d * KScalesK4.scale(w, o + SCALES, 2 * c + 1)), acc1);
+                acc0 = ((FloatVector) lo.reinterpretAsInts().add(lo.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(fs, d * ((2 * c < 4 ? scLo : scHi) >>> 8 * ((2 * c) & 3) & 0xff)), acc0);
+                acc1 = ((FloatVector) hi.reinterpretAsInts().add(hi.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(fs, d * ((2 * c + 1 < 4 ? scLo : scHi) >>> 8 * ((2 * c + 1) & 3) & 0xff)), acc1);
             }
-            mins += half(w, o + 2) * dx * KScalesK4.minTerm(w, o + SCALES, bsums, (xb) / 16);
+            int a = xb / 32;
+            int mt = (mLo & 0xff) * s32[a] + (mLo >>> 8 & 0xff) * s32[a + 1] + (mLo >>> 16 & 0xff) * s32[a + 2]
+                    + (mLo >>> 24) * s32[a + 3] + (mHi & 0xff) * s32[a + 4] + (mHi >>> 8 & 0xff) * s32[a + 5]
+                    + (mHi >>> 16 & 0xff) * s32[a + 6] + (mHi >>> 24) * s32[a + 7];
+            mins += Float.float16ToFloat(w.get(IntDot.I16, o + 2)) * dx * mt;
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - mins;
     }
@@ -77,18 +93,26 @@ final class Q4_KKernels extends QuantKernel {
     void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
         VectorSpecies<Float> fs = lanes.pieceFloats();
         VectorSpecies<Short> ss = lanes.pieceShorts();
+        VectorSpecies<Byte> bs = lanes.pieceBytes();
         int p = ss.length();
         short[] xq = x.q;
         float[] xd = x.d;
-        short[] bsums = x.bsums;
+        short[] s32 = x.sums32;
         int nb = cols / BLOCK;
         int db = xo / BLOCK;
         FloatVector a0 = FloatVector.zero(fs), a1 = a0, a2 = a0, a3 = a0;
         float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
         for (int b = 0; b < nb; b++) {
             long o = row + (long) BYTES * b;
-            float d = half(w, o);
-            float dmin = half(w, o + 2);
+            // The packed 6-bit scales and mins (12 bytes), unpacked four at a time into one byte each: scales of
+            // sub-blocks 0-3 and 4-7, then mins of 0-3 and 4-7 (ggml's get_scale_min_k4, word-wise).
+            int pk0 = w.get(I32, o + SCALES), pk1 = w.get(I32, o + SCALES + 4), pk2 = w.get(I32, o + SCALES + 8);
+            int scLo = pk0 & 0x3f3f3f3f;
+            int scHi = (pk2 & 0x0f0f0f0f) | (pk0 >>> 6 & 0x03030303) << 4;
+            int mLo = pk1 & 0x3f3f3f3f;
+            int mHi = (pk2 >>> 4 & 0x0f0f0f0f) | (pk1 >>> 6 & 0x03030303) << 4;
+            float d = Float.float16ToFloat(w.get(IntDot.I16, o));
+            float dmin = Float.float16ToFloat(w.get(IntDot.I16, o + 2));
             float dx0 = xd[db + b], dx1 = xd[db + nb + b], dx2 = xd[db + 2 * nb + b], dx3 = xd[db + 3 * nb + b];
             int xb = xo + BLOCK * b;
             for (int c = 0; c < 8; c++) {
@@ -98,25 +122,42 @@ final class Q4_KKernels extends QuantKernel {
                 int xc = xb + 32 * c;
                 ShortVector s0 = ShortVector.zero(ss), s1 = s0, s2 = s0, s3 = s0;
                 for (int l = 0; l < 32; l += p) {
-                    ShortVector v = unsignedBytes(lanes.pieceBytes(), ss, w, q + l)
+                    ShortVector v = ((ShortVector) ByteVector.fromMemorySegment(bs, w, q + l, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0))
                             .lanewise(VectorOperators.LSHR, shift).and((short) 0x0f);
                     s0 = s0.add(v.mul(ShortVector.fromArray(ss, xq, xc + l)));
                     s1 = s1.add(v.mul(ShortVector.fromArray(ss, xq, xc + cols + l)));
                     s2 = s2.add(v.mul(ShortVector.fromArray(ss, xq, xc + 2 * cols + l)));
                     s3 = s3.add(v.mul(ShortVector.fromArray(ss, xq, xc + 3 * cols + l)));
                 }
-                float sc = d * KScalesK4.scale(w, o + SCALES, c);
-                a0 = toFloat(pairSumNarrow(s0)).fma(FloatVector.broadcast(fs, sc * dx0), a0);
-                a1 = toFloat(pairSumNarrow(s1)).fma(FloatVector.broadcast(fs, sc * dx1), a1);
-                a2 = toFloat(pairSumNarrow(s2)).fma(FloatVector.broadcast(fs, sc * dx2), a2);
-                a3 = toFloat(pairSumNarrow(s3)).fma(FloatVector.broadcast(fs, sc * dx3), a3);
+                float sc = d * ((c < 4 ? scLo : scHi) >>> 8 * (c & 3) & 0xff);
+                a0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx0), a0);
+                a1 = ((FloatVector) s1.reinterpretAsInts().add(s1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx1), a1);
+                a2 = ((FloatVector) s2.reinterpretAsInts().add(s2.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx2), a2);
+                a3 = ((FloatVector) s3.reinterpretAsInts().add(s3.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx3), a3);
             }
-            int bs = xb / 16;
-            int bStride = cols / 16;
-            m0 += dmin * dx0 * KScalesK4.minTerm(w, o + SCALES, bsums, bs);
-            m1 += dmin * dx1 * KScalesK4.minTerm(w, o + SCALES, bsums, bs + bStride);
-            m2 += dmin * dx2 * KScalesK4.minTerm(w, o + SCALES, bsums, bs + 2 * bStride);
-            m3 += dmin * dx3 * KScalesK4.minTerm(w, o + SCALES, bsums, bs + 3 * bStride);
+            int a = xb / 32;
+            int st = cols / 32;
+            int mt0 = (mLo & 0xff) * s32[a] + (mLo >>> 8 & 0xff) * s32[a + 1] + (mLo >>> 16 & 0xff) * s32[a + 2]
+                    + (mLo >>> 24) * s32[a + 3] + (mHi & 0xff) * s32[a + 4] + (mHi >>> 8 & 0xff) * s32[a + 5]
+                    + (mHi >>> 16 & 0xff) * s32[a + 6] + (mHi >>> 24) * s32[a + 7];
+            int mt1 = (mLo & 0xff) * s32[a + st] + (mLo >>> 8 & 0xff) * s32[a + st + 1] + (mLo >>> 16 & 0xff) * s32[a + st + 2]
+                    + (mLo >>> 24) * s32[a + st + 3] + (mHi & 0xff) * s32[a + st + 4] + (mHi >>> 8 & 0xff) * s32[a + st + 5]
+                    + (mHi >>> 16 & 0xff) * s32[a + st + 6] + (mHi >>> 24) * s32[a + st + 7];
+            int mt2 = (mLo & 0xff) * s32[a + 2 * st] + (mLo >>> 8 & 0xff) * s32[a + 2 * st + 1] + (mLo >>> 16 & 0xff) * s32[a + 2 * st + 2]
+                    + (mLo >>> 24) * s32[a + 2 * st + 3] + (mHi & 0xff) * s32[a + 2 * st + 4] + (mHi >>> 8 & 0xff) * s32[a + 2 * st + 5]
+                    + (mHi >>> 16 & 0xff) * s32[a + 2 * st + 6] + (mHi >>> 24) * s32[a + 2 * st + 7];
+            int mt3 = (mLo & 0xff) * s32[a + 3 * st] + (mLo >>> 8 & 0xff) * s32[a + 3 * st + 1] + (mLo >>> 16 & 0xff) * s32[a + 3 * st + 2]
+                    + (mLo >>> 24) * s32[a + 3 * st + 3] + (mHi & 0xff) * s32[a + 3 * st + 4] + (mHi >>> 8 & 0xff) * s32[a + 3 * st + 5]
+                    + (mHi >>> 16 & 0xff) * s32[a + 3 * st + 6] + (mHi >>> 24) * s32[a + 3 * st + 7];
+            m0 += dmin * dx0 * mt0;
+            m1 += dmin * dx1 * mt1;
+            m2 += dmin * dx2 * mt2;
+            m3 += dmin * dx3 * mt3;
         }
         res[0] = a0.reduceLanes(VectorOperators.ADD) - m0;
         res[1] = a1.reduceLanes(VectorOperators.ADD) - m1;

@@ -1,18 +1,12 @@
 package org.ristretto.cpu.kernel;
 
-import static org.ristretto.cpu.kernel.IntDot.half;
-import static org.ristretto.cpu.kernel.IntDot.nibbleProducts;
-import static org.ristretto.cpu.kernel.IntDot.pairSumNarrow;
-import static org.ristretto.cpu.kernel.IntDot.toFloat;
-import static org.ristretto.cpu.kernel.IntDot.unsignedBytes;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -21,11 +15,12 @@ import jdk.incubator.vector.VectorSpecies;
  * value {@code d·q + m}) weights times Q8_0 activations. The 5-bit {@code q} of element {@code j} is the nibble as in
  * Q4_0 plus bit {@code j} of {@code qh} as its fifth bit.
  *
- * <p>The fifth bits are spread over the lanes by broadcasting the relevant 16 (or 8) bits of {@code qh}, masking
- * each lane's own bit and comparing with zero. Products are at most {@code 31·127}, four per 16-bit lane at most,
- * so one narrow pairwise widening per block suffices, as for Q4_0.
+ * <p>The fifth bits are spread over the lanes by broadcasting the relevant bits of {@code qh}, masking each lane's
+ * own bit and comparing with zero. Products are at most {@code 31·127}, four per 16-bit lane at most, pairs of lanes
+ * at most 31496, so one narrow pairwise widening per block suffices, as for Q4_0. Q5_1's offset {@code m} goes
+ * through the activations' per-block {@code d_x·Σq_x}, as for Q4_1.
  */
-final class Q5Kernels {
+final class Q5Kernels extends QuantKernel {
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int BLOCK = 32;
     /** Lane {@code j} holds bit {@code j}. */
@@ -37,186 +32,140 @@ final class Q5Kernels {
         }
     }
 
-    private Q5Kernels() {}
+    private final int bytes;
+    private final int qhAt;
+    private final int qsAt;
+    private final short bias;
+    private final boolean hasMin;
 
-    /** The unpacked 5-bit values of one block, as four pieces (two when pieces have 16 lanes). */
-    private record Block(ShortVector lo0, ShortVector hi0, ShortVector lo1, ShortVector hi1) {
-        ShortVector products(short[] xq, int xb) {
-            return nibbleProducts(lo0, hi0, lo1, hi1, xq, xb);
-        }
-    }
-
-    /**
-     * Unpacks the block whose {@code qh} is at byte {@code qhAt} and nibbles at {@code qsAt}, subtracting
-     * {@code bias} from every value.
-     */
-    private static Block unpack(Lanes lanes, MemorySegment w, long qhAt, long qsAt, short bias) {
-        VectorSpecies<Short> ss = lanes.pieceShorts();
-        int p = ss.length();
-        int qh = w.get(I32, qhAt);
-        ShortVector bits = ShortVector.fromArray(ss, LANE_BITS, 0);
-        ShortVector q0 = unsignedBytes(lanes.pieceBytes(), ss, w, qsAt);
-        ShortVector lo0 = fifthBit(q0.and((short) 0x0f), bits, qh, bias);
-        ShortVector hi0 = fifthBit(q0.lanewise(VectorOperators.LSHR, 4), bits, qh >>> 16, bias);
-        if (p == 16) {
-            return new Block(lo0, hi0, lo0, hi0);
-        }
-        ShortVector q1 = unsignedBytes(lanes.pieceBytes(), ss, w, qsAt + 8);
-        ShortVector lo1 = fifthBit(q1.and((short) 0x0f), bits, qh >>> 8, bias);
-        ShortVector hi1 = fifthBit(q1.lanewise(VectorOperators.LSHR, 4), bits, qh >>> 24, bias);
-        return new Block(lo0, hi0, lo1, hi1);
-    }
-
-    /** {@code nibbles} with 16 added where lane {@code j} has bit {@code j} of {@code bits16} set, minus bias. */
-    private static ShortVector fifthBit(ShortVector nibbles, ShortVector laneBits, int bits16, short bias) {
-        VectorMask<Short> set = ShortVector.broadcast(laneBits.species(), (short) bits16).and(laneBits)
-                .compare(VectorOperators.NE, 0);
-        ShortVector base = bias == 0 ? nibbles : nibbles.sub(bias);
-        return base.blend(base.add((short) 16), set);
+    private Q5Kernels(Lanes lanes, boolean hasMin) {
+        super(lanes);
+        this.hasMin = hasMin;
+        this.bytes = hasMin ? 24 : 22;
+        this.qhAt = hasMin ? 4 : 2;
+        this.qsAt = qhAt + 4;
+        this.bias = (short) (hasMin ? 0 : 16);
     }
 
     /** Q5_0: {@code d·(q − 16)}. */
-    static final class Q5_0 extends QuantKernel {
-        private static final int BYTES = 22;
-
-        Q5_0(Lanes lanes) {
-            super(lanes);
-        }
-
-        @Override
-        public ActivationFormat activation() {
-            return ActivationFormat.Q8_0;
-        }
-
-        @Override
-        float dot1(MemorySegment w, long row, int cols, Activations x, int xo) {
-            VectorSpecies<Float> fs = lanes.pieceFloats();
-            short[] xq = x.q;
-            float[] xd = x.d;
-            int nb = cols / BLOCK;
-            int db = xo / BLOCK;
-            FloatVector acc0 = FloatVector.zero(fs);
-            FloatVector acc1 = acc0;
-            int b = 0;
-            for (; b + 1 < nb; b += 2) {
-                long o = row + (long) BYTES * b;
-                IntVector s0 = pairSumNarrow(unpack(lanes, w, o + 2, o + 6, (short) 16).products(xq, xo + BLOCK * b));
-                IntVector s1 = pairSumNarrow(unpack(lanes, w, o + BYTES + 2, o + BYTES + 6, (short) 16)
-                        .products(xq, xo + BLOCK * b + BLOCK));
-                acc0 = toFloat(s0).fma(FloatVector.broadcast(fs, half(w, o) * xd[db + b]), acc0);
-                acc1 = toFloat(s1).fma(FloatVector.broadcast(fs, half(w, o + BYTES) * xd[db + b + 1]), acc1);
-            }
-            if (b < nb) {
-                long o = row + (long) BYTES * b;
-                IntVector s0 = pairSumNarrow(unpack(lanes, w, o + 2, o + 6, (short) 16).products(xq, xo + BLOCK * b));
-                acc0 = toFloat(s0).fma(FloatVector.broadcast(fs, half(w, o) * xd[db + b]), acc0);
-            }
-            return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-        }
-
-        @Override
-        void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
-            VectorSpecies<Float> fs = lanes.pieceFloats();
-            short[] xq = x.q;
-            float[] xd = x.d;
-            int nb = cols / BLOCK;
-            int db = xo / BLOCK;
-            FloatVector a0 = FloatVector.zero(fs), a1 = a0, a2 = a0, a3 = a0;
-            for (int b = 0; b < nb; b++) {
-                long o = row + (long) BYTES * b;
-                float dw = half(w, o);
-                Block q = unpack(lanes, w, o + 2, o + 6, (short) 16);
-                int xb = xo + BLOCK * b;
-                a0 = toFloat(pairSumNarrow(q.products(xq, xb))).fma(FloatVector.broadcast(fs, dw * xd[db + b]), a0);
-                a1 = toFloat(pairSumNarrow(q.products(xq, xb + cols)))
-                        .fma(FloatVector.broadcast(fs, dw * xd[db + nb + b]), a1);
-                a2 = toFloat(pairSumNarrow(q.products(xq, xb + 2 * cols)))
-                        .fma(FloatVector.broadcast(fs, dw * xd[db + 2 * nb + b]), a2);
-                a3 = toFloat(pairSumNarrow(q.products(xq, xb + 3 * cols)))
-                        .fma(FloatVector.broadcast(fs, dw * xd[db + 3 * nb + b]), a3);
-            }
-            res[0] = a0.reduceLanes(VectorOperators.ADD);
-            res[1] = a1.reduceLanes(VectorOperators.ADD);
-            res[2] = a2.reduceLanes(VectorOperators.ADD);
-            res[3] = a3.reduceLanes(VectorOperators.ADD);
-        }
+    static Q5Kernels q5_0(Lanes lanes) {
+        return new Q5Kernels(lanes, false);
     }
 
-    /** Q5_1: {@code d·q + m}, the offset through the activations' per-block {@code d_x·Σq_x}. */
-    static final class Q5_1 extends QuantKernel {
-        private static final int BYTES = 24;
+    /** Q5_1: {@code d·q + m}. */
+    static Q5Kernels q5_1(Lanes lanes) {
+        return new Q5Kernels(lanes, true);
+    }
 
-        Q5_1(Lanes lanes) {
-            super(lanes);
-        }
+    @Override
+    public ActivationFormat activation() {
+        return ActivationFormat.Q8_0;
+    }
 
-        @Override
-        public ActivationFormat activation() {
-            return ActivationFormat.Q8_0;
-        }
-
-        @Override
-        float dot1(MemorySegment w, long row, int cols, Activations x, int xo) {
-            VectorSpecies<Float> fs = lanes.pieceFloats();
-            short[] xq = x.q;
-            float[] xd = x.d;
-            float[] xs = x.blockSum;
-            int nb = cols / BLOCK;
-            int db = xo / BLOCK;
-            FloatVector acc0 = FloatVector.zero(fs);
-            FloatVector acc1 = acc0;
-            float offsets = 0;
-            int b = 0;
-            for (; b + 1 < nb; b += 2) {
-                long o = row + (long) BYTES * b;
-                IntVector s0 = pairSumNarrow(unpack(lanes, w, o + 4, o + 8, (short) 0).products(xq, xo + BLOCK * b));
-                IntVector s1 = pairSumNarrow(unpack(lanes, w, o + BYTES + 4, o + BYTES + 8, (short) 0)
-                        .products(xq, xo + BLOCK * b + BLOCK));
-                acc0 = toFloat(s0).fma(FloatVector.broadcast(fs, half(w, o) * xd[db + b]), acc0);
-                acc1 = toFloat(s1).fma(FloatVector.broadcast(fs, half(w, o + BYTES) * xd[db + b + 1]), acc1);
-                offsets += half(w, o + 2) * xs[db + b] + half(w, o + BYTES + 2) * xs[db + b + 1];
+    @Override
+    float dot1(MemorySegment w, long row, int cols, Activations x, int xo) {
+        VectorSpecies<Float> fs = lanes.pieceFloats();
+        VectorSpecies<Short> ss = lanes.pieceShorts();
+        VectorSpecies<Byte> bs = lanes.pieceBytes();
+        int p = ss.length();
+        ShortVector laneBits = ShortVector.fromArray(ss, LANE_BITS, 0);
+        short[] xq = x.q;
+        float[] xd = x.d;
+        float[] xs = x.blockSum;
+        int nb = cols / BLOCK;
+        int db = xo / BLOCK;
+        FloatVector acc = FloatVector.zero(fs);
+        float offsets = 0;
+        for (int b = 0; b < nb; b++) {
+            long o = row + (long) bytes * b;
+            int xb = xo + BLOCK * b;
+            int qh = w.get(I32, o + qhAt);
+            ShortVector s = ShortVector.zero(ss);
+            for (int k = 0; k < 16; k += p) {
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + qsAt + k, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
+                ShortVector lo = q.and((short) 0x0f).lanewise(VectorOperators.OR, (short) 16,
+                        ShortVector.broadcast(ss, (short) (qh >>> k)).and(laneBits).compare(VectorOperators.NE, 0));
+                ShortVector hi = q.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, (short) 16,
+                        ShortVector.broadcast(ss, (short) (qh >>> (16 + k))).and(laneBits)
+                                .compare(VectorOperators.NE, 0));
+                s = s.add(lo.sub(bias).mul(ShortVector.fromArray(ss, xq, xb + k)))
+                        .add(hi.sub(bias).mul(ShortVector.fromArray(ss, xq, xb + 16 + k)));
             }
-            if (b < nb) {
-                long o = row + (long) BYTES * b;
-                IntVector s0 = pairSumNarrow(unpack(lanes, w, o + 4, o + 8, (short) 0).products(xq, xo + BLOCK * b));
-                acc0 = toFloat(s0).fma(FloatVector.broadcast(fs, half(w, o) * xd[db + b]), acc0);
-                offsets += half(w, o + 2) * xs[db + b];
+            IntVector v = s.reinterpretAsInts();
+            v = v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            acc = ((FloatVector) v.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(fs, Float.float16ToFloat(w.get(IntDot.I16, o)) * xd[db + b]), acc);
+            if (hasMin) {
+                offsets += Float.float16ToFloat(w.get(IntDot.I16, o + 2)) * xs[db + b];
             }
-            return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + offsets;
         }
+        return acc.reduceLanes(VectorOperators.ADD) + offsets;
+    }
 
-        @Override
-        void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
-            VectorSpecies<Float> fs = lanes.pieceFloats();
-            short[] xq = x.q;
-            float[] xd = x.d;
-            float[] xs = x.blockSum;
-            int nb = cols / BLOCK;
-            int db = xo / BLOCK;
-            FloatVector a0 = FloatVector.zero(fs), a1 = a0, a2 = a0, a3 = a0;
-            float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
-            for (int b = 0; b < nb; b++) {
-                long o = row + (long) BYTES * b;
-                float dw = half(w, o);
-                float mw = half(w, o + 2);
-                Block q = unpack(lanes, w, o + 4, o + 8, (short) 0);
-                int xb = xo + BLOCK * b;
-                a0 = toFloat(pairSumNarrow(q.products(xq, xb))).fma(FloatVector.broadcast(fs, dw * xd[db + b]), a0);
-                a1 = toFloat(pairSumNarrow(q.products(xq, xb + cols)))
-                        .fma(FloatVector.broadcast(fs, dw * xd[db + nb + b]), a1);
-                a2 = toFloat(pairSumNarrow(q.products(xq, xb + 2 * cols)))
-                        .fma(FloatVector.broadcast(fs, dw * xd[db + 2 * nb + b]), a2);
-                a3 = toFloat(pairSumNarrow(q.products(xq, xb + 3 * cols)))
-                        .fma(FloatVector.broadcast(fs, dw * xd[db + 3 * nb + b]), a3);
+    @Override
+    void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
+        VectorSpecies<Float> fs = lanes.pieceFloats();
+        VectorSpecies<Short> ss = lanes.pieceShorts();
+        VectorSpecies<Byte> bs = lanes.pieceBytes();
+        int p = ss.length();
+        ShortVector laneBits = ShortVector.fromArray(ss, LANE_BITS, 0);
+        short[] xq = x.q;
+        float[] xd = x.d;
+        float[] xs = x.blockSum;
+        int nb = cols / BLOCK;
+        int db = xo / BLOCK;
+        FloatVector a0 = FloatVector.zero(fs), a1 = a0, a2 = a0, a3 = a0;
+        float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+        for (int b = 0; b < nb; b++) {
+            long o = row + (long) bytes * b;
+            int xb = xo + BLOCK * b;
+            int qh = w.get(I32, o + qhAt);
+            ShortVector s0 = ShortVector.zero(ss), s1 = s0, s2 = s0, s3 = s0;
+            for (int k = 0; k < 16; k += p) {
+                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + qsAt + k, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
+                ShortVector lo = q.and((short) 0x0f).lanewise(VectorOperators.OR, (short) 16,
+                        ShortVector.broadcast(ss, (short) (qh >>> k)).and(laneBits).compare(VectorOperators.NE, 0))
+                        .sub(bias);
+                ShortVector hi = q.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, (short) 16,
+                        ShortVector.broadcast(ss, (short) (qh >>> (16 + k))).and(laneBits)
+                                .compare(VectorOperators.NE, 0)).sub(bias);
+                int x0 = xb + k;
+                s0 = s0.add(lo.mul(ShortVector.fromArray(ss, xq, x0)))
+                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 16)));
+                s1 = s1.add(lo.mul(ShortVector.fromArray(ss, xq, x0 + cols)))
+                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + cols + 16)));
+                s2 = s2.add(lo.mul(ShortVector.fromArray(ss, xq, x0 + 2 * cols)))
+                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 2 * cols + 16)));
+                s3 = s3.add(lo.mul(ShortVector.fromArray(ss, xq, x0 + 3 * cols)))
+                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 3 * cols + 16)));
+            }
+            float dw = Float.float16ToFloat(w.get(IntDot.I16, o));
+            IntVector v0 = s0.reinterpretAsInts(), v1 = s1.reinterpretAsInts();
+            IntVector v2 = s2.reinterpretAsInts(), v3 = s3.reinterpretAsInts();
+            v0 = v0.add(v0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            v1 = v1.add(v1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            v2 = v2.add(v2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            v3 = v3.add(v3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            a0 = ((FloatVector) v0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, dw * xd[db + b]), a0);
+            a1 = ((FloatVector) v1.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(fs, dw * xd[db + nb + b]), a1);
+            a2 = ((FloatVector) v2.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(fs, dw * xd[db + 2 * nb + b]), a2);
+            a3 = ((FloatVector) v3.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(fs, dw * xd[db + 3 * nb + b]), a3);
+            if (hasMin) {
+                float mw = Float.float16ToFloat(w.get(IntDot.I16, o + 2));
                 m0 += mw * xs[db + b];
                 m1 += mw * xs[db + nb + b];
                 m2 += mw * xs[db + 2 * nb + b];
                 m3 += mw * xs[db + 3 * nb + b];
             }
-            res[0] = a0.reduceLanes(VectorOperators.ADD) + m0;
-            res[1] = a1.reduceLanes(VectorOperators.ADD) + m1;
-            res[2] = a2.reduceLanes(VectorOperators.ADD) + m2;
-            res[3] = a3.reduceLanes(VectorOperators.ADD) + m3;
         }
+        res[0] = a0.reduceLanes(VectorOperators.ADD) + m0;
+        res[1] = a1.reduceLanes(VectorOperators.ADD) + m1;
+        res[2] = a2.reduceLanes(VectorOperators.ADD) + m2;
+        res[3] = a3.reduceLanes(VectorOperators.ADD) + m3;
     }
 }

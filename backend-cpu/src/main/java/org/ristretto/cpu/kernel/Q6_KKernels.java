@@ -1,13 +1,11 @@
 package org.ristretto.cpu.kernel;
 
-import static org.ristretto.cpu.kernel.IntDot.half;
-import static org.ristretto.cpu.kernel.IntDot.pairSumNarrow;
-import static org.ristretto.cpu.kernel.IntDot.toFloat;
-import static org.ristretto.cpu.kernel.IntDot.unsignedBytes;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -19,7 +17,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Each half of 128 values uses 64 bytes of {@code ql} and 32 of {@code qh}: value {@code 32k + l} of the half
  * (k = 0..3, l = 0..31) takes the low ({@code k < 2}) or high nibble of {@code ql[l + 32·(k % 2)]} and bits
- * {@code 2k, 2k+1} of {@code qh[l]}. Products are at most {@code 32·127}, two per 16-bit lane at most.
+ * {@code 2k, 2k+1} of {@code qh[l]}. A piece of {@code ql}, {@code ql + 32} and {@code qh} bytes is loaded once and
+ * yields the four quarters. Products are at most {@code 32·127}; each piece lies in one sub-block and is widened and
+ * scaled on its own.
  */
 final class Q6_KKernels extends QuantKernel {
     private static final int BLOCK = 256;
@@ -37,62 +37,65 @@ final class Q6_KKernels extends QuantKernel {
         return ActivationFormat.Q8_K;
     }
 
-    /** Piece {@code l} (of {@code p} lanes) of quarter {@code k} of the half whose ql/qh start at the offsets. */
-    private ShortVector values(MemorySegment w, long ql, long qh, int k, int l) {
-        VectorSpecies<Short> ss = lanes.pieceShorts();
-        ShortVector low = unsignedBytes(lanes.pieceBytes(), ss, w, ql + 32 * (k % 2) + l);
-        low = k < 2 ? low.and((short) 0x0f) : low.lanewise(VectorOperators.LSHR, 4);
-        ShortVector high = unsignedBytes(lanes.pieceBytes(), ss, w, qh + l);
-        // Bits 2k and 2k+1 of qh move to bits 4 and 5.
-        high = (k < 3 ? high.lanewise(VectorOperators.LSHL, 4 - 2 * k) : high.lanewise(VectorOperators.LSHR, 2))
-                .and((short) 0x30);
-        return low.or(high).sub((short) 32);
-    }
-
-    private static int scale(MemorySegment w, long o, int j) {
-        return w.get(ValueLayout.JAVA_BYTE, o + SCALES + j);
-    }
-
     @Override
     float dot1(MemorySegment w, long row, int cols, Activations x, int xo) {
         VectorSpecies<Float> fs = lanes.pieceFloats();
         VectorSpecies<Short> ss = lanes.pieceShorts();
+        VectorSpecies<Byte> bs = lanes.pieceBytes();
         int p = ss.length();
         short[] xq = x.q;
         float[] xd = x.d;
         int nb = cols / BLOCK;
         int db = xo / BLOCK;
-        FloatVector acc0 = FloatVector.zero(fs);
-        FloatVector acc1 = acc0;
+        FloatVector acc = FloatVector.zero(fs);
         for (int b = 0; b < nb; b++) {
             long o = row + (long) BYTES * b;
-            float d = half(w, o + D) * xd[db + b];
-            int xb = xo + BLOCK * b;
+            float d = Float.float16ToFloat(w.get(IntDot.I16, o + D)) * xd[db + b];
             for (int h = 0; h < 2; h++) {
-                long ql = o + 64 * h;
-                long qh = o + QH + 32 * h;
-                for (int k = 0; k < 4; k++) {
-                    int xk = xb + 128 * h + 32 * k;
-                    // Two sub-blocks of 16: values [0, 16) and [16, 32) of this quarter.
-                    ShortVector s0 = ShortVector.zero(ss);
-                    ShortVector s1 = s0;
-                    for (int l = 0; l < 16; l += p) {
-                        s0 = s0.add(values(w, ql, qh, k, l).mul(ShortVector.fromArray(ss, xq, xk + l)));
-                        s1 = s1.add(values(w, ql, qh, k, 16 + l).mul(ShortVector.fromArray(ss, xq, xk + 16 + l)));
-                    }
-                    int j = 8 * h + 2 * k;
-                    acc0 = toFloat(pairSumNarrow(s0)).fma(FloatVector.broadcast(fs, d * scale(w, o, j)), acc0);
-                    acc1 = toFloat(pairSumNarrow(s1)).fma(FloatVector.broadcast(fs, d * scale(w, o, j + 1)), acc1);
+                for (int l = 0; l < 32; l += p) {
+                    long ql = o + 64 * h + l;
+                    ShortVector l0 = (ShortVector) ByteVector.fromMemorySegment(bs, w, ql, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
+                    ShortVector l1 = (ShortVector) ByteVector.fromMemorySegment(bs, w, ql + 32, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
+                    ShortVector hb = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + QH + 32 * h + l,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
+                    int xb = xo + BLOCK * b + 128 * h + l;
+                    int j = 8 * h + l / 16;
+                    ShortVector q0 = l0.and((short) 0x0f).or(hb.lanewise(VectorOperators.LSHL, 4).and((short) 0x30));
+                    ShortVector q1 = l1.and((short) 0x0f).or(hb.lanewise(VectorOperators.LSHL, 2).and((short) 0x30));
+                    ShortVector q2 = l0.lanewise(VectorOperators.LSHR, 4).or(hb.and((short) 0x30));
+                    ShortVector q3 = l1.lanewise(VectorOperators.LSHR, 4)
+                            .or(hb.lanewise(VectorOperators.LSHR, 2).and((short) 0x30));
+                    ShortVector p0 = q0.sub((short) 32).mul(ShortVector.fromArray(ss, xq, xb));
+                    ShortVector p1 = q1.sub((short) 32).mul(ShortVector.fromArray(ss, xq, xb + 32));
+                    ShortVector p2 = q2.sub((short) 32).mul(ShortVector.fromArray(ss, xq, xb + 64));
+                    ShortVector p3 = q3.sub((short) 32).mul(ShortVector.fromArray(ss, xq, xb + 96));
+                    IntVector v0 = p0.reinterpretAsInts(), v1 = p1.reinterpretAsInts();
+                    IntVector v2 = p2.reinterpretAsInts(), v3 = p3.reinterpretAsInts();
+                    v0 = v0.add(v0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    v1 = v1.add(v1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    v2 = v2.add(v2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    v3 = v3.add(v3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    acc = ((FloatVector) v0.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.broadcast(fs, d * w.get(ValueLayout.JAVA_BYTE, o + SCALES + j)), acc);
+                    acc = ((FloatVector) v1.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.broadcast(fs, d * w.get(ValueLayout.JAVA_BYTE, o + SCALES + j + 2)), acc);
+                    acc = ((FloatVector) v2.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.broadcast(fs, d * w.get(ValueLayout.JAVA_BYTE, o + SCALES + j + 4)), acc);
+                    acc = ((FloatVector) v3.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.broadcast(fs, d * w.get(ValueLayout.JAVA_BYTE, o + SCALES + j + 6)), acc);
                 }
             }
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     @Override
     void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
         VectorSpecies<Float> fs = lanes.pieceFloats();
         VectorSpecies<Short> ss = lanes.pieceShorts();
+        VectorSpecies<Byte> bs = lanes.pieceBytes();
         int p = ss.length();
         short[] xq = x.q;
         float[] xd = x.d;
@@ -101,28 +104,38 @@ final class Q6_KKernels extends QuantKernel {
         FloatVector a0 = FloatVector.zero(fs), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < nb; b++) {
             long o = row + (long) BYTES * b;
-            float d = half(w, o + D);
-            float dx0 = xd[db + b], dx1 = xd[db + nb + b], dx2 = xd[db + 2 * nb + b], dx3 = xd[db + 3 * nb + b];
-            int xb = xo + BLOCK * b;
+            float d = Float.float16ToFloat(w.get(IntDot.I16, o + D));
+            float d0 = d * xd[db + b], d1 = d * xd[db + nb + b];
+            float d2 = d * xd[db + 2 * nb + b], d3 = d * xd[db + 3 * nb + b];
             for (int j = 0; j < 16; j++) {
-                // Sub-block j: half j / 8, quarter (j / 2) % 4, values 16·(j % 2) onwards of that quarter.
+                // Sub-block j: half j / 8, quarter k = (j / 2) % 4, values from 16·(j % 2) of that quarter.
                 int h = j / 8;
                 int k = j / 2 % 4;
-                int l0 = 16 * (j % 2);
-                int xj = xb + 16 * j;
-                ShortVector s0 = ShortVector.zero(ss), s1 = s0, s2 = s0, s3 = s0;
-                for (int l = 0; l < 16; l += p) {
-                    ShortVector v = values(w, o + 64 * h, o + QH + 32 * h, k, l0 + l);
-                    s0 = s0.add(v.mul(ShortVector.fromArray(ss, xq, xj + l)));
-                    s1 = s1.add(v.mul(ShortVector.fromArray(ss, xq, xj + cols + l)));
-                    s2 = s2.add(v.mul(ShortVector.fromArray(ss, xq, xj + 2 * cols + l)));
-                    s3 = s3.add(v.mul(ShortVector.fromArray(ss, xq, xj + 3 * cols + l)));
+                float sc = w.get(ValueLayout.JAVA_BYTE, o + SCALES + j);
+                for (int l = 16 * (j % 2); l < 16 * (j % 2) + 16; l += p) {
+                    ShortVector lq = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + 64 * h + 32 * (k % 2) + l,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
+                    ShortVector hb = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + QH + 32 * h + l,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
+                    lq = k < 2 ? lq.and((short) 0x0f) : lq.lanewise(VectorOperators.LSHR, 4);
+                    hb = k < 3 ? hb.lanewise(VectorOperators.LSHL, 4 - 2 * k) : hb.lanewise(VectorOperators.LSHR, 2);
+                    ShortVector v = lq.or(hb.and((short) 0x30)).sub((short) 32);
+                    int x0 = xo + BLOCK * b + 16 * j + l - 16 * (j % 2);
+                    ShortVector p0 = v.mul(ShortVector.fromArray(ss, xq, x0));
+                    ShortVector p1 = v.mul(ShortVector.fromArray(ss, xq, x0 + cols));
+                    ShortVector p2 = v.mul(ShortVector.fromArray(ss, xq, x0 + 2 * cols));
+                    ShortVector p3 = v.mul(ShortVector.fromArray(ss, xq, x0 + 3 * cols));
+                    IntVector v0 = p0.reinterpretAsInts(), v1 = p1.reinterpretAsInts();
+                    IntVector v2 = p2.reinterpretAsInts(), v3 = p3.reinterpretAsInts();
+                    v0 = v0.add(v0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    v1 = v1.add(v1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    v2 = v2.add(v2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    v3 = v3.add(v3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    a0 = ((FloatVector) v0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * d0), a0);
+                    a1 = ((FloatVector) v1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * d1), a1);
+                    a2 = ((FloatVector) v2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * d2), a2);
+                    a3 = ((FloatVector) v3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * d3), a3);
                 }
-                float sc = d * scale(w, o, j);
-                a0 = toFloat(pairSumNarrow(s0)).fma(FloatVector.broadcast(fs, sc * dx0), a0);
-                a1 = toFloat(pairSumNarrow(s1)).fma(FloatVector.broadcast(fs, sc * dx1), a1);
-                a2 = toFloat(pairSumNarrow(s2)).fma(FloatVector.broadcast(fs, sc * dx2), a2);
-                a3 = toFloat(pairSumNarrow(s3)).fma(FloatVector.broadcast(fs, sc * dx3), a3);
             }
         }
         res[0] = a0.reduceLanes(VectorOperators.ADD);
