@@ -318,9 +318,11 @@ public final class FallbackBackend implements Backend {
         return primary.supports(op, type);
     }
 
+    /** Notes that {@code op} with {@code type} runs on the CPU; {@code example} loses a view's "[first+count]". */
     private void record(Op op, GgmlType type, String example) {
-        String name = op.name().toLowerCase(Locale.ROOT);
-        fallbacks.putIfAbsent(name + " " + type.ggmlName(), name + " " + type.ggmlName() + " (" + example + ")");
+        String name = op.name().toLowerCase(Locale.ROOT) + " " + type.ggmlName();
+        int view = example.indexOf('[');
+        fallbacks.putIfAbsent(name, name + " (" + (view > 0 ? example.substring(0, view) : example) + ")");
     }
 
     private static RopeSpec withFactors(RopeSpec s, Tensor factors) {
