@@ -24,7 +24,8 @@ final class Capabilities {
     /**
      * One line: "runs: weights ...; kv cache ...; ops ...", then "; cpu fallback: ..." for what {@code backend}
      * lacks and {@code cpu} has (a type the backend runs only some operations of is listed with the missing ones),
-     * and "; neither: ..." for what both lack. {@code cpu} is null for the CPU backend itself.
+     * and "; unsupported: ..." for what neither has. {@code cpu} is null for the CPU backend itself, which has no
+     * fallback part.
      */
     static String line(Backend backend, Backend cpu) {
         List<GgmlType> types = Arrays.stream(GgmlType.values()).filter(GgmlType::isSupported).toList();
@@ -37,9 +38,11 @@ final class Capabilities {
         for (Op op : F32_OPS) {
             classify("ops", List.of(GgmlType.F32), List.of(op), backend, cpu, runs, fallback, neither);
         }
-        String line = "runs: " + String.join("; ", runs) + "; cpu fallback: "
-                + (fallback.isEmpty() ? "none" : String.join("; ", fallback));
-        return neither.isEmpty() ? line : line + "; neither: " + String.join("; ", neither);
+        String line = "runs: " + String.join("; ", runs);
+        if (cpu != null) {
+            line += "; cpu fallback: " + (fallback.isEmpty() ? "none" : String.join("; ", fallback));
+        }
+        return neither.isEmpty() ? line : line + "; unsupported: " + String.join("; ", neither);
     }
 
     private static void classify(String group, List<GgmlType> types, List<Op> ops, Backend backend, Backend cpu,
