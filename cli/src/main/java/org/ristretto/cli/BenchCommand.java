@@ -108,10 +108,13 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         List<BenchResult> results = new ArrayList<>();
         try (BenchModel bench = BenchModel.open(model, backend, device, threadCount, err::println)) {
+            FallbackNotes fallbacks = new FallbackNotes(bench.backend());
+            fallbacks.print(err);
             BenchRunner runner = new BenchRunner(bench, settings);
             BenchReport report = new BenchReport(bench, settings);
             for (BenchTest test : tests) {
                 BenchResult r = runner.run(test);
+                fallbacks.print(err);
                 results.add(r);
                 switch (output) {
                     case "md" -> {

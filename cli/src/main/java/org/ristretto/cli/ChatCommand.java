@@ -90,7 +90,8 @@ final class ChatCommand implements Callable<Integer> {
             });
             try {
                 converse(in, out, err, session, template, loaded.model().tokenizer(), messages,
-                        new GenerationOptions(sampling, maxTokens, List.of()), interrupted, generating);
+                        new GenerationOptions(sampling, maxTokens, List.of()), interrupted, generating,
+                        loaded.fallbacks());
             } finally {
                 restoreSignal.run();
             }
@@ -100,8 +101,8 @@ final class ChatCommand implements Callable<Integer> {
 
     private static void converse(BufferedReader in, PrintWriter out, PrintWriter err, Session session,
                                  ChatTemplate template, Tokenizer tokenizer, List<ChatMessage> messages,
-                                 GenerationOptions options, AtomicBoolean interrupted, AtomicBoolean generating)
-            throws IOException {
+                                 GenerationOptions options, AtomicBoolean interrupted, AtomicBoolean generating,
+                                 FallbackNotes fallbacks) throws IOException {
         while (true) {
             out.print("> ");
             out.flush();
@@ -139,6 +140,7 @@ final class ChatCommand implements Callable<Integer> {
             if (r.reason() == StopReason.CANCELLED) {
                 err.println("(answer stopped)");
             }
+            fallbacks.print(err);
             RunStats.print(err, r);
             messages.add(new ChatMessage("assistant", r.text()));
         }

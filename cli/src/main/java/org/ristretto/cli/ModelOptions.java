@@ -72,8 +72,12 @@ final class ModelOptions {
         transformerOptions();
     }
 
-    /** A backend and a model on it, closed together. */
-    record Loaded(Backend backend, Model model, long loadNanos) implements AutoCloseable {
+    /**
+     * A backend and a model on it, closed together.
+     *
+     * @param fallbacks says on stderr what runs through the CPU fallback; call it again after generating
+     */
+    record Loaded(Backend backend, Model model, long loadNanos, FallbackNotes fallbacks) implements AutoCloseable {
         @Override
         public void close() {
             try {
@@ -84,7 +88,10 @@ final class ModelOptions {
         }
     }
 
-    /** Opens the backend (saying on {@code err} which one and why) and the model on it. */
+    /**
+     * Opens the backend (saying on {@code err} which one and why) and the model on it, then says on {@code err} which
+     * weight types run through the CPU fallback, if any.
+     */
     Loaded load(PrintWriter err) throws IOException {
         long start = System.nanoTime();
         Backend b = BackendSelector.discover().open(backend, device, threads(), note -> {
@@ -93,7 +100,9 @@ final class ModelOptions {
         });
         try {
             Model m = Model.open(model, b, transformerOptions());
-            return new Loaded(b, m, System.nanoTime() - start);
+            Loaded loaded = new Loaded(b, m, System.nanoTime() - start, new FallbackNotes(b));
+            loaded.fallbacks().print(err);
+            return loaded;
         } catch (IOException | RuntimeException | Error e) {
             b.close();
             throw e;

@@ -84,6 +84,7 @@ final class RunCommand implements Callable<Integer> {
             }, () -> false);
             out.println();
             out.flush();
+            loaded.fallbacks().print(err);
             RunStats.printLoadAndMemory(err, loaded.loadNanos());
             RunStats.print(err, r);
         }

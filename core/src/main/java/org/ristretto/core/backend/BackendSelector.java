@@ -12,7 +12,8 @@ import java.util.function.Consumer;
  *
  * <p>{@code auto} prefers CUDA, then an OpenCL GPU or accelerator, then the CPU, and says why in one line; when the
  * preferred backend fails to open, {@code auto} falls back to the CPU and says that too. A named backend that is
- * missing or unavailable is an error that carries the probe's reason.
+ * missing or unavailable is an error that carries the probe's reason. A device backend comes wrapped in a
+ * {@link FallbackBackend}, so the weight types and operations it lacks run on the CPU backend.
  */
 public final class BackendSelector {
 
@@ -78,8 +79,9 @@ public final class BackendSelector {
         Selection selection = select(requested, deviceIndex);
         notes.accept("backend: " + selection.provider().name() + " on " + selection.device().name()
                 + " (" + selection.reason() + ")");
+        Backend opened;
         try {
-            return selection.provider().open(new BackendOptions(selection.device().index(), threads));
+            opened = selection.provider().open(new BackendOptions(selection.device().index(), threads));
         } catch (BackendException e) {
             if (!AUTO.equals(requested) || selection.provider().name().equals("cpu")) {
                 throw e;
@@ -88,6 +90,25 @@ public final class BackendSelector {
                     + "); falling back to cpu");
             Selection cpu = select("cpu", -1);
             return cpu.provider().open(new BackendOptions(cpu.device().index(), threads));
+        }
+        return withCpuFallback(opened, threads);
+    }
+
+    /**
+     * Wraps a device backend in a {@link FallbackBackend} over a CPU backend with the same thread count, so types
+     * and operations the device lacks run on the CPU; the CPU backend itself, or any backend when no "cpu" provider
+     * is installed or available, comes back as it is.
+     */
+    private Backend withCpuFallback(Backend primary, int threads) {
+        BackendProvider cpu = find("cpu");
+        if (primary.name().equals("cpu") || cpu == null || !probe(cpu).available()) {
+            return primary;
+        }
+        try {
+            return new FallbackBackend(primary, cpu.open(new BackendOptions(0, threads)));
+        } catch (RuntimeException | Error e) {
+            primary.close();
+            throw e;
         }
     }
 
