@@ -1,5 +1,6 @@
 package org.ristretto.cpu;
 
+import org.ristretto.core.backend.AbstractTensor;
 import java.lang.foreign.MemorySegment;
 import org.ristretto.core.backend.Backend;
 import org.ristretto.core.quant.GgmlType;
@@ -10,24 +11,15 @@ import org.ristretto.core.quant.QuantFormats;
  * One-row weights (norms, biases, RoPE factors) are also kept dequantized as floats, since element-wise ops read them
  * once per row of every batch.
  */
-final class CpuWeight implements CpuTensor {
-    private final String name;
-    private final GgmlType type;
-    private final int columns;
-    private final int rows;
+final class CpuWeight extends AbstractTensor implements CpuTensor {
     private final MemorySegment data;
     private final long rowBytes;
     private final float[] values;
-    private final Backend backend;
 
     CpuWeight(String name, GgmlType type, int columns, int rows, MemorySegment data, Backend backend) {
-        this.name = name;
-        this.type = type;
-        this.columns = columns;
-        this.rows = rows;
+        super(name, type, columns, rows, backend);
         this.data = data;
         this.rowBytes = type.byteSize(columns);
-        this.backend = backend;
         if (rows == 1) {
             values = new float[columns];
             QuantFormats.of(type).dequantize(data, 0, values, 0, columns);
@@ -36,30 +28,10 @@ final class CpuWeight implements CpuTensor {
         }
     }
 
-    @Override
-    public String name() {
-        return name;
-    }
 
-    @Override
-    public GgmlType type() {
-        return type;
-    }
 
-    @Override
-    public int columns() {
-        return columns;
-    }
 
-    @Override
-    public int rows() {
-        return rows;
-    }
 
-    @Override
-    public Backend backend() {
-        return backend;
-    }
 
     /** The blocks, row after row. */
     MemorySegment data() {
@@ -76,8 +48,4 @@ final class CpuWeight implements CpuTensor {
         return values;
     }
 
-    @Override
-    public String toString() {
-        return name + " (" + type.ggmlName() + " " + rows + "x" + columns + ")";
-    }
 }

@@ -1,5 +1,6 @@
 package org.ristretto.opencl;
 
+import org.ristretto.core.backend.AbstractTensor;
 import org.ristretto.core.backend.Backend;
 import org.ristretto.core.backend.Tensor;
 import org.ristretto.core.quant.GgmlType;
@@ -9,50 +10,21 @@ import org.ristretto.core.quant.GgmlType;
  * {@code type} (raw GGUF blocks for weights, floats for activations). A view shares its parent's buffer and owns
  * nothing.
  */
-final class OpenClTensor implements Tensor {
-    private final String name;
-    private final GgmlType type;
-    private final int columns;
-    private final int rows;
-    private final OpenClBackend backend;
+final class OpenClTensor extends AbstractTensor {
     private final DeviceSlice slice;
     private final DeviceBuffer owned;
 
     OpenClTensor(String name, GgmlType type, int columns, int rows, OpenClBackend backend, DeviceSlice slice,
             DeviceBuffer owned) {
-        this.name = name;
-        this.type = type;
-        this.columns = columns;
-        this.rows = rows;
-        this.backend = backend;
+        super(name, type, columns, rows, backend);
         this.slice = slice;
         this.owned = owned;
     }
 
-    @Override
-    public String name() {
-        return name;
-    }
 
-    @Override
-    public GgmlType type() {
-        return type;
-    }
 
-    @Override
-    public int columns() {
-        return columns;
-    }
 
-    @Override
-    public int rows() {
-        return rows;
-    }
 
-    @Override
-    public Backend backend() {
-        return backend;
-    }
 
     /** Where the tensor's bytes are on the device. */
     DeviceSlice slice() {
@@ -61,7 +33,7 @@ final class OpenClTensor implements Tensor {
 
     /** Bytes of one row. */
     long rowBytes() {
-        return type.byteSize(columns);
+        return type().byteSize(columns());
     }
 
     /** The buffer this tensor owns and frees, or null for a view. */
@@ -71,12 +43,9 @@ final class OpenClTensor implements Tensor {
 
     /** The rows [first, first + count) as a view. */
     OpenClTensor rows(int first, int count) {
-        return new OpenClTensor(name + "[" + first + "+" + count + "]", type, columns, count, backend,
+        return new OpenClTensor(name() + "[" + first + "+" + count + "]", type(), columns(), count,
+                (OpenClBackend) backend(),
                 slice.slice(first * rowBytes(), count * rowBytes()), null);
     }
 
-    @Override
-    public String toString() {
-        return name + " (" + rows + "x" + columns + " " + type.ggmlName() + ")";
-    }
 }
