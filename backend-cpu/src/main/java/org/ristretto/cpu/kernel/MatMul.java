@@ -17,8 +17,8 @@ import org.ristretto.cpu.parallel.WorkerPool;
  * each chunk multiplies its rows with a tile of tokens at a time, so a prefill reads each weight row once per tile
  * instead of once per token.
  *
- * <p>Nothing is allocated per call: the prepared activations and the per-worker scratch are kept and grown only when
- * a larger shape arrives. An instance is not thread-safe: one caller at a time, like the pool it uses.
+ * <p>Nothing is allocated per call: the prepared activations are kept and grown only when a larger shape arrives, and
+ * each worker has its own padded result buffers. An instance is not thread-safe: one caller at a time, like the pool it uses.
  */
 public final class MatMul {
     /** Bytes of weights a prefill chunk aims to keep in the core's L2 cache while the token tiles pass over it. */
@@ -282,7 +282,7 @@ public final class MatMul {
             int nT = Math.min(RowKernel.TILE, nTokens - t0);
             int o = outOffset + t0 * rows;
             for (int r = r0; r < r1; r++) {
-                kernel.dot(w, wOffset + r * rowBytes, cols, act, t0, nT, res, s);
+                kernel.dot(w, wOffset + r * rowBytes, cols, act, t0, nT, res);
                 for (int i = 0; i < nT; i++) {
                     out[o + i * rows + r] = res[i];
                 }
@@ -300,8 +300,8 @@ public final class MatMul {
             int nT = Math.min(RowKernel.TILE, nTokens - t0);
             int o = outOffset + t0 * rows;
             for (int r = r0; r < r1; r++) {
-                kernel.dot(w, wOffset + r * rowBytes, cols, act, t0, nT, g, s);
-                kernel2.dot(w2, w2Offset + r * rowBytes2, cols, x2, t0, nT, u, s);
+                kernel.dot(w, wOffset + r * rowBytes, cols, act, t0, nT, g);
+                kernel2.dot(w2, w2Offset + r * rowBytes2, cols, x2, t0, nT, u);
                 for (int i = 0; i < nT; i++) {
                     float a = g[i];
                     out[o + i * rows + r] = a / (1 + (float) Math.exp(-a)) * u[i];
