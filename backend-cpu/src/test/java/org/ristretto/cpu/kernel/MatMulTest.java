@@ -27,8 +27,12 @@ class MatMulTest {
     static final VectorShape[] SHAPES = {VectorShape.S_128_BIT, VectorShape.S_256_BIT, VectorShape.S_512_BIT};
     static final int[] THREADS = {1, 2, 7};
 
-    /** rows, blocks per row, tokens: one block, one row, rows not a multiple of chunks, 1/3/17 tokens. */
-    static final int[][] PROBLEMS = {{1, 1, 1}, {1, 1, 17}, {157, 2, 1}, {157, 1, 3}, {19, 3, 17}, {8, 2, 4}};
+    /**
+     * rows, blocks per row, tokens: one block, one row, rows not a multiple of chunks, 1/3/17 tokens, and token counts
+     * past {@link MatMul#TILED_MIN_TOKENS} (the tiled product: partial row chunks and token tiles, several K-blocks).
+     */
+    static final int[][] PROBLEMS = {{1, 1, 1}, {1, 1, 17}, {157, 2, 1}, {157, 1, 3}, {19, 3, 17}, {8, 2, 4},
+            {21, 3, MatMul.TILED_MIN_TOKENS + 5}, {1, 1, MatMul.TILED_MIN_TOKENS}};
 
     static Stream<Arguments> cases() {
         List<Arguments> all = new ArrayList<>();
