@@ -4,6 +4,11 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Objects;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.ristretto.core.quant.Fp16;
 
 /**
@@ -25,6 +30,14 @@ public final class ActivationQuantizer {
     public static final int Q8_K_BLOCK = 256;
     /** Bytes per Q8_K block: a float scale, 256 int8, then 16 int16 sums of 16 quants each. */
     public static final int Q8_K_BYTES = 292;
+
+    /** Floats of at most 256 bits: a Q8_0 block is 32 values, and 256 divides both block sizes at every width. */
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256
+            ? FloatVector.SPECIES_256 : FloatVector.SPECIES_128;
+    private static final VectorSpecies<Integer> I = F.vectorBitSize() == 256 ? IntVector.SPECIES_256
+            : IntVector.SPECIES_128;
+    private static final VectorSpecies<Short> S = F.vectorBitSize() == 256 ? ShortVector.SPECIES_128
+            : ShortVector.SPECIES_64;
 
     private ActivationQuantizer() {}
 
@@ -89,43 +102,74 @@ public final class ActivationQuantizer {
      * Q8_0 in the split layout: for each block {@code b} of 32, quants at {@code q[qOff + 32b ...]}, the scale as
      * stored (rounded to fp16) at {@code d[dOff + b]} and that scale times the sum of its quants at
      * {@code sum[sOff + b]}.
+     *
+     * <p>Vectorized; bit for bit the scalar reference: the scale and its inverse are computed in scalar float as the
+     * reference does, the product {@code x·(1/d)} is one float multiply per lane either way, and C's {@code roundf}
+     * is rebuilt exactly from truncation: {@code v − trunc(v)} is exact for {@code |v| < 2^23}, and a fraction of at
+     * least one half moves the result one away from zero.
      */
     static void q8_0(float[] x, int off, int n, short[] q, int qOff, float[] d, int dOff, float[] sum, int sOff) {
+        int l = F.length();
         for (int b = 0; b < n / Q8_0_BLOCK; b++) {
             int xo = off + b * Q8_0_BLOCK;
-            float amax = 0;
-            for (int j = 0; j < Q8_0_BLOCK; j++) {
-                amax = Math.max(amax, Math.abs(x[xo + j]));
+            FloatVector amaxV = FloatVector.fromArray(F, x, xo).abs();
+            for (int j = l; j < Q8_0_BLOCK; j += l) {
+                amaxV = amaxV.max(FloatVector.fromArray(F, x, xo + j).abs());
             }
+            float amax = amaxV.reduceLanes(VectorOperators.MAX);
             float scale = amax / 127;
             float inv = scale != 0 ? 1.0f / scale : 0.0f;
-            int s = 0;
-            for (int j = 0; j < Q8_0_BLOCK; j++) {
-                int v = roundHalfAwayFromZero(x[xo + j] * inv);
-                q[qOff + b * Q8_0_BLOCK + j] = (short) v;
-                s += v;
+            IntVector total = IntVector.zero(I);
+            for (int j = 0; j < Q8_0_BLOCK; j += l) {
+                FloatVector v = FloatVector.fromArray(F, x, xo + j).mul(inv);
+                IntVector t = (IntVector) v.convert(VectorOperators.F2I, 0);
+                FloatVector frac = v.sub((FloatVector) t.convert(VectorOperators.I2F, 0));
+                IntVector away = IntVector.broadcast(I, 1).blend(-1, v.compare(VectorOperators.LT, 0).cast(I));
+                IntVector r = t.add(away, frac.abs().compare(VectorOperators.GE, 0.5f).cast(I));
+                ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, qOff + b * Q8_0_BLOCK + j);
+                total = total.add(r);
             }
             d[dOff + b] = Fp16.round(scale);
-            sum[sOff + b] = d[dOff + b] * s;
+            sum[sOff + b] = d[dOff + b] * total.reduceLanes(VectorOperators.ADD);
         }
     }
 
     /**
      * Q8_K in the split layout: for each block {@code b} of 256, quants at {@code q[qOff + 256b ...]}, the float
      * scale at {@code d[dOff + b]} and the sums of each 16 quants at {@code bsums[bOff + 16b ...]}.
+     *
+     * <p>Vectorized; bit for bit the scalar reference: the signed maximum is the first element of largest magnitude,
+     * as the reference's strict comparison picks it, and ggml's {@code nearest_int} (add 1.5·2^23, keep the low
+     * mantissa bits) is integer arithmetic on the float's bits in every lane.
      */
     static void q8_K(float[] x, int off, int n, short[] q, int qOff, float[] d, int dOff, short[] bsums, int bOff) {
+        int l = F.length();
         for (int b = 0; b < n / Q8_K_BLOCK; b++) {
             int xo = off + b * Q8_K_BLOCK;
             int qo = qOff + b * Q8_K_BLOCK;
-            float max = 0;
-            float amax = 0;
-            for (int j = 0; j < Q8_K_BLOCK; j++) {
-                float ax = Math.abs(x[xo + j]);
-                if (ax > amax) {
-                    amax = ax;
-                    max = x[xo + j];
+            FloatVector amaxV = FloatVector.fromArray(F, x, xo).abs();
+            for (int j = l; j < Q8_K_BLOCK; j += l) {
+                amaxV = amaxV.max(FloatVector.fromArray(F, x, xo + j).abs());
+            }
+            float amax = amaxV.reduceLanes(VectorOperators.MAX);
+            float max;
+            if (Float.isNaN(amax)) {
+                // The reference's strict comparison skips NaNs; the vector maximum does not.
+                amax = 0;
+                max = 0;
+                for (int j = 0; j < Q8_K_BLOCK; j++) {
+                    float ax = Math.abs(x[xo + j]);
+                    if (ax > amax) {
+                        amax = ax;
+                        max = x[xo + j];
+                    }
                 }
+            } else {
+                int first = xo;
+                while (Math.abs(x[first]) != amax) {
+                    first++;
+                }
+                max = x[first];
             }
             if (amax == 0) {
                 java.util.Arrays.fill(q, qo, qo + Q8_K_BLOCK, (short) 0);
@@ -134,8 +178,10 @@ public final class ActivationQuantizer {
                 continue;
             }
             float iscale = -127f / max;
-            for (int j = 0; j < Q8_K_BLOCK; j++) {
-                q[qo + j] = (short) Math.min(127, nearestInt(iscale * x[xo + j]));
+            for (int j = 0; j < Q8_K_BLOCK; j += l) {
+                FloatVector v = FloatVector.fromArray(F, x, xo + j).mul(iscale).add(12582912.f);
+                IntVector r = v.reinterpretAsInts().and(0x007fffff).sub(0x00400000).min(127);
+                ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, qo + j);
             }
             for (int j = 0; j < 16; j++) {
                 int s = 0;
@@ -146,16 +192,6 @@ public final class ActivationQuantizer {
             }
             d[dOff + b] = 1 / iscale;
         }
-    }
-
-    /** C's {@code roundf}: half away from zero. Exact in double, so no double rounding. */
-    static int roundHalfAwayFromZero(float v) {
-        return (int) Math.copySign(Math.floor(Math.abs((double) v) + 0.5), v);
-    }
-
-    /** ggml's {@code nearest_int}: round half to even, through the float adder, for |v| below 2^22. */
-    static int nearestInt(float v) {
-        return (Float.floatToRawIntBits(v + 12582912.f) & 0x007fffff) - 0x00400000;
     }
 
     private static int blocks(int n, int block) {

@@ -4,15 +4,14 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * F32, F16 and BF16 weights: multiplied in float with FMA against the float activations, no quantization.
- *
- * <p>F32 rows are read straight from the mapping. F16 and BF16 rows are first widened into a per-worker float
- * buffer (the JDK's {@code Float.float16ToFloat} is an intrinsic, and the loop is simple enough for the JIT to
- * vectorize), then multiplied like F32; the widening is paid once per row for a whole tile of tokens.
+ * F32, F16 and BF16 weights: multiplied in float with FMA against the float activations, no quantization. Rows are
+ * read straight from the mapping; each weight vector is loaded (and widened) once for the whole tile of tokens.
  */
 final class FloatKernels {
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -34,8 +33,7 @@ final class FloatKernels {
         }
 
         @Override
-        public void dot(MemorySegment w, long rowOffset, int cols, Activations x, int t0, int nT, float[] res,
-                WorkerScratch scratch) {
+        public void dot(MemorySegment w, long rowOffset, int cols, Activations x, int t0, int nT, float[] res) {
             VectorSpecies<Float> fs = lanes.floats();
             float[] xs = x.x;
             int x0 = x.xOffset + t0 * cols;
@@ -80,7 +78,13 @@ final class FloatKernels {
         }
     }
 
-    /** F16 and BF16 weights: 16-bit floats widened per row. */
+    /**
+     * F16 and BF16 weights, widened to floats in vector lanes: BF16 is the top half of a float (a zero-extension and
+     * a shift); an IEEE half's magnitude bits shifted into a float's place and scaled by 2^112 give its value exactly,
+     * subnormals included, with infinities and NaNs patched in by a blend. The Vector API has no half-to-float
+     * conversion of its own, and the JDK's scalar {@code Float.float16ToFloat} loop did not vectorize (measured
+     * 5 GB/s against 20 for F32).
+     */
     static final class Half implements RowKernel {
         private final Lanes lanes;
         private final boolean bfloat;
@@ -97,45 +101,88 @@ final class FloatKernels {
         }
 
         @Override
-        public void dot(MemorySegment w, long rowOffset, int cols, Activations x, int t0, int nT, float[] res,
-                WorkerScratch scratch) {
-            float[] row = scratch.row(cols);
+        public void dot(MemorySegment w, long rowOffset, int cols, Activations x, int t0, int nT, float[] res) {
             if (bfloat) {
-                for (int i = 0; i < cols; i++) {
-                    row[i] = Float.intBitsToFloat(w.get(I16_LE, rowOffset + 2L * i) << 16);
-                }
+                dotBf16(w, rowOffset, cols, x, t0, nT, res);
             } else {
-                for (int i = 0; i < cols; i++) {
-                    row[i] = Float.float16ToFloat(w.get(I16_LE, rowOffset + 2L * i));
+                dotF16(w, rowOffset, cols, x, t0, nT, res);
+            }
+        }
+
+        private void dotBf16(MemorySegment w, long rowOffset, int cols, Activations x, int t0, int nT, float[] res) {
+            VectorSpecies<Float> fs = lanes.floats();
+            VectorSpecies<Short> hs = lanes.halfShorts();
+            VectorSpecies<Integer> is = lanes.ints();
+            float[] xs = x.x;
+            int x0 = x.xOffset + t0 * cols;
+            int vec = fs.loopBound(cols);
+            int l = fs.length();
+            FloatVector a0 = FloatVector.zero(fs), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0; i < vec; i += l) {
+                FloatVector wv = ((IntVector) ShortVector.fromMemorySegment(hs, w, rowOffset + 2L * i,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_S2I, is, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                a0 = wv.fma(FloatVector.fromArray(fs, xs, x0 + i), a0);
+                if (nT > 1) {
+                    a1 = wv.fma(FloatVector.fromArray(fs, xs, x0 + cols + i), a1);
+                }
+                if (nT > 2) {
+                    a2 = wv.fma(FloatVector.fromArray(fs, xs, x0 + 2 * cols + i), a2);
+                }
+                if (nT > 3) {
+                    a3 = wv.fma(FloatVector.fromArray(fs, xs, x0 + 3 * cols + i), a3);
                 }
             }
-            dotRow(lanes, row, cols, x, t0, nT, res);
+            res[0] = a0.reduceLanes(VectorOperators.ADD);
+            res[1] = nT > 1 ? a1.reduceLanes(VectorOperators.ADD) : 0;
+            res[2] = nT > 2 ? a2.reduceLanes(VectorOperators.ADD) : 0;
+            res[3] = nT > 3 ? a3.reduceLanes(VectorOperators.ADD) : 0;
+            for (int i = vec; i < cols; i++) {
+                float wi = Float.intBitsToFloat(w.get(I16_LE, rowOffset + 2L * i) << 16);
+                for (int t = 0; t < nT; t++) {
+                    res[t] += wi * xs[x0 + t * cols + i];
+                }
+            }
         }
-    }
 
-    /** {@code res[t] = row · x[t0 + t]} for a row already in floats. */
-    static void dotRow(Lanes lanes, float[] row, int cols, Activations x, int t0, int nT, float[] res) {
-        VectorSpecies<Float> fs = lanes.floats();
-        float[] xs = x.x;
-        int x0 = x.xOffset + t0 * cols;
-        int vec = fs.loopBound(cols);
-        for (int t = 0; t < nT; t++) {
-            FloatVector a0 = FloatVector.zero(fs), a1 = a0;
-            int xt = x0 + t * cols;
-            int i = 0;
-            for (; i + fs.length() < vec; i += 2 * fs.length()) {
-                a0 = FloatVector.fromArray(fs, row, i).fma(FloatVector.fromArray(fs, xs, xt + i), a0);
-                a1 = FloatVector.fromArray(fs, row, i + fs.length())
-                        .fma(FloatVector.fromArray(fs, xs, xt + i + fs.length()), a1);
+        private void dotF16(MemorySegment w, long rowOffset, int cols, Activations x, int t0, int nT, float[] res) {
+            VectorSpecies<Float> fs = lanes.floats();
+            VectorSpecies<Short> hs = lanes.halfShorts();
+            VectorSpecies<Integer> is = lanes.ints();
+            float[] xs = x.x;
+            int x0 = x.xOffset + t0 * cols;
+            int vec = fs.loopBound(cols);
+            int l = fs.length();
+            FloatVector a0 = FloatVector.zero(fs), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0; i < vec; i += l) {
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(hs, w, rowOffset + 2L * i,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_S2I, is, 0);
+                IntVector em = h.and(0x7fff);
+                IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);
+                IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+                FloatVector wv = finite.blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00))
+                        .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+                a0 = wv.fma(FloatVector.fromArray(fs, xs, x0 + i), a0);
+                if (nT > 1) {
+                    a1 = wv.fma(FloatVector.fromArray(fs, xs, x0 + cols + i), a1);
+                }
+                if (nT > 2) {
+                    a2 = wv.fma(FloatVector.fromArray(fs, xs, x0 + 2 * cols + i), a2);
+                }
+                if (nT > 3) {
+                    a3 = wv.fma(FloatVector.fromArray(fs, xs, x0 + 3 * cols + i), a3);
+                }
             }
-            for (; i < vec; i += fs.length()) {
-                a0 = FloatVector.fromArray(fs, row, i).fma(FloatVector.fromArray(fs, xs, xt + i), a0);
+            res[0] = a0.reduceLanes(VectorOperators.ADD);
+            res[1] = nT > 1 ? a1.reduceLanes(VectorOperators.ADD) : 0;
+            res[2] = nT > 2 ? a2.reduceLanes(VectorOperators.ADD) : 0;
+            res[3] = nT > 3 ? a3.reduceLanes(VectorOperators.ADD) : 0;
+            for (int i = vec; i < cols; i++) {
+                float wi = Float.float16ToFloat(w.get(I16_LE, rowOffset + 2L * i));
+                for (int t = 0; t < nT; t++) {
+                    res[t] += wi * xs[x0 + t * cols + i];
+                }
             }
-            float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
-            for (int j = vec; j < cols; j++) {
-                s += row[j] * xs[xt + j];
-            }
-            res[t] = s;
         }
     }
 }

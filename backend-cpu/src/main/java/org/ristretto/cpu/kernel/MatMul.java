@@ -5,6 +5,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import jdk.incubator.vector.VectorShape;
 import org.ristretto.core.quant.GgmlType;
+import org.ristretto.core.quant.QuantFormats;
 import org.ristretto.cpu.parallel.WorkerPool;
 
 /**
@@ -17,8 +18,8 @@ import org.ristretto.cpu.parallel.WorkerPool;
  * each chunk multiplies its rows with a tile of tokens at a time, so a prefill reads each weight row once per tile
  * instead of once per token.
  *
- * <p>Nothing is allocated per call: the prepared activations and the per-worker scratch are kept and grown only when
- * a larger shape arrives. An instance is not thread-safe: one caller at a time, like the pool it uses.
+ * <p>Nothing is allocated per call: the prepared activations are kept and grown only when a larger shape arrives, and
+ * each worker has its own padded result buffers. An instance is not thread-safe: one caller at a time, like the pool it uses.
  */
 public final class MatMul {
     /** Bytes of weights a prefill chunk aims to keep in the core's L2 cache while the token tiles pass over it. */
@@ -27,6 +28,11 @@ public final class MatMul {
     private static final int MAX_CHUNK_ROWS = 64;
     /** Chunks per thread a matrix×vector product aims for, so that uneven progress balances out. */
     private static final int CHUNKS_PER_THREAD = 8;
+    /**
+     * Tokens from which the float tiled product ({@link TiledProduct}) replaces the integer kernels: below this the
+     * (scalar) dequantization of each weight tile costs more than the faster multiply-adds win back.
+     */
+    static final int TILED_MIN_TOKENS = 32;
 
     private final WorkerPool pool;
     private final Lanes lanes;
@@ -34,6 +40,10 @@ public final class MatMul {
     private final WorkerScratch[] scratch;
     private final Activations act = new Activations();
     private final Activations act2 = new Activations();
+    private final TiledProduct tiled;
+    private final TiledProduct.Scratch[] tiles;
+    /** The activations transposed into token tiles, for the tiled product. */
+    private float[] xt = new float[0];
 
     // The call in progress, read by the pool's tasks (published by the pool's volatile hand-off).
     private RowKernel kernel;
@@ -52,7 +62,13 @@ public final class MatMul {
     private float[] out;
     private int outOffset;
     private Activations quantizing;
+    private GgmlType type;
+    private GgmlType type2;
+    private float[] xRaw;
+    private int xRawOffset;
     private final WorkerPool.Task productTask = this::productChunk;
+    private final WorkerPool.Task tiledTask = this::tiledChunk;
+    private final WorkerPool.Task transposeTask = this::transposeTile;
     private final WorkerPool.Task swiGluTask = this::swiGluChunk;
     private final WorkerPool.Task quantizeTask = (t, worker) -> quantizeToken(quantizing, t);
 
@@ -73,9 +89,12 @@ public final class MatMul {
         this.pool = pool;
         this.lanes = lanes;
         this.scratch = new WorkerScratch[pool.threads()];
+        this.tiles = new TiledProduct.Scratch[pool.threads()];
         for (int i = 0; i < scratch.length; i++) {
             scratch[i] = new WorkerScratch();
+            tiles[i] = new TiledProduct.Scratch();
         }
+        this.tiled = new TiledProduct(lanes);
         kernels.put(GgmlType.F32, new FloatKernels.F32(lanes));
         kernels.put(GgmlType.F16, new FloatKernels.Half(lanes, false));
         kernels.put(GgmlType.BF16, new FloatKernels.Half(lanes, true));
@@ -116,11 +135,17 @@ public final class MatMul {
         checkActivations(cols, x, xOffset, nTokens, out, outOffset, rows);
         begin(rows, cols, nTokens, out, outOffset);
         this.kernel = k;
+        this.type = type;
         this.w = w;
         this.wOffset = wOffset;
         this.rowBytes = rb;
-        prepare(act, k.activation(), x, xOffset);
-        pool.run(chunks(rb), productTask);
+        if (nTokens >= TILED_MIN_TOKENS) {
+            transpose(x, xOffset);
+            pool.run((rows + TiledProduct.ROWS - 1) / TiledProduct.ROWS, tiledTask);
+        } else {
+            prepare(act, k.activation(), x, xOffset);
+            pool.run(chunks(rb), productTask);
+        }
         end();
     }
 
@@ -142,12 +167,20 @@ public final class MatMul {
         begin(rows, cols, nTokens, out, outOffset);
         this.kernel = kg;
         this.kernel2 = ku;
+        this.type = gateType;
+        this.type2 = upType;
         this.w = gate;
         this.wOffset = gateOffset;
         this.rowBytes = rbg;
         this.w2 = up;
         this.w2Offset = upOffset;
         this.rowBytes2 = rbu;
+        if (nTokens >= TILED_MIN_TOKENS) {
+            transpose(x, xOffset);
+            pool.run((rows + TiledProduct.ROWS - 1) / TiledProduct.ROWS, tiledTask);
+            end();
+            return;
+        }
         prepare(act, kg.activation(), x, xOffset);
         if (ku.activation() == kg.activation()) {
             x2 = act;
@@ -213,11 +246,55 @@ public final class MatMul {
 
     /** Drops the references to the caller's arrays and segments. */
     private void end() {
+        xRaw = null;
+        type = type2 = null;
         w = w2 = null;
         out = null;
         act.x = act2.x = null;
         kernel = kernel2 = null;
         x2 = null;
+    }
+
+    /** Transposes the activations into token tiles for the tiled product, in parallel over the tiles. */
+    private void transpose(float[] x, int xOffset) {
+        long size = tiled.transposedSize(cols, nTokens);
+        if (xt.length < size) {
+            xt = new float[Math.toIntExact(size)];
+        }
+        xRaw = x;
+        xRawOffset = xOffset;
+        int tt = tiled.tokenTile();
+        pool.run((nTokens + tt - 1) / tt, transposeTask);
+    }
+
+    private void transposeTile(int tile, int worker) {
+        tiled.transpose(xRaw, xRawOffset, cols, nTokens, tile, xt);
+    }
+
+    private void tiledChunk(int chunk, int worker) {
+        TiledProduct.Scratch s = tiles[worker];
+        int tt = tiled.tokenTile();
+        int padded = (nTokens + tt - 1) / tt * tt;
+        s.reserve(padded);
+        int r0 = chunk * TiledProduct.ROWS;
+        int r1 = Math.min(rows, r0 + TiledProduct.ROWS);
+        tiled.rows(type, QuantFormats.of(type), w, wOffset, rowBytes, r0, r1, cols, xt, nTokens, s.weights, s.acc);
+        if (w2 == null) {
+            for (int i = 0; i < r1 - r0; i++) {
+                for (int t = 0; t < nTokens; t++) {
+                    out[outOffset + t * rows + r0 + i] = s.acc[i * padded + t];
+                }
+            }
+            return;
+        }
+        tiled.rows(type2, QuantFormats.of(type2), w2, w2Offset, rowBytes2, r0, r1, cols, xt, nTokens, s.weights,
+                s.acc2);
+        for (int i = 0; i < r1 - r0; i++) {
+            for (int t = 0; t < nTokens; t++) {
+                float a = s.acc[i * padded + t];
+                out[outOffset + t * rows + r0 + i] = a / (1 + (float) Math.exp(-a)) * s.acc2[i * padded + t];
+            }
+        }
     }
 
     private void prepare(Activations a, ActivationFormat format, float[] x, int xOffset) {
@@ -282,7 +359,7 @@ public final class MatMul {
             int nT = Math.min(RowKernel.TILE, nTokens - t0);
             int o = outOffset + t0 * rows;
             for (int r = r0; r < r1; r++) {
-                kernel.dot(w, wOffset + r * rowBytes, cols, act, t0, nT, res, s);
+                kernel.dot(w, wOffset + r * rowBytes, cols, act, t0, nT, res);
                 for (int i = 0; i < nT; i++) {
                     out[o + i * rows + r] = res[i];
                 }
@@ -300,8 +377,8 @@ public final class MatMul {
             int nT = Math.min(RowKernel.TILE, nTokens - t0);
             int o = outOffset + t0 * rows;
             for (int r = r0; r < r1; r++) {
-                kernel.dot(w, wOffset + r * rowBytes, cols, act, t0, nT, g, s);
-                kernel2.dot(w2, w2Offset + r * rowBytes2, cols, x2, t0, nT, u, s);
+                kernel.dot(w, wOffset + r * rowBytes, cols, act, t0, nT, g);
+                kernel2.dot(w2, w2Offset + r * rowBytes2, cols, x2, t0, nT, u);
                 for (int i = 0; i < nT; i++) {
                     float a = g[i];
                     out[o + i * rows + r] = a / (1 + (float) Math.exp(-a)) * u[i];

@@ -14,8 +14,7 @@ abstract class QuantKernel implements RowKernel {
     }
 
     @Override
-    public final void dot(MemorySegment w, long rowOffset, int cols, Activations x, int t0, int nT, float[] res,
-            WorkerScratch scratch) {
+    public final void dot(MemorySegment w, long rowOffset, int cols, Activations x, int t0, int nT, float[] res) {
         if (nT == TILE) {
             dot4(w, rowOffset, cols, x, t0 * cols, res);
         } else {

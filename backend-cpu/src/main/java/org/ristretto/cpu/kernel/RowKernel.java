@@ -6,8 +6,8 @@ import java.lang.foreign.MemorySegment;
  * The dot products of one weight row with a few activation rows: the innermost step of {@link MatMul}.
  *
  * <p>A kernel reads its row once and multiplies it with up to {@link #TILE} tokens, so a prefill reads each weight
- * byte from memory once per tile of tokens rather than once per token. Implementations are stateless apart from the
- * {@link WorkerScratch} they are handed, so one instance serves every worker.
+ * byte from memory once per tile of tokens rather than once per token. Implementations are stateless, so one
+ * instance serves every worker.
  */
 interface RowKernel {
     /** The most tokens one call multiplies. */
@@ -20,6 +20,5 @@ interface RowKernel {
      * Sets {@code res[i]} to the dot product of the {@code cols}-element row at byte {@code rowOffset} of {@code w}
      * with token {@code t0 + i} of {@code x}, for {@code i < nT}, where {@code 1 <= nT <= TILE}.
      */
-    void dot(MemorySegment w, long rowOffset, int cols, Activations x, int t0, int nT, float[] res,
-            WorkerScratch scratch);
+    void dot(MemorySegment w, long rowOffset, int cols, Activations x, int t0, int nT, float[] res);
 }

@@ -1,7 +1,7 @@
 package org.ristretto.cpu.kernel;
 
 /**
- * Memory one worker thread reuses across calls: allocated once per worker, grown only when a longer row arrives.
+ * Memory one worker thread reuses across calls, allocated once per worker.
  *
  * <p>Each worker owns its instance. The small arrays that are written for every row end in {@link #PAD} unused
  * floats, so the hot start of one worker's array never shares a cache line with another worker's.
@@ -10,18 +10,8 @@ final class WorkerScratch {
     /** Unused floats after the live part of a small per-worker array: one cache line. */
     static final int PAD = 16;
 
-    /** One row converted to floats (F16/BF16 rows, reference dequantization). */
-    private float[] row = new float[0];
     /** Dot products of one tile, token {@code i} of the tile at index {@code i}. */
     final float[] res = new float[RowKernel.TILE + PAD];
     /** The up projection's products in {@link MatMul#multiplySwiGlu}. */
     final float[] res2 = new float[RowKernel.TILE + PAD];
-
-    /** A buffer of at least {@code cols} floats, reallocated only when a longer row than before arrives. */
-    float[] row(int cols) {
-        if (row.length < cols) {
-            row = new float[cols + PAD];
-        }
-        return row;
-    }
 }

@@ -14,18 +14,23 @@ import org.ristretto.core.quant.QuantFormats;
 /** The activation quantizers against the scalar references, byte for byte. */
 class ActivationQuantizerTest {
 
-    /** Inputs that stress rounding: ties at .5, a block of zeros, huge and tiny magnitudes, both signs of amax. */
+    /**
+     * Inputs that stress rounding: ties at .5, a block of zeros, huge and tiny magnitudes, both signs of amax, a NaN
+     * and an infinity (garbage in, but the same garbage out as the reference).
+     */
     static float[] input(int n, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         float[] x = new float[n + 3];
         for (int i = 0; i < x.length; i++) {
-            x[i] = switch (i / 32 % 6) {
+            x[i] = switch (i / 32 % 8) {
                 case 0 -> (float) rnd.nextDouble(-1, 1);
                 case 1 -> 0f;
                 case 2 -> (rnd.nextInt(-127, 128) + 0.5f) / 127f * 3f; // many exact ties after scaling
                 case 3 -> (float) (rnd.nextDouble(-1, 1) * 1e-30);
                 case 4 -> (float) (rnd.nextDouble(-1, 1) * 6e4);
-                default -> i % 32 == 5 ? -2.5f : (float) rnd.nextDouble(-2.5, 2.5);
+                case 5 -> i % 32 == 5 ? -2.5f : (float) rnd.nextDouble(-2.5, 2.5);
+                case 6 -> i % 32 == 9 ? Float.NaN : (float) rnd.nextDouble(-1, 1);
+                default -> i % 32 == 3 ? Float.POSITIVE_INFINITY : (float) rnd.nextDouble(-1, 1);
             };
         }
         return x;
@@ -39,6 +44,17 @@ class ActivationQuantizerTest {
         byte[] ref = new byte[ours.length];
         ActivationQuantizer.quantizeQ8_0(x, 3, n, ours, 7);
         QuantFormats.of(GgmlType.Q8_0).quantize(x, 3, MemorySegment.ofArray(ref), 7, n);
+        assertArrayEquals(ref, ours);
+    }
+
+    @Test
+    void q8_KZeroBlockMatchesReference() {
+        float[] x = new float[512];
+        x[300] = -1.25f;
+        byte[] ours = new byte[2 * 292];
+        byte[] ref = new byte[ours.length];
+        ActivationQuantizer.quantizeQ8_K(x, 0, 512, ours, 0);
+        QuantFormats.of(GgmlType.Q8_K).quantize(x, 0, MemorySegment.ofArray(ref), 0, 512);
         assertArrayEquals(ref, ours);
     }
 

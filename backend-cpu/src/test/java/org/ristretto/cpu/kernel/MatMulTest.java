@@ -27,8 +27,12 @@ class MatMulTest {
     static final VectorShape[] SHAPES = {VectorShape.S_128_BIT, VectorShape.S_256_BIT, VectorShape.S_512_BIT};
     static final int[] THREADS = {1, 2, 7};
 
-    /** rows, blocks per row, tokens: one block, one row, rows not a multiple of chunks, 1/3/17 tokens. */
-    static final int[][] PROBLEMS = {{1, 1, 1}, {1, 1, 17}, {157, 2, 1}, {157, 1, 3}, {19, 3, 17}, {8, 2, 4}};
+    /**
+     * rows, blocks per row, tokens: one block, one row, rows not a multiple of chunks, 1/3/17 tokens, and token counts
+     * past {@link MatMul#TILED_MIN_TOKENS} (the tiled product: partial row chunks and token tiles, several K-blocks).
+     */
+    static final int[][] PROBLEMS = {{1, 1, 1}, {1, 1, 17}, {157, 2, 1}, {157, 1, 3}, {19, 3, 17}, {8, 2, 4},
+            {21, 3, MatMul.TILED_MIN_TOKENS + 5}, {1, 1, MatMul.TILED_MIN_TOKENS}};
 
     static Stream<Arguments> cases() {
         List<Arguments> all = new ArrayList<>();
@@ -157,6 +161,39 @@ class MatMulTest {
             fail(where + ": out[t=" + t + "][r=" + r + "] = " + actual + ", reference " + expected + ", error "
                     + Math.abs(actual - expected) + " > bound " + tol);
         }
+    }
+
+    /** Every finite half (subnormals, both zeros, the largest) through the vector widening, at every width. */
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void f16WideningCoversEveryFiniteHalf(VectorShape shape) {
+        int cols = 0x7c00 * 2 / 8; // every non-negative finite bit pattern and its negative, 8 rows
+        int rows = 8;
+        try (WorkerPool pool = new WorkerPool(2); Arena arena = Arena.ofShared()) {
+            MemorySegment w = arena.allocate(2L * rows * cols);
+            for (int i = 0; i < rows * cols; i++) {
+                int bits = i % 0x7c00;
+                w.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2L * i,
+                        (short) (i / 0x7c00 % 2 == 0 ? bits : bits | 0x8000));
+            }
+            SplittableRandom rnd = new SplittableRandom(5);
+            float[] x = new float[cols];
+            for (int i = 0; i < cols; i++) {
+                x[i] = (float) rnd.nextDouble(-1e-3, 1e-3);
+            }
+            float[] deq = Weights.dequantize(GgmlType.F16, w, 0, rows, cols);
+            double[] ref = Weights.referenceProduct(deq, rows, cols, x, 0, 1);
+            float[] out = new float[rows];
+            new MatMul(pool, shape).multiply(GgmlType.F16, w, 0, rows, cols, x, 0, 1, out, 0);
+            double[] e = new double[cols];
+            for (int r = 0; r < rows; r++) {
+                compare("F16 " + shape, 0, r, ref[r], out[r], Tolerance.bound(deq, r, cols, x, 0, 0, e));
+            }
+        }
+    }
+
+    static Stream<VectorShape> shapes() {
+        return Stream.of(SHAPES);
     }
 
     @Test

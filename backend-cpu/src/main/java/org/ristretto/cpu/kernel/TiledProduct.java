@@ -1,0 +1,145 @@
+package org.ristretto.cpu.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.ristretto.core.quant.GgmlType;
+import org.ristretto.core.quant.QuantFormat;
+
+/**
+ * The many-token product (prefill): a float matrix product over dequantized weight tiles.
+ *
+ * <p>With many tokens the product is compute-bound, and the Vector API's float FMA beats its integer arithmetic
+ * (it has no byte or short dot-product instruction): a register-blocked 4-row × {@code 2·lanes}-token FMA kernel
+ * measured about 3× the MAC rate of the Q8 integer kernels on AVX2. The weights are dequantized once per tile of
+ * rows and K-block by the scalar reference formats (exact), and reused for every token, so their cost is spread over
+ * the tokens; the activations stay in float (more accurate than Q8, never less).
+ *
+ * <p>Layout: the activations are transposed once per call into token tiles, {@code xt[tile][k][j]} for the
+ * {@code j}-th token of the tile, so that one vector load gives one column for a tile's tokens. A chunk of
+ * {@link #ROWS} rows accumulates {@code [row][token]} in a per-worker buffer across the K-blocks, then writes out.
+ */
+final class TiledProduct {
+    /** Rows per chunk: a multiple of the kernel's 4 rows. */
+    static final int ROWS = 16;
+    /** Columns per K-block: a multiple of every block size (256); a {@code ROWS × K_BLOCK} tile is 32 KB. */
+    static final int K_BLOCK = 512;
+
+    private final Lanes lanes;
+
+    TiledProduct(Lanes lanes) {
+        this.lanes = lanes;
+    }
+
+    /** Tokens per tile: two float vectors. */
+    int tokenTile() {
+        return 2 * lanes.floats().length();
+    }
+
+    /** Floats of transposed activations for {@code nTokens} tokens of {@code cols}. */
+    long transposedSize(int cols, int nTokens) {
+        int tt = tokenTile();
+        return (long) (nTokens + tt - 1) / tt * tt * cols;
+    }
+
+    /** Writes token tile {@code tile} of {@code x} (tokens of {@code cols} floats) transposed into {@code xt}. */
+    void transpose(float[] x, int xOffset, int cols, int nTokens, int tile, float[] xt) {
+        int tt = tokenTile();
+        int base = tile * tt * cols;
+        for (int j = 0; j < tt; j++) {
+            int t = tile * tt + j;
+            if (t < nTokens) {
+                int src = xOffset + t * cols;
+                for (int k = 0; k < cols; k++) {
+                    xt[base + k * tt + j] = x[src + k];
+                }
+            } else {
+                for (int k = 0; k < cols; k++) {
+                    xt[base + k * tt + j] = 0;
+                }
+            }
+        }
+    }
+
+    /** Per-worker buffers, grown when a larger call arrives. */
+    static final class Scratch {
+        float[] weights = new float[ROWS * K_BLOCK];
+        float[] acc = new float[0];
+        float[] acc2 = new float[0];
+
+        void reserve(int paddedTokens) {
+            if (acc.length < ROWS * paddedTokens) {
+                acc = new float[ROWS * paddedTokens];
+                acc2 = new float[ROWS * paddedTokens];
+            }
+        }
+    }
+
+    /**
+     * Rows {@code [r0, r1)} ({@code r1 − r0 ≤ ROWS}) of the matrix at byte {@code wOffset} times every token:
+     * {@code acc[(r − r0)·paddedTokens + t]}.
+     */
+    void rows(GgmlType type, QuantFormat format, MemorySegment w, long wOffset, long rowBytes, int r0, int r1,
+            int cols, float[] xt, int nTokens, float[] weights, float[] acc) {
+        int tt = tokenTile();
+        int tiles = (nTokens + tt - 1) / tt;
+        int padded = tiles * tt;
+        int n = r1 - r0;
+        int rows4 = (n + 3) & ~3;
+        Arrays.fill(acc, 0, rows4 * padded, 0f);
+        for (int k0 = 0; k0 < cols; k0 += K_BLOCK) {
+            int kb = Math.min(K_BLOCK, cols - k0);
+            long colBytes = type.byteSize(k0);
+            for (int i = 0; i < n; i++) {
+                format.dequantize(w, wOffset + (r0 + i) * rowBytes + colBytes, weights, i * K_BLOCK, kb);
+            }
+            for (int i = n; i < rows4; i++) {
+                Arrays.fill(weights, i * K_BLOCK, i * K_BLOCK + kb, 0f);
+            }
+            for (int tile = 0; tile < tiles; tile++) {
+                int xb = tile * tt * cols + k0 * tt;
+                for (int i = 0; i < rows4; i += 4) {
+                    kernel(weights, i * K_BLOCK, xt, xb, kb, acc, i * padded + tile * tt, padded);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code acc[a0 + i·lda + j] += Σ_k w[w0 + i·K_BLOCK + k] · xt[x0 + k·tt + j]} for 4 rows {@code i} and the
+     * {@code tt} tokens {@code j} of one tile: eight vector accumulators, two activation loads and four weight
+     * broadcasts per column.
+     */
+    private void kernel(float[] w, int w0, float[] xt, int x0, int kb, float[] acc, int a0, int lda) {
+        VectorSpecies<Float> fs = lanes.floats();
+        int l = fs.length();
+        int tt = 2 * l;
+        FloatVector c00 = FloatVector.zero(fs), c01 = c00, c10 = c00, c11 = c00;
+        FloatVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        for (int k = 0; k < kb; k++) {
+            FloatVector xa = FloatVector.fromArray(fs, xt, x0 + k * tt);
+            FloatVector xb = FloatVector.fromArray(fs, xt, x0 + k * tt + l);
+            FloatVector b0 = FloatVector.broadcast(fs, w[w0 + k]);
+            FloatVector b1 = FloatVector.broadcast(fs, w[w0 + K_BLOCK + k]);
+            FloatVector b2 = FloatVector.broadcast(fs, w[w0 + 2 * K_BLOCK + k]);
+            FloatVector b3 = FloatVector.broadcast(fs, w[w0 + 3 * K_BLOCK + k]);
+            c00 = b0.fma(xa, c00);
+            c01 = b0.fma(xb, c01);
+            c10 = b1.fma(xa, c10);
+            c11 = b1.fma(xb, c11);
+            c20 = b2.fma(xa, c20);
+            c21 = b2.fma(xb, c21);
+            c30 = b3.fma(xa, c30);
+            c31 = b3.fma(xb, c31);
+        }
+        c00.add(FloatVector.fromArray(fs, acc, a0)).intoArray(acc, a0);
+        c01.add(FloatVector.fromArray(fs, acc, a0 + l)).intoArray(acc, a0 + l);
+        c10.add(FloatVector.fromArray(fs, acc, a0 + lda)).intoArray(acc, a0 + lda);
+        c11.add(FloatVector.fromArray(fs, acc, a0 + lda + l)).intoArray(acc, a0 + lda + l);
+        c20.add(FloatVector.fromArray(fs, acc, a0 + 2 * lda)).intoArray(acc, a0 + 2 * lda);
+        c21.add(FloatVector.fromArray(fs, acc, a0 + 2 * lda + l)).intoArray(acc, a0 + 2 * lda + l);
+        c30.add(FloatVector.fromArray(fs, acc, a0 + 3 * lda)).intoArray(acc, a0 + 3 * lda);
+        c31.add(FloatVector.fromArray(fs, acc, a0 + 3 * lda + l)).intoArray(acc, a0 + 3 * lda + l);
+    }
+}
