@@ -8,7 +8,8 @@ import java.util.List;
  *
  * @param samplesNs         wall-clock nanoseconds of each repetition (the figure llama-bench reports)
  * @param samplesInternalNs the same repetitions by llama.cpp's own timers ({@code llama_perf_context}), which leave
- *                          out the Java side of each call; the gap between the two is the binding's overhead
+ *                          out the Java side of each call and llama.cpp's own work before its timer starts
+ *                          (batch checks, graph building); measured gap: about 16 microseconds per generated token
  */
 public record LlamaBenchResult(LlamaBenchTest test, LlamaBenchSetup setup, List<Long> samplesNs,
                                List<Long> samplesInternalNs, String testTime) {

@@ -5,7 +5,6 @@ import java.util.EnumMap;
 import java.util.Map;
 import jdk.incubator.vector.VectorShape;
 import org.ristretto.core.quant.GgmlType;
-import org.ristretto.core.quant.QuantFormats;
 import org.ristretto.cpu.parallel.WorkerPool;
 
 /**
@@ -278,7 +277,7 @@ public final class MatMul {
         s.reserve(padded);
         int r0 = chunk * TiledProduct.ROWS;
         int r1 = Math.min(rows, r0 + TiledProduct.ROWS);
-        tiled.rows(type, QuantFormats.of(type), w, wOffset, rowBytes, r0, r1, cols, xt, nTokens, s.weights, s.acc);
+        tiled.rows(type, w, wOffset, rowBytes, r0, r1, cols, xt, nTokens, s.weights, s.acc);
         if (w2 == null) {
             for (int i = 0; i < r1 - r0; i++) {
                 for (int t = 0; t < nTokens; t++) {
@@ -287,7 +286,7 @@ public final class MatMul {
             }
             return;
         }
-        tiled.rows(type2, QuantFormats.of(type2), w2, w2Offset, rowBytes2, r0, r1, cols, xt, nTokens, s.weights,
+        tiled.rows(type2, w2, w2Offset, rowBytes2, r0, r1, cols, xt, nTokens, s.weights,
                 s.acc2);
         for (int i = 0; i < r1 - r0; i++) {
             for (int t = 0; t < nTokens; t++) {

@@ -5,7 +5,6 @@ import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.ristretto.core.quant.GgmlType;
-import org.ristretto.core.quant.QuantFormat;
 
 /**
  * The many-token product (prefill): a float matrix product over dequantized weight tiles.
@@ -13,8 +12,8 @@ import org.ristretto.core.quant.QuantFormat;
  * <p>With many tokens the product is compute-bound, and the Vector API's float FMA beats its integer arithmetic
  * (it has no byte or short dot-product instruction): a register-blocked 4-row × {@code 2·lanes}-token FMA kernel
  * measured about 3× the MAC rate of the Q8 integer kernels on AVX2. The weights are dequantized once per tile of
- * rows and K-block by the scalar reference formats (exact), and reused for every token, so their cost is spread over
- * the tokens; the activations stay in float (more accurate than Q8, never less).
+ * rows and K-block ({@link FastDequant}, float for float what the scalar references give), and reused for every
+ * token, so their cost is spread over the tokens; the activations stay in float (more accurate than Q8, never less).
  *
  * <p>Layout: the activations are transposed once per call into token tiles, {@code xt[tile][k][j]} for the
  * {@code j}-th token of the tile, so that one vector load gives one column for a tile's tokens. A chunk of
@@ -80,7 +79,7 @@ final class TiledProduct {
      * Rows {@code [r0, r1)} ({@code r1 − r0 ≤ ROWS}) of the matrix at byte {@code wOffset} times every token:
      * {@code acc[(r − r0)·paddedTokens + t]}.
      */
-    void rows(GgmlType type, QuantFormat format, MemorySegment w, long wOffset, long rowBytes, int r0, int r1,
+    void rows(GgmlType type, MemorySegment w, long wOffset, long rowBytes, int r0, int r1,
             int cols, float[] xt, int nTokens, float[] weights, float[] acc) {
         int tt = tokenTile();
         int tiles = (nTokens + tt - 1) / tt;
@@ -92,7 +91,7 @@ final class TiledProduct {
             int kb = Math.min(K_BLOCK, cols - k0);
             long colBytes = type.byteSize(k0);
             for (int i = 0; i < n; i++) {
-                format.dequantize(w, wOffset + (r0 + i) * rowBytes + colBytes, weights, i * K_BLOCK, kb);
+                FastDequant.dequantize(type, w, wOffset + (r0 + i) * rowBytes + colBytes, weights, i * K_BLOCK, kb);
             }
             for (int i = n; i < rows4; i++) {
                 Arrays.fill(weights, i * K_BLOCK, i * K_BLOCK + kb, 0f);

@@ -1,0 +1,102 @@
+package org.ristretto.cpu.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import org.ristretto.core.quant.GgmlType;
+import org.ristretto.core.quant.QuantFormats;
+
+/**
+ * Dequantization for the tiled product, where every weight is dequantized once per call: the most common types get
+ * a plain loop per block (same arithmetic, in the same order, as the scalar references, so the floats are
+ * identical), the others go through {@code QuantFormats}. Measured, the reference's per-element decoding cost about
+ * 6 ns a weight for Q4_K, a third of a 512-token prefill's time.
+ */
+final class FastDequant {
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private FastDequant() {}
+
+    /** Dequantizes {@code n} values (whole blocks) of {@code type} at byte {@code at} into {@code dst[off ...]}. */
+    static void dequantize(GgmlType type, MemorySegment w, long at, float[] dst, int off, int n) {
+        switch (type) {
+            case Q8_0 -> q8_0(w, at, dst, off, n);
+            case Q4_0 -> q4_0(w, at, dst, off, n);
+            case Q4_K -> q4_K(w, at, dst, off, n);
+            case Q6_K -> q6_K(w, at, dst, off, n);
+            default -> QuantFormats.of(type).dequantize(w, at, dst, off, n);
+        }
+    }
+
+    private static int u8(MemorySegment w, long at) {
+        return w.get(ValueLayout.JAVA_BYTE, at) & 0xff;
+    }
+
+    private static void q8_0(MemorySegment w, long at, float[] dst, int off, int n) {
+        for (int b = 0; b < n / 32; b++) {
+            long o = at + 34L * b;
+            float d = Float.float16ToFloat(w.get(I16, o));
+            int to = off + 32 * b;
+            for (int j = 0; j < 32; j++) {
+                dst[to + j] = w.get(ValueLayout.JAVA_BYTE, o + 2 + j) * d;
+            }
+        }
+    }
+
+    private static void q4_0(MemorySegment w, long at, float[] dst, int off, int n) {
+        for (int b = 0; b < n / 32; b++) {
+            long o = at + 18L * b;
+            float d = Float.float16ToFloat(w.get(I16, o));
+            int to = off + 32 * b;
+            for (int j = 0; j < 16; j++) {
+                int q = u8(w, o + 2 + j);
+                dst[to + j] = ((q & 0x0f) - 8) * d;
+                dst[to + j + 16] = ((q >>> 4) - 8) * d;
+            }
+        }
+    }
+
+    private static void q4_K(MemorySegment w, long at, float[] dst, int off, int n) {
+        for (int b = 0; b < n / 256; b++) {
+            long o = at + 144L * b;
+            float d = Float.float16ToFloat(w.get(I16, o));
+            float dmin = Float.float16ToFloat(w.get(I16, o + 2));
+            int pk0 = w.get(I32, o + 4), pk1 = w.get(I32, o + 8), pk2 = w.get(I32, o + 12);
+            int scLo = pk0 & 0x3f3f3f3f;
+            int scHi = (pk2 & 0x0f0f0f0f) | (pk0 >>> 6 & 0x03030303) << 4;
+            int mLo = pk1 & 0x3f3f3f3f;
+            int mHi = (pk2 >>> 4 & 0x0f0f0f0f) | (pk1 >>> 6 & 0x03030303) << 4;
+            for (int j = 0; j < 8; j++) {
+                float dl = d * ((j < 4 ? scLo : scHi) >>> 8 * (j & 3) & 0xff);
+                float ml = dmin * ((j < 4 ? mLo : mHi) >>> 8 * (j & 3) & 0xff);
+                long q = o + 16 + 32 * (j / 2);
+                int shift = 4 * (j % 2);
+                int to = off + 256 * b + 32 * j;
+                for (int l = 0; l < 32; l++) {
+                    dst[to + l] = dl * (u8(w, q + l) >>> shift & 0x0f) - ml;
+                }
+            }
+        }
+    }
+
+    private static void q6_K(MemorySegment w, long at, float[] dst, int off, int n) {
+        for (int b = 0; b < n / 256; b++) {
+            long o = at + 210L * b;
+            float d = Float.float16ToFloat(w.get(I16, o + 208));
+            for (int h = 0; h < 2; h++) {
+                for (int k = 0; k < 4; k++) {
+                    long ql = o + 64 * h + 32 * (k % 2);
+                    long qh = o + 128 + 32 * h;
+                    int to = off + 256 * b + 128 * h + 32 * k;
+                    for (int l = 0; l < 32; l++) {
+                        int low = u8(w, ql + l) >>> (4 * (k / 2)) & 0x0f;
+                        int high = u8(w, qh + l) >>> (2 * k) & 3;
+                        int scale = w.get(ValueLayout.JAVA_BYTE, o + 192 + (128 * h + 32 * k + l) / 16);
+                        dst[to + l] = d * scale * ((low | high << 4) - 32);
+                    }
+                }
+            }
+        }
+    }
+}
