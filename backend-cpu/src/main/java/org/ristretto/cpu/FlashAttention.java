@@ -7,7 +7,8 @@ import org.ristretto.cpu.parallel.WorkerPool;
 
 /**
  * Causal attention over a {@link CpuKvCache}, flash-style: each (query block, head) chunk walks the cache in tiles of
- * {@link #TILE} positions, decodes a tile of keys and values once into per-worker scratch, and folds it into a running
+ * {@link #TILE} positions, decodes a tile of keys and values once into per-worker scratch for all the query heads of
+ * the chunk (the heads of a GQA group read the same KV head) and all its tokens, and folds it into a running
  * maximum, running sum and output accumulator (online softmax: when a tile raises the maximum, what was accumulated
  * is rescaled by {@code e^(old max - new max)}). No score row longer than a tile ever exists, so memory does not grow
  * with the context. Query head {@code h} reads KV head {@code h / (heads / kvHeads)} (GQA and MQA). The q·k dots and
@@ -17,7 +18,7 @@ import org.ristretto.cpu.parallel.WorkerPool;
 final class FlashAttention {
     /** Positions per tile of keys and values. */
     static final int TILE = 64;
-    /** The most query rows (tokens) one chunk handles; tokens in a chunk share each decoded tile. */
+    /** The most tokens one chunk handles; the tokens of a chunk share each decoded tile. */
     private static final int MAX_QUERY_BLOCK = 8;
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     /** Multiply-adds (query rows × heads × positions × head size) below which one thread does the whole call. */
@@ -31,104 +32,128 @@ final class FlashAttention {
         this.scratch = new Scratch[pool.threads()];
     }
 
-    /** Per-worker buffers: one decoded tile of keys and values, scores, and per-query running state. */
+    /** Per-worker buffers: one decoded tile of keys and values, scores, and per-query-row running state. */
     private static final class Scratch {
         final int headDim;
+        final int rows;
         final float[] keys;
         final float[] values;
         final short[] halves;
         final byte[] raw;
         final float[] scores = new float[TILE];
         final float[] acc;
-        final float[] max = new float[MAX_QUERY_BLOCK];
-        final float[] sum = new float[MAX_QUERY_BLOCK];
+        final float[] max;
+        final float[] sum;
 
-        Scratch(int headDim) {
+        Scratch(int headDim, int rows) {
             this.headDim = headDim;
+            this.rows = rows;
             this.keys = new float[TILE * headDim];
             this.values = new float[TILE * headDim];
             this.halves = new short[TILE * headDim];
             this.raw = new byte[TILE * headDim / 32 * 34 + 34];
-            this.acc = new float[MAX_QUERY_BLOCK * headDim];
+            this.acc = new float[rows * headDim];
+            this.max = new float[rows];
+            this.sum = new float[rows];
         }
     }
 
     void run(CpuActivation q, CpuKvCache cache, int layer, int startPos, int heads, float scale, CpuActivation out) {
         int headDim = cache.spec().headDim();
-        int group = heads / cache.spec().kvHeads();
+        int kvHeads = cache.spec().kvHeads();
+        int group = heads / kvHeads;
         int tokens = q.rows();
+        int target = pool.threads() * 4;
+        int headsPerChunk = headsPerChunk(group, kvHeads, tokens, target);
+        int headChunks = heads / headsPerChunk;
+        // As many tokens per chunk as the balance allows, so tiles are shared by the tokens too.
+        int block = Math.clamp((long) tokens * headChunks / target, 1, MAX_QUERY_BLOCK);
+        int blocks = (tokens + block - 1) / block;
+        int rows = block * headsPerChunk;
         for (int w = 0; w < scratch.length; w++) {
-            if (scratch[w] == null || scratch[w].headDim < headDim) {
-                scratch[w] = new Scratch(headDim);
+            if (scratch[w] == null || scratch[w].headDim < headDim || scratch[w].rows < rows) {
+                scratch[w] = new Scratch(headDim, rows);
             }
         }
-        // Enough chunks to balance the pool, but as many tokens per chunk as that allows so tiles are shared.
-        int block = Math.clamp((long) tokens * heads / (pool.threads() * 4L), 1, MAX_QUERY_BLOCK);
-        int blocks = (tokens + block - 1) / block;
         WorkerPool.Task task = (chunk, worker) -> {
-            int h = chunk % heads;
-            int t0 = chunk / heads * block;
-            int t1 = Math.min(tokens, t0 + block);
-            attendBlock(q, cache, layer, startPos, h, h / group, t0, t1, scale, out, scratch[worker]);
+            int h0 = chunk % headChunks * headsPerChunk;
+            int t0 = chunk / headChunks * block;
+            attendBlock(q, cache, layer, startPos, h0 / group, h0, headsPerChunk, t0, Math.min(tokens, t0 + block),
+                    scale, out, scratch[worker]);
         };
         long work = (long) tokens * heads * (startPos + tokens) * headDim;
         if (work < MIN_PARALLEL_WORK) {
-            for (int c = 0; c < blocks * heads; c++) {
+            for (int c = 0; c < blocks * headChunks; c++) {
                 task.run(c, 0); // waking the pool costs more than this
             }
         } else {
-            pool.run(blocks * heads, task);
+            pool.run(blocks * headChunks, task);
         }
     }
 
-    private static void attendBlock(CpuActivation q, CpuKvCache cache, int layer, int startPos, int head, int kvHead,
-                                    int t0, int t1, float scale, CpuActivation out, Scratch s) {
+    /**
+     * The query heads of a GQA group read the same keys and values, so a chunk takes as many of them as the pool's
+     * balance allows: each decoded tile then serves all of them. The whole group, halved while there would be fewer
+     * than {@code target} chunks.
+     */
+    private static int headsPerChunk(int group, int kvHeads, int tokens, int target) {
+        int n = group;
+        while (n % 2 == 0 && (long) kvHeads * (group / n) * tokens < target) {
+            n /= 2;
+        }
+        return n;
+    }
+
+    /** Query heads {@code [h0, h0 + nh)}, all reading KV head {@code kvHead}, for tokens {@code [t0, t1)}. */
+    private static void attendBlock(CpuActivation q, CpuKvCache cache, int layer, int startPos, int kvHead, int h0,
+                                    int nh, int t0, int t1, float scale, CpuActivation out, Scratch s) {
         int hd = cache.spec().headDim();
-        int nq = t1 - t0;
-        java.util.Arrays.fill(s.max, 0, nq, Float.NEGATIVE_INFINITY);
-        java.util.Arrays.fill(s.sum, 0, nq, 0f);
-        java.util.Arrays.fill(s.acc, 0, nq * hd, 0f);
+        int rows = (t1 - t0) * nh; // row r: token t0 + r / nh, query head h0 + r % nh
+        java.util.Arrays.fill(s.max, 0, rows, Float.NEGATIVE_INFINITY);
+        java.util.Arrays.fill(s.sum, 0, rows, 0f);
+        java.util.Arrays.fill(s.acc, 0, rows * hd, 0f);
         float[] qd = q.data();
         int last = startPos + t1 - 1; // the last position any query of the block sees
         for (int tile = 0; tile <= last; tile += TILE) {
             int tileLen = Math.min(TILE, last + 1 - tile);
             cache.load(true, layer, kvHead, tile, tileLen, s.keys, s.halves, s.raw);
             cache.load(false, layer, kvHead, tile, tileLen, s.values, s.halves, s.raw);
-            for (int i = 0; i < nq; i++) {
-                int visible = Math.min(tileLen, startPos + t0 + i - tile + 1);
+            for (int r = 0; r < rows; r++) {
+                int t = t0 + r / nh;
+                int visible = Math.min(tileLen, startPos + t - tile + 1);
                 if (visible <= 0) {
                     continue;
                 }
-                int qAt = q.rowOffset(t0 + i) + head * hd;
+                int qAt = q.rowOffset(t) + (h0 + r % nh) * hd;
                 float tileMax = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j < visible; j++) {
                     float score = dot(qd, qAt, s.keys, j * hd, hd) * scale;
                     s.scores[j] = score;
                     tileMax = Math.max(tileMax, score);
                 }
-                int accAt = i * hd;
-                if (tileMax > s.max[i]) {
-                    float correction = (float) Math.exp(s.max[i] - tileMax); // 0 for the first tile
-                    s.sum[i] *= correction;
+                int accAt = r * hd;
+                if (tileMax > s.max[r]) {
+                    float correction = (float) Math.exp(s.max[r] - tileMax); // 0 for the first tile
+                    s.sum[r] *= correction;
                     scale(s.acc, accAt, hd, correction);
-                    s.max[i] = tileMax;
+                    s.max[r] = tileMax;
                 }
-                float m = s.max[i];
-                float sum = s.sum[i];
+                float m = s.max[r];
+                float sum = s.sum[r];
                 for (int j = 0; j < visible; j++) {
                     float p = (float) Math.exp(s.scores[j] - m);
                     sum += p;
                     axpy(p, s.values, j * hd, s.acc, accAt, hd);
                 }
-                s.sum[i] = sum;
+                s.sum[r] = sum;
             }
         }
         float[] od = out.data();
-        for (int i = 0; i < nq; i++) {
-            float inv = 1f / s.sum[i];
-            int o = out.rowOffset(t0 + i) + head * hd;
+        for (int r = 0; r < rows; r++) {
+            float inv = 1f / s.sum[r];
+            int o = out.rowOffset(t0 + r / nh) + (h0 + r % nh) * hd;
             for (int d = 0; d < hd; d++) {
-                od[o + d] = s.acc[i * hd + d] * inv;
+                od[o + d] = s.acc[r * hd + d] * inv;
             }
         }
     }
