@@ -6,10 +6,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import org.ristretto.cli.bench.LlamaBenchFields;
 
 /** Prints results as llama-bench does: a markdown table, or JSON with llama-bench's field names. */
 public final class LlamaBenchReport {
@@ -23,7 +22,7 @@ public final class LlamaBenchReport {
     public LlamaBenchReport(String buildCommit, int buildNumber) {
         this.buildCommit = buildCommit;
         this.buildNumber = buildNumber;
-        this.cpuInfo = cpuModelName();
+        this.cpuInfo = LlamaBenchFields.cpuInfo();
     }
 
     /** The header of llama-bench's markdown table. */
@@ -40,7 +39,7 @@ public final class LlamaBenchReport {
     public void printTableRow(PrintWriter out, LlamaBenchResult r) {
         LlamaBenchSetup s = r.setup();
         out.printf(Locale.ROOT, "| %-30s | %10s | %10s | %-10s | %7d | %2d | %-6s | %15s | %20s |%n",
-                s.modelType(), size(s.modelSize()), params(s.modelNParams()), "CPU", s.nThreads(),
+                s.modelType(), LlamaBenchFields.size(s.modelSize()), LlamaBenchFields.params(s.modelNParams()), "CPU", s.nThreads(),
                 s.flashAttention() ? 1 : 0, s.cacheType().ggmlName(), r.test().name(),
                 String.format(Locale.ROOT, "%.2f ± %.2f", r.avgTs(), r.stddevTs()));
         out.flush();
@@ -108,29 +107,6 @@ public final class LlamaBenchReport {
         return toJson(r).toString();
     }
 
-    static String size(long bytes) {
-        return bytes < (1L << 30)
-                ? String.format(Locale.ROOT, "%.2f MiB", bytes / 1024.0 / 1024.0)
-                : String.format(Locale.ROOT, "%.2f GiB", bytes / 1024.0 / 1024.0 / 1024.0);
-    }
 
-    static String params(long n) {
-        return n < 1_000_000_000L
-                ? String.format(Locale.ROOT, "%.2f M", n / 1e6)
-                : String.format(Locale.ROOT, "%.2f B", n / 1e9);
-    }
 
-    /** The CPU's name as llama-bench's {@code cpu_info} gives it on Linux, or the JVM's idea of the arch. */
-    private static String cpuModelName() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    return line.substring(line.indexOf(':') + 1).strip();
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux, or not readable: fall through
-        }
-        return System.getProperty("os.arch", "unknown");
-    }
 }

@@ -5,10 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -43,7 +40,7 @@ public final class BenchReport {
         this.settings = settings;
         String version = BenchReport.class.getPackage().getImplementationVersion();
         this.build = "ristretto " + (version == null ? "development build" : version);
-        this.cpuInfo = cpuModelName();
+        this.cpuInfo = LlamaBenchFields.cpuInfo();
         List<Column> c = new ArrayList<>(List.of(new Column("model", -30), new Column("size", 10),
                 new Column("params", 10), new Column("backend", -10), new Column("threads", 7)));
         if (settings.batchSize() != TransformerOptions.DEFAULT_BATCH_SIZE) {
@@ -76,8 +73,8 @@ public final class BenchReport {
         for (Column c : columns) {
             String value = switch (c.header()) {
                 case "model" -> model.description();
-                case "size" -> size(model.sizeBytes());
-                case "params" -> params(model.parameterCount());
+                case "size" -> LlamaBenchFields.size(model.sizeBytes());
+                case "params" -> LlamaBenchFields.params(model.parameterCount());
                 case "backend" -> model.backendLabel();
                 case "threads" -> Integer.toString(model.threads());
                 case "n_batch" -> Integer.toString(settings.batchSize());
@@ -147,19 +144,7 @@ public final class BenchReport {
         }
     }
 
-    /** llama-bench's size column: MiB below 1 GiB, GiB from there. */
-    static String size(long bytes) {
-        return bytes < (1L << 30)
-                ? String.format(Locale.ROOT, "%.2f MiB", bytes / 1024.0 / 1024.0)
-                : String.format(Locale.ROOT, "%.2f GiB", bytes / 1024.0 / 1024.0 / 1024.0);
-    }
 
-    /** llama-bench's params column: millions below a billion, billions from there. */
-    static String params(long n) {
-        return n < 1_000_000_000L
-                ? String.format(Locale.ROOT, "%.2f M", n / 1e6)
-                : String.format(Locale.ROOT, "%.2f B", n / 1e9);
-    }
 
     /** printf's {@code %*s}: a negative width pads on the right, a positive one on the left. */
     private static String pad(String s, int width) {
@@ -171,17 +156,4 @@ public final class BenchReport {
         return width < 0 ? s + fill : fill + s;
     }
 
-    /** The CPU's model name as Linux reports it (llama-bench's {@code cpu_info}), or the JVM's architecture. */
-    private static String cpuModelName() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    return line.substring(line.indexOf(':') + 1).strip();
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // Not Linux or not readable: the architecture is the best left.
-        }
-        return System.getProperty("os.arch", "unknown");
-    }
 }

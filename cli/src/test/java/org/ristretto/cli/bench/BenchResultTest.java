@@ -41,10 +41,10 @@ class BenchResultTest {
 
     @Test
     void sizesAndParameterCountsPrintAsLlamaBenchPrintsThem() {
-        assertEquals("0.99 MiB", BenchReport.size(1_040_128));
-        assertEquals("1.00 GiB", BenchReport.size(1L << 30));
-        assertEquals("0.26 M", BenchReport.params(260_032));
-        assertEquals("1.24 B", BenchReport.params(1_235_814_400L));
+        assertEquals("0.99 MiB", LlamaBenchFields.size(1_040_128));
+        assertEquals("1.00 GiB", LlamaBenchFields.size(1L << 30));
+        assertEquals("0.26 M", LlamaBenchFields.params(260_032));
+        assertEquals("1.24 B", LlamaBenchFields.params(1_235_814_400L));
     }
 
     @Test
