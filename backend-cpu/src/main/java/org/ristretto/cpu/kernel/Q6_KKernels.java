@@ -47,7 +47,8 @@ final class Q6_KKernels extends QuantKernel {
         float[] xd = x.d;
         int nb = cols / BLOCK;
         int db = xo / BLOCK;
-        FloatVector acc = FloatVector.zero(fs);
+        // Four accumulators, one per quarter: a single one would chain sixteen dependent FMAs per block.
+        FloatVector acc = FloatVector.zero(fs), acc1 = acc, acc2 = acc, acc3 = acc;
         for (int b = 0; b < nb; b++) {
             long o = row + (long) BYTES * b;
             float d = Float.float16ToFloat(w.get(IntDot.I16, o + D)) * xd[db + b];
@@ -79,16 +80,16 @@ final class Q6_KKernels extends QuantKernel {
                     v3 = v3.add(v3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                     acc = ((FloatVector) v0.convert(VectorOperators.I2F, 0))
                             .fma(FloatVector.broadcast(fs, d * w.get(ValueLayout.JAVA_BYTE, o + SCALES + j)), acc);
-                    acc = ((FloatVector) v1.convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.broadcast(fs, d * w.get(ValueLayout.JAVA_BYTE, o + SCALES + j + 2)), acc);
-                    acc = ((FloatVector) v2.convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.broadcast(fs, d * w.get(ValueLayout.JAVA_BYTE, o + SCALES + j + 4)), acc);
-                    acc = ((FloatVector) v3.convert(VectorOperators.I2F, 0))
-                            .fma(FloatVector.broadcast(fs, d * w.get(ValueLayout.JAVA_BYTE, o + SCALES + j + 6)), acc);
+                    acc1 = ((FloatVector) v1.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.broadcast(fs, d * w.get(ValueLayout.JAVA_BYTE, o + SCALES + j + 2)), acc1);
+                    acc2 = ((FloatVector) v2.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.broadcast(fs, d * w.get(ValueLayout.JAVA_BYTE, o + SCALES + j + 4)), acc2);
+                    acc3 = ((FloatVector) v3.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.broadcast(fs, d * w.get(ValueLayout.JAVA_BYTE, o + SCALES + j + 6)), acc3);
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return acc.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
     }
 
     @Override
