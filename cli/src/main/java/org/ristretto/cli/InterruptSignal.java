@@ -19,7 +19,9 @@ final class InterruptSignal {
         try {
             Signal sigint = new Signal("INT");
             SignalHandler previous = Signal.handle(sigint, s -> onInterrupt.run());
-            return () -> Signal.handle(sigint, previous);
+            // The JDK reports no previous handler when the one in place is not Java's (a parent that started this
+            // process with SIGINT ignored, for one): the default action is then the closest thing to restore.
+            return () -> Signal.handle(sigint, previous != null ? previous : SignalHandler.SIG_DFL);
         } catch (IllegalArgumentException e) {
             return () -> { };
         }
