@@ -138,12 +138,9 @@ final class FlashAttention {
                     scale(s.acc, accAt, hd, correction);
                     s.max[r] = tileMax;
                 }
-                float m = s.max[r];
-                float sum = s.sum[r];
+                float sum = s.sum[r] + exponentiate(s.scores, visible, s.max[r]);
                 for (int j = 0; j < visible; j++) {
-                    float p = (float) Math.exp(s.scores[j] - m);
-                    sum += p;
-                    axpy(p, s.values, j * hd, s.acc, accAt, hd);
+                    axpy(s.scores[j], s.values, j * hd, s.acc, accAt, hd);
                 }
                 s.sum[r] = sum;
             }
@@ -156,6 +153,29 @@ final class FlashAttention {
                 od[o + d] = s.acc[r * hd + d] * inv;
             }
         }
+    }
+
+    /** Replaces {@code scores[j]} by {@code e^(scores[j] - max)} for {@code j < n} and returns their sum. */
+    static float exponentiate(float[] scores, int n, float max) {
+        int j = 0;
+        float sum = 0f;
+        int bound = SPECIES.loopBound(n);
+        if (bound > 0) {
+            FloatVector m = FloatVector.broadcast(SPECIES, max);
+            FloatVector total = FloatVector.zero(SPECIES);
+            for (; j < bound; j += SPECIES.length()) {
+                FloatVector e = FloatVector.fromArray(SPECIES, scores, j).sub(m).lanewise(VectorOperators.EXP);
+                e.intoArray(scores, j);
+                total = total.add(e);
+            }
+            sum = total.reduceLanes(VectorOperators.ADD);
+        }
+        for (; j < n; j++) {
+            float e = (float) Math.exp(scores[j] - max);
+            scores[j] = e;
+            sum += e;
+        }
+        return sum;
     }
 
     static float dot(float[] a, int aAt, float[] b, int bAt, int n) {
