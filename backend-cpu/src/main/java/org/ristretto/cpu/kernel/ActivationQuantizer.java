@@ -19,7 +19,6 @@ import org.ristretto.core.quant.Fp16;
  * one array, scales and sums in others) so that their loops load quants without skipping headers.
  */
 public final class ActivationQuantizer {
-    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** Values per Q8_0 block. */
@@ -56,7 +55,7 @@ public final class ActivationQuantizer {
         for (int b = 0; b < blocks; b++) {
             q8_0(x, off + b * Q8_0_BLOCK, Q8_0_BLOCK, q, 0, d, 0, sum, 0);
             long o = dstOffset + (long) b * Q8_0_BYTES;
-            dst.set(I16, o, Fp16.fromFloat(d[0]));
+            dst.set(IntDot.I16, o, Fp16.fromFloat(d[0]));
             for (int j = 0; j < Q8_0_BLOCK; j++) {
                 dst.set(ValueLayout.JAVA_BYTE, o + 2 + j, (byte) q[j]);
             }
@@ -88,7 +87,7 @@ public final class ActivationQuantizer {
                 dst.set(ValueLayout.JAVA_BYTE, o + 4 + j, (byte) q[j]);
             }
             for (int j = 0; j < bsums.length; j++) {
-                dst.set(I16, o + 4 + Q8_K_BLOCK + 2L * j, bsums[j]);
+                dst.set(IntDot.I16, o + 4 + Q8_K_BLOCK + 2L * j, bsums[j]);
             }
         }
     }

@@ -2,7 +2,6 @@ package org.ristretto.cpu.kernel;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.core.quant.QuantFormats;
 
@@ -13,8 +12,6 @@ import org.ristretto.core.quant.QuantFormats;
  * 6 ns a weight for Q4_K, a third of a 512-token prefill's time.
  */
 final class FastDequant {
-    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private FastDequant() {}
 
@@ -36,7 +33,7 @@ final class FastDequant {
     private static void q8_0(MemorySegment w, long at, float[] dst, int off, int n) {
         for (int b = 0; b < n / 32; b++) {
             long o = at + 34L * b;
-            float d = Float.float16ToFloat(w.get(I16, o));
+            float d = IntDot.half(w, o);
             int to = off + 32 * b;
             for (int j = 0; j < 32; j++) {
                 dst[to + j] = w.get(ValueLayout.JAVA_BYTE, o + 2 + j) * d;
@@ -47,7 +44,7 @@ final class FastDequant {
     private static void q4_0(MemorySegment w, long at, float[] dst, int off, int n) {
         for (int b = 0; b < n / 32; b++) {
             long o = at + 18L * b;
-            float d = Float.float16ToFloat(w.get(I16, o));
+            float d = IntDot.half(w, o);
             int to = off + 32 * b;
             for (int j = 0; j < 16; j++) {
                 int q = u8(w, o + 2 + j);
@@ -60,9 +57,9 @@ final class FastDequant {
     private static void q4_K(MemorySegment w, long at, float[] dst, int off, int n) {
         for (int b = 0; b < n / 256; b++) {
             long o = at + 144L * b;
-            float d = Float.float16ToFloat(w.get(I16, o));
-            float dmin = Float.float16ToFloat(w.get(I16, o + 2));
-            int pk0 = w.get(I32, o + 4), pk1 = w.get(I32, o + 8), pk2 = w.get(I32, o + 12);
+            float d = IntDot.half(w, o);
+            float dmin = IntDot.half(w, o + 2);
+            int pk0 = w.get(IntDot.I32, o + 4), pk1 = w.get(IntDot.I32, o + 8), pk2 = w.get(IntDot.I32, o + 12);
             int scLo = pk0 & 0x3f3f3f3f;
             int scHi = (pk2 & 0x0f0f0f0f) | (pk0 >>> 6 & 0x03030303) << 4;
             int mLo = pk1 & 0x3f3f3f3f;
@@ -83,7 +80,7 @@ final class FastDequant {
     private static void q6_K(MemorySegment w, long at, float[] dst, int off, int n) {
         for (int b = 0; b < n / 256; b++) {
             long o = at + 210L * b;
-            float d = Float.float16ToFloat(w.get(I16, o + 208));
+            float d = IntDot.half(w, o + 208);
             for (int h = 0; h < 2; h++) {
                 for (int k = 0; k < 4; k++) {
                     long ql = o + 64 * h + 32 * (k % 2);

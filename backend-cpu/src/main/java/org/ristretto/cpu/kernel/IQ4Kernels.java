@@ -91,8 +91,6 @@ final class IQ4Kernels {
 
     /** IQ4_XS: super-blocks of 256 with a 6-bit scale (biased by 32) per 32 values. */
     static final class IQ4_XS extends QuantKernel {
-        private static final ValueLayout.OfShort I16 =
-                ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         private static final int BLOCK = 256;
         private static final int BYTES = 136;
 
@@ -118,7 +116,7 @@ final class IQ4Kernels {
             for (int b = 0; b < nb; b++) {
                 long o = row + (long) BYTES * b;
                 float d = Float.float16ToFloat(w.get(IntDot.I16, o)) * xd[db + b];
-                int scalesH = w.get(I16, o + 2);
+                int scalesH = w.get(IntDot.I16, o + 2);
                 for (int j = 0; j < 8; j++) {
                     int ls = (w.get(ValueLayout.JAVA_BYTE, o + 4 + j / 2) >>> (4 * (j % 2)) & 0x0f)
                             | (scalesH >>> (2 * j) & 3) << 4;

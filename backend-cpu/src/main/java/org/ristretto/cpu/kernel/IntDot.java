@@ -15,10 +15,14 @@ import java.nio.ByteOrder;
  *
  * <p>The loops are written out in full in each kernel: a helper method that takes or returns vectors is only free
  * when the JIT inlines it, and one that was compiled on its own first is not inlined, after which its vectors are
- * boxed on the heap (measured: tens of MB allocated per matrix product). Only helpers on plain values live here.
+ * boxed on the heap (measured: tens of MB allocated per matrix product). Only helpers on plain values live here,
+ * and even those stay out of the largest kernels: with the 6-bit scale unpacking and the min sums of Q4_K/Q5_K moved
+ * into helpers here, those kernels ran at two thirds of their speed (measured; most likely C2 stops inlining into
+ * a method that large, and a call in the block loop spills every vector register).
  */
 final class IntDot {
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private IntDot() {}
 

@@ -1,7 +1,6 @@
 package org.ristretto.cpu.kernel;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -19,7 +18,6 @@ import jdk.incubator.vector.VectorSpecies;
  * second comes from the activations' sums of 16 and is applied once per block.
  */
 final class Q4_KKernels extends QuantKernel {
-    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int BLOCK = 256;
     private static final int BYTES = 144;
     private static final int SCALES = 4;
@@ -52,11 +50,10 @@ final class Q4_KKernels extends QuantKernel {
             long o = row + (long) BYTES * b;
             // The packed 6-bit scales and mins (12 bytes), unpacked four at a time into one byte each: scales of
             // sub-blocks 0-3 and 4-7, then mins of 0-3 and 4-7 (ggml's get_scale_min_k4, word-wise).
-            int pk0 = w.get(I32, o + SCALES), pk1 = w.get(I32, o + SCALES + 4), pk2 = w.get(I32, o + SCALES + 8);
+            int pk0 = w.get(IntDot.I32, o + SCALES), pk1 = w.get(IntDot.I32, o + SCALES + 4);
+            int pk2 = w.get(IntDot.I32, o + SCALES + 8);
             int scLo = pk0 & 0x3f3f3f3f;
             int scHi = (pk2 & 0x0f0f0f0f) | (pk0 >>> 6 & 0x03030303) << 4;
-            // The eight scales as the bytes of one long: sub-block j's is byte j, found by a shift, not a select.
-            long scales = (scLo & 0xffffffffL) | (long) scHi << 32;
             int mLo = pk1 & 0x3f3f3f3f;
             int mHi = (pk2 >>> 4 & 0x0f0f0f0f) | (pk1 >>> 6 & 0x03030303) << 4;
             float dx = xd[db + b];
@@ -79,10 +76,10 @@ final class Q4_KKernels extends QuantKernel {
                 }
                 acc0 = ((FloatVector) lo.reinterpretAsInts().add(lo.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(fs, d * ((int) (scales >>> 0) & 0xff)), acc0);
+                        .fma(FloatVector.broadcast(fs, d * (scLo & 0xff)), acc0);
                 acc1 = ((FloatVector) hi.reinterpretAsInts().add(hi.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(fs, d * ((int) (scales >>> 8) & 0xff)), acc1);
+                        .fma(FloatVector.broadcast(fs, d * (scLo >>> 8 & 0xff)), acc1);
             }
             {
                 long q = o + QS + 32;
@@ -99,10 +96,10 @@ final class Q4_KKernels extends QuantKernel {
                 }
                 acc0 = ((FloatVector) lo.reinterpretAsInts().add(lo.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(fs, d * ((int) (scales >>> 16) & 0xff)), acc0);
+                        .fma(FloatVector.broadcast(fs, d * (scLo >>> 16 & 0xff)), acc0);
                 acc1 = ((FloatVector) hi.reinterpretAsInts().add(hi.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(fs, d * ((int) (scales >>> 24) & 0xff)), acc1);
+                        .fma(FloatVector.broadcast(fs, d * (scLo >>> 24 & 0xff)), acc1);
             }
             {
                 long q = o + QS + 64;
@@ -119,10 +116,10 @@ final class Q4_KKernels extends QuantKernel {
                 }
                 acc0 = ((FloatVector) lo.reinterpretAsInts().add(lo.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(fs, d * ((int) (scales >>> 32) & 0xff)), acc0);
+                        .fma(FloatVector.broadcast(fs, d * (scHi & 0xff)), acc0);
                 acc1 = ((FloatVector) hi.reinterpretAsInts().add(hi.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(fs, d * ((int) (scales >>> 40) & 0xff)), acc1);
+                        .fma(FloatVector.broadcast(fs, d * (scHi >>> 8 & 0xff)), acc1);
             }
             {
                 long q = o + QS + 96;
@@ -139,10 +136,10 @@ final class Q4_KKernels extends QuantKernel {
                 }
                 acc0 = ((FloatVector) lo.reinterpretAsInts().add(lo.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(fs, d * ((int) (scales >>> 48) & 0xff)), acc0);
+                        .fma(FloatVector.broadcast(fs, d * (scHi >>> 16 & 0xff)), acc0);
                 acc1 = ((FloatVector) hi.reinterpretAsInts().add(hi.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(fs, d * ((int) (scales >>> 56) & 0xff)), acc1);
+                        .fma(FloatVector.broadcast(fs, d * (scHi >>> 24 & 0xff)), acc1);
             }
             int a = xb / 32;
             int mt = (mLo & 0xff) * s32[a] + (mLo >>> 8 & 0xff) * s32[a + 1] + (mLo >>> 16 & 0xff) * s32[a + 2]
@@ -170,7 +167,8 @@ final class Q4_KKernels extends QuantKernel {
             long o = row + (long) BYTES * b;
             // The packed 6-bit scales and mins (12 bytes), unpacked four at a time into one byte each: scales of
             // sub-blocks 0-3 and 4-7, then mins of 0-3 and 4-7 (ggml's get_scale_min_k4, word-wise).
-            int pk0 = w.get(I32, o + SCALES), pk1 = w.get(I32, o + SCALES + 4), pk2 = w.get(I32, o + SCALES + 8);
+            int pk0 = w.get(IntDot.I32, o + SCALES), pk1 = w.get(IntDot.I32, o + SCALES + 4);
+            int pk2 = w.get(IntDot.I32, o + SCALES + 8);
             int scLo = pk0 & 0x3f3f3f3f;
             int scHi = (pk2 & 0x0f0f0f0f) | (pk0 >>> 6 & 0x03030303) << 4;
             int mLo = pk1 & 0x3f3f3f3f;

@@ -1,7 +1,6 @@
 package org.ristretto.cpu.kernel;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -21,7 +20,6 @@ import jdk.incubator.vector.VectorSpecies;
  * through the activations' per-block {@code d_x·Σq_x}, as for Q4_1.
  */
 final class Q5Kernels extends QuantKernel {
-    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int BLOCK = 32;
     /** Lane {@code j} holds bit {@code j}. */
     private static final short[] LANE_BITS = new short[16];
@@ -79,7 +77,7 @@ final class Q5Kernels extends QuantKernel {
         for (int b = 0; b < nb; b++) {
             long o = row + (long) bytes * b;
             int xb = xo + BLOCK * b;
-            int qh = w.get(I32, o + qhAt);
+            int qh = w.get(IntDot.I32, o + qhAt);
             ShortVector s = ShortVector.zero(ss);
             for (int k = 0; k < 16; k += p) {
                 ShortVector q = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + qsAt + k, ByteOrder.LITTLE_ENDIAN)
@@ -120,7 +118,7 @@ final class Q5Kernels extends QuantKernel {
         for (int b = 0; b < nb; b++) {
             long o = row + (long) bytes * b;
             int xb = xo + BLOCK * b;
-            int qh = w.get(I32, o + qhAt);
+            int qh = w.get(IntDot.I32, o + qhAt);
             ShortVector s0 = ShortVector.zero(ss), s1 = s0, s2 = s0, s3 = s0;
             for (int k = 0; k < 16; k += p) {
                 ShortVector q = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + qsAt + k, ByteOrder.LITTLE_ENDIAN)

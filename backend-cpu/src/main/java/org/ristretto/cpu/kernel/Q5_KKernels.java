@@ -1,7 +1,6 @@
 package org.ristretto.cpu.kernel;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -15,7 +14,6 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code qh[l]}. Products are at most {@code 31·127}, four per 16-bit lane at most.
  */
 final class Q5_KKernels extends QuantKernel {
-    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int BLOCK = 256;
     private static final int BYTES = 176;
     private static final int SCALES = 4;
@@ -49,7 +47,8 @@ final class Q5_KKernels extends QuantKernel {
             long o = row + (long) BYTES * b;
             // The packed 6-bit scales and mins (12 bytes), unpacked four at a time into one byte each: scales of
             // sub-blocks 0-3 and 4-7, then mins of 0-3 and 4-7 (ggml's get_scale_min_k4, word-wise).
-            int pk0 = w.get(I32, o + SCALES), pk1 = w.get(I32, o + SCALES + 4), pk2 = w.get(I32, o + SCALES + 8);
+            int pk0 = w.get(IntDot.I32, o + SCALES), pk1 = w.get(IntDot.I32, o + SCALES + 4);
+            int pk2 = w.get(IntDot.I32, o + SCALES + 8);
             int scLo = pk0 & 0x3f3f3f3f;
             int scHi = (pk2 & 0x0f0f0f0f) | (pk0 >>> 6 & 0x03030303) << 4;
             int mLo = pk1 & 0x3f3f3f3f;
@@ -177,7 +176,8 @@ final class Q5_KKernels extends QuantKernel {
             long o = row + (long) BYTES * b;
             // The packed 6-bit scales and mins (12 bytes), unpacked four at a time into one byte each: scales of
             // sub-blocks 0-3 and 4-7, then mins of 0-3 and 4-7 (ggml's get_scale_min_k4, word-wise).
-            int pk0 = w.get(I32, o + SCALES), pk1 = w.get(I32, o + SCALES + 4), pk2 = w.get(I32, o + SCALES + 8);
+            int pk0 = w.get(IntDot.I32, o + SCALES), pk1 = w.get(IntDot.I32, o + SCALES + 4);
+            int pk2 = w.get(IntDot.I32, o + SCALES + 8);
             int scLo = pk0 & 0x3f3f3f3f;
             int scHi = (pk2 & 0x0f0f0f0f) | (pk0 >>> 6 & 0x03030303) << 4;
             int mLo = pk1 & 0x3f3f3f3f;
