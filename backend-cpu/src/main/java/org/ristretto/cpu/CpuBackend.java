@@ -1,5 +1,6 @@
 package org.ristretto.cpu;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +15,7 @@ import org.ristretto.core.backend.Tensor;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.core.quant.QuantFormats;
 import org.ristretto.cpu.kernel.MatMul;
+import org.ristretto.cpu.kernel.PackedMatrix;
 import org.ristretto.cpu.parallel.WorkerPool;
 
 /**
@@ -29,6 +31,8 @@ public final class CpuBackend implements Backend {
     private final RopeKernel rope;
     private final FlashAttention attention;
     private final List<CpuKvCache> caches = new ArrayList<>();
+    /** The packed copies of weight matrices, made on their first matrix×vector product. */
+    private final Arena packedArena = Arena.ofShared();
     private short[][] halfScratch;
 
     /** A backend for {@code device} with {@code threads} worker threads (the caller included). */
@@ -182,6 +186,11 @@ public final class CpuBackend implements Backend {
         CpuActivation in = activation(x, "matmul input");
         CpuActivation o = activation(out, "matmul output");
         checkProduct("matmul", m, in, o);
+        PackedMatrix p = in.rows() == 1 ? packed(m) : null;
+        if (p != null) {
+            matMul.multiply(p, in.data(), in.offset(), 1, o.data(), o.offset());
+            return;
+        }
         matMul.multiply(m.type(), m.data(), 0, m.rows(), m.columns(), in.data(), in.offset(), in.rows(), o.data(),
                 o.offset());
     }
@@ -196,8 +205,27 @@ public final class CpuBackend implements Backend {
             throw shape("matmulSwiGlu", gate, up, "gate and up of the same shape");
         }
         checkProduct("matmulSwiGlu", g, in, o);
+        if (in.rows() == 1 && g.type() == u.type()) {
+            PackedMatrix pg = packed(g);
+            PackedMatrix pu = packed(u);
+            if (pg != null && pu != null) {
+                matMul.multiplySwiGlu(pg, pu, in.data(), in.offset(), 1, o.data(), o.offset());
+                return;
+            }
+        }
         matMul.multiplySwiGlu(g.type(), g.data(), 0, u.type(), u.data(), 0, g.rows(), g.columns(), in.data(),
                 in.offset(), in.rows(), o.data(), o.offset());
+    }
+
+    /**
+     * The weight's packed copy, made on first use: decoding pays for it once, and a run that only multiplies batches
+     * (prefill, perplexity) never does.
+     */
+    private PackedMatrix packed(CpuWeight w) {
+        if (!w.packTried()) {
+            w.setPacked(matMul.pack(w.type(), w.data(), 0, w.rows(), w.columns(), packedArena));
+        }
+        return w.packed();
     }
 
     @Override
@@ -308,6 +336,7 @@ public final class CpuBackend implements Backend {
         caches.forEach(CpuKvCache::close);
         caches.clear();
         pool.close();
+        packedArena.close();
     }
 
     // ---- checks -----------------------------------------------------------------------------------------------

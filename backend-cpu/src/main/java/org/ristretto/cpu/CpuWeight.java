@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import org.ristretto.core.backend.Backend;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.core.quant.QuantFormats;
+import org.ristretto.cpu.kernel.PackedMatrix;
 
 /**
  * A weight matrix of the CPU backend: a slice of the model file's mapping in its GGUF block type, read in place.
@@ -15,6 +16,8 @@ final class CpuWeight extends AbstractTensor implements CpuTensor {
     private final MemorySegment data;
     private final long rowBytes;
     private final float[] values;
+    private PackedMatrix packed;
+    private boolean packTried;
 
     CpuWeight(String name, GgmlType type, int columns, int rows, MemorySegment data, Backend backend) {
         super(name, type, columns, rows, backend);
@@ -27,11 +30,6 @@ final class CpuWeight extends AbstractTensor implements CpuTensor {
             values = null;
         }
     }
-
-
-
-
-
 
     /** The blocks, row after row. */
     MemorySegment data() {
@@ -46,6 +44,21 @@ final class CpuWeight extends AbstractTensor implements CpuTensor {
     /** The single row as floats, or null for a matrix. */
     float[] values() {
         return values;
+    }
+
+    /** Whether {@link #packed} has been decided. */
+    boolean packTried() {
+        return packTried;
+    }
+
+    /** The packed copy for matrix×vector products, or null where there is none. */
+    PackedMatrix packed() {
+        return packed;
+    }
+
+    void setPacked(PackedMatrix packed) {
+        this.packed = packed;
+        this.packTried = true;
     }
 
 }

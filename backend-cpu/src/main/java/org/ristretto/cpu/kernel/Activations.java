@@ -30,6 +30,8 @@ final class Activations {
     short[] bsums = new short[0];
     /** Q8_K: the sum of each 32 quants (for the per-sub-block minimums of Q4_K and Q5_K). */
     short[] sums32 = new short[0];
+    /** Token 0's quants as the pairs of 16-bit lanes a {@link PackedKernel} broadcasts, in its order. */
+    int[] pairs = new int[0];
     /** The form the quants above are in, for the call in progress. */
     ActivationFormat format = ActivationFormat.F32;
 

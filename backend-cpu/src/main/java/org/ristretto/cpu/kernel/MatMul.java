@@ -1,5 +1,6 @@
 package org.ristretto.cpu.kernel;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.EnumMap;
 import java.util.Map;
@@ -36,6 +37,7 @@ public final class MatMul {
     private final WorkerPool pool;
     private final Lanes lanes;
     private final Map<GgmlType, RowKernel> kernels = new EnumMap<>(GgmlType.class);
+    private final Map<GgmlType, PackedKernel> packedKernels = new EnumMap<>(GgmlType.class);
     private final WorkerScratch[] scratch;
     private final Activations act = new Activations();
     private final Activations act2 = new Activations();
@@ -70,6 +72,12 @@ public final class MatMul {
     private final WorkerPool.Task transposeTask = this::transposeTile;
     private final WorkerPool.Task swiGluTask = this::swiGluChunk;
     private final WorkerPool.Task quantizeTask = (t, worker) -> quantizeToken(quantizing, t);
+    private PackedMatrix packing;
+    private PackedMatrix packed;
+    private PackedMatrix packed2;
+    private int chunkGroups;
+    private final WorkerPool.Task packTask = this::packChunk;
+    private final WorkerPool.Task packedTask = this::packedChunk;
 
     /** Kernels at the platform's preferred vector width. */
     public MatMul(WorkerPool pool) {
@@ -109,6 +117,10 @@ public final class MatMul {
         kernels.put(GgmlType.Q5_K, new Q5_KKernels(lanes));
         kernels.put(GgmlType.Q2_K, new Q2Q3_KKernels.Q2_K(lanes));
         kernels.put(GgmlType.Q3_K, new Q2Q3_KKernels.Q3_K(lanes));
+        if (!(lanes instanceof Lanes.Bits128)) {
+            // The packed kernels run at 256 bits; on a 128-bit machine they would be emulated.
+            packedKernels.put(GgmlType.Q4_0, new PackedQ4_0());
+        }
     }
 
     /** Whether {@link #multiply} accepts weights of {@code type}. */
@@ -191,6 +203,118 @@ public final class MatMul {
         end();
     }
 
+    /**
+     * The matrix with a packed copy of its rows for faster matrix×vector products, made in {@code arena} by the
+     * pool; null when {@code type} has no packed kernel at this vector width or the matrix has fewer than
+     * {@value PackedKernel#ROWS} rows. The original stays in use for the other products and must stay valid.
+     *
+     * @throws IllegalArgumentException as {@link #multiply} does for the shape
+     */
+    public PackedMatrix pack(GgmlType type, MemorySegment w, long wOffset, int rows, int cols, Arena arena) {
+        PackedKernel k = packedKernels.get(type);
+        long rb = checkWeights("weights", type, w, wOffset, rows, cols);
+        if (k == null || rows < PackedKernel.ROWS) {
+            return null;
+        }
+        long groupBytes = k.groupBytes(cols);
+        MemorySegment data = arena.allocate(groupBytes * (rows / PackedKernel.ROWS), 64);
+        packing = new PackedMatrix(type, w, wOffset, rows, cols, k, data);
+        this.rowBytes = rb;
+        pool.run(packing.groups(), packTask);
+        PackedMatrix m = packing;
+        packing = null;
+        return m;
+    }
+
+    private void packChunk(int group, int worker) {
+        PackedMatrix m = packing;
+        m.kernel.pack(m.original, m.originalOffset + group * PackedKernel.ROWS * rowBytes, rowBytes, m.cols,
+                m.packed, group * m.kernel.groupBytes(m.cols));
+    }
+
+    /** {@link #multiply} for a packed matrix: one token reads the packed copy, more read the original. */
+    public void multiply(PackedMatrix m, float[] x, int xOffset, int nTokens, float[] out, int outOffset) {
+        if (nTokens != 1) {
+            multiply(m.type, m.original, m.originalOffset, m.rows, m.cols, x, xOffset, nTokens, out, outOffset);
+            return;
+        }
+        checkActivations(m.cols, x, xOffset, 1, out, outOffset, m.rows);
+        beginPacked(m, null, x, xOffset, out, outOffset);
+        pool.run(packedChunks(m), packedTask);
+        end();
+    }
+
+    /** {@link #multiplySwiGlu} for packed matrices of the same type and shape. */
+    public void multiplySwiGlu(PackedMatrix gate, PackedMatrix up, float[] x, int xOffset, int nTokens, float[] out,
+            int outOffset) {
+        if (gate.rows != up.rows || gate.cols != up.cols || gate.type != up.type) {
+            throw new IllegalArgumentException("gate and up weights differ: " + gate.rows + "x" + gate.cols + " "
+                    + gate.type.ggmlName() + " and " + up.rows + "x" + up.cols + " " + up.type.ggmlName());
+        }
+        if (nTokens != 1) {
+            multiplySwiGlu(gate.type, gate.original, gate.originalOffset, up.type, up.original, up.originalOffset,
+                    gate.rows, gate.cols, x, xOffset, nTokens, out, outOffset);
+            return;
+        }
+        checkActivations(gate.cols, x, xOffset, 1, out, outOffset, gate.rows);
+        beginPacked(gate, up, x, xOffset, out, outOffset);
+        pool.run(packedChunks(gate), packedTask);
+        end();
+    }
+
+    private void beginPacked(PackedMatrix m, PackedMatrix m2, float[] x, int xOffset, float[] out, int outOffset) {
+        begin(m.rows, m.cols, 1, out, outOffset);
+        this.packed = m;
+        this.packed2 = m2;
+        this.kernel = kernelFor(m.type);
+        this.rowBytes = m.type.byteSize(m.cols);
+        prepare(act, m.kernel.activation(), x, xOffset);
+        if (act.pairs.length < m.cols / 2) {
+            act.pairs = new int[m.cols / 2];
+        }
+        m.kernel.pairs(act);
+    }
+
+    /** Chunks of whole groups for a packed product; the rows after the last group go with the last chunk. */
+    private int packedChunks(PackedMatrix m) {
+        int groups = m.groups();
+        chunkGroups = ceilDiv(groups, pool.threads() * CHUNKS_PER_THREAD);
+        return ceilDiv(groups, chunkGroups);
+    }
+
+    private void packedChunk(int chunk, int worker) {
+        PackedMatrix m = packed;
+        PackedMatrix m2 = packed2;
+        PackedKernel k = m.kernel;
+        long groupBytes = k.groupBytes(cols);
+        int g1 = Math.min(m.groups(), (chunk + 1) * chunkGroups);
+        float[] g = scratch[worker].res;
+        float[] u = scratch[worker].res2;
+        for (int group = chunk * chunkGroups; group < g1; group++) {
+            int o = outOffset + group * PackedKernel.ROWS;
+            if (m2 == null) {
+                k.dot8(m.packed, group * groupBytes, cols, act, out, o);
+            } else {
+                k.dot8(m.packed, group * groupBytes, cols, act, g, 0);
+                k.dot8(m2.packed, group * groupBytes, cols, act, u, 0);
+                for (int i = 0; i < PackedKernel.ROWS; i++) {
+                    out[o + i] = g[i] / (1 + (float) Math.exp(-g[i])) * u[i];
+                }
+            }
+        }
+        if (g1 == m.groups()) {
+            for (int r = g1 * PackedKernel.ROWS; r < rows; r++) {
+                kernel.dot(m.original, m.originalOffset + r * rowBytes, cols, act, 0, 1, g);
+                if (m2 == null) {
+                    out[outOffset + r] = g[0];
+                } else {
+                    kernel.dot(m2.original, m2.originalOffset + r * rowBytes, cols, act, 0, 1, u);
+                    out[outOffset + r] = g[0] / (1 + (float) Math.exp(-g[0])) * u[0];
+                }
+            }
+        }
+    }
+
     /** The activation form {@code type}'s kernel multiplies (tests derive their tolerance from it). */
     ActivationFormat activationOf(GgmlType type) {
         return kernelFor(type).activation();
@@ -252,6 +376,7 @@ public final class MatMul {
         act.x = act2.x = null;
         kernel = kernel2 = null;
         x2 = null;
+        packed = packed2 = null;
     }
 
     /** Transposes the activations into token tiles for the tiled product, in parallel over the tiles. */

@@ -1,0 +1,133 @@
+package org.ristretto.cpu.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Q4_0 in groups of eight rows, times Q8_0 activations.
+ *
+ * <p>A packed block of 32 columns is the eight rows' scales as floats (32 bytes), then four 32-byte pieces: piece
+ * {@code t} is bytes {@code 4t..4t+3} of each row's 16 quant bytes, row after row. So every 32-bit lane of a piece
+ * belongs to one row and holds four of its 16-bit pairs of nibbles: nibble {@code n} of the lane's lower 16 bits is
+ * column {@code c(t, n)} = {@code 4t + [0, 16, 1, 17][n]}, and of its upper 16 bits column {@code c(t, n) + 2}.
+ * Packing is a copy of 32-bit words, with the scales converted once.
+ *
+ * <p>One mask (and one shift) isolates nibble {@code n} in both halves of every lane, ready to multiply 16-bit lanes
+ * by the broadcast pair {@code (x[c], x[c + 2])}. The quants stay unsigned: a 16-bit lane sums at most eight
+ * products of at most {@code 15·127}, which fits, and the {@code −8} of every quant comes back per block as
+ * {@code 8·d_x·Σx} (the activations' block sums).
+ */
+final class PackedQ4_0 extends PackedKernel {
+    private static final int BLOCK = 32;
+    private static final int BYTES = 18;
+    private static final int PACKED = 32 + 4 * 32;
+    private static final int NIBBLES = 0x000f000f;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Column of nibble {@code n} in the lower half of a lane of piece 0. */
+    private static final int[] COLUMN = {0, 16, 1, 17};
+
+    @Override
+    ActivationFormat activation() {
+        return ActivationFormat.Q8_0;
+    }
+
+    @Override
+    long groupBytes(int cols) {
+        return (long) PACKED * (cols / BLOCK);
+    }
+
+    @Override
+    void pack(MemorySegment w, long src, long rowBytes, int cols, MemorySegment out, long dst) {
+        for (int b = 0; b < cols / BLOCK; b++) {
+            long o = dst + (long) PACKED * b;
+            for (int r = 0; r < ROWS; r++) {
+                long block = src + r * rowBytes + (long) BYTES * b;
+                out.set(F32, o + 4 * r, IntDot.half(w, block));
+                for (int t = 0; t < 4; t++) {
+                    out.set(IntDot.I32, o + 32 + 32 * t + 4 * r, w.get(IntDot.I32, block + 2 + 4 * t));
+                }
+            }
+        }
+    }
+
+    @Override
+    void pairs(Activations x) {
+        int cols = x.cols;
+        for (int b = 0; b < cols / BLOCK; b++) {
+            for (int t = 0; t < 4; t++) {
+                for (int n = 0; n < 4; n++) {
+                    int c = BLOCK * b + 4 * t + COLUMN[n];
+                    x.pairs[16 * b + 4 * t + n] = pair(x.q[c], x.q[c + 2]);
+                }
+            }
+        }
+    }
+
+    @Override
+    void dot8(MemorySegment w, long group, int cols, Activations x, float[] out, int o) {
+        int[] xp = x.pairs;
+        float[] xd = x.d;
+        float[] xs = x.blockSum;
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < cols / BLOCK; b++) {
+            long p = group + (long) PACKED * b;
+            int k = 16 * b;
+            // Written out in full: see IntDot on why kernels have no vector helpers.
+            IntVector v = IntVector.fromMemorySegment(I, w, p + 32, ByteOrder.LITTLE_ENDIAN);
+            ShortVector s = v.and(NIBBLES).reinterpretAsShorts()
+                    .mul(IntVector.broadcast(I, xp[k]).reinterpretAsShorts());
+            s = s.add(v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
+                    .mul(IntVector.broadcast(I, xp[k + 1]).reinterpretAsShorts()));
+            s = s.add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
+                    .mul(IntVector.broadcast(I, xp[k + 2]).reinterpretAsShorts()));
+            s = s.add(v.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
+                    .mul(IntVector.broadcast(I, xp[k + 3]).reinterpretAsShorts()));
+            v = IntVector.fromMemorySegment(I, w, p + 64, ByteOrder.LITTLE_ENDIAN);
+            s = s.add(v.and(NIBBLES).reinterpretAsShorts()
+                    .mul(IntVector.broadcast(I, xp[k + 4]).reinterpretAsShorts()));
+            s = s.add(v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
+                    .mul(IntVector.broadcast(I, xp[k + 5]).reinterpretAsShorts()));
+            s = s.add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
+                    .mul(IntVector.broadcast(I, xp[k + 6]).reinterpretAsShorts()));
+            s = s.add(v.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
+                    .mul(IntVector.broadcast(I, xp[k + 7]).reinterpretAsShorts()));
+            v = IntVector.fromMemorySegment(I, w, p + 96, ByteOrder.LITTLE_ENDIAN);
+            ShortVector s2 = v.and(NIBBLES).reinterpretAsShorts()
+                    .mul(IntVector.broadcast(I, xp[k + 8]).reinterpretAsShorts());
+            s2 = s2.add(v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
+                    .mul(IntVector.broadcast(I, xp[k + 9]).reinterpretAsShorts()));
+            s2 = s2.add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
+                    .mul(IntVector.broadcast(I, xp[k + 10]).reinterpretAsShorts()));
+            s2 = s2.add(v.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
+                    .mul(IntVector.broadcast(I, xp[k + 11]).reinterpretAsShorts()));
+            v = IntVector.fromMemorySegment(I, w, p + 128, ByteOrder.LITTLE_ENDIAN);
+            s2 = s2.add(v.and(NIBBLES).reinterpretAsShorts()
+                    .mul(IntVector.broadcast(I, xp[k + 12]).reinterpretAsShorts()));
+            s2 = s2.add(v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
+                    .mul(IntVector.broadcast(I, xp[k + 13]).reinterpretAsShorts()));
+            s2 = s2.add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
+                    .mul(IntVector.broadcast(I, xp[k + 14]).reinterpretAsShorts()));
+            s2 = s2.add(v.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
+                    .mul(IntVector.broadcast(I, xp[k + 15]).reinterpretAsShorts()));
+            // Each half sums 8 products per 16-bit lane (at most 8·15·127), the pairs' sums need the exact widening.
+            IntVector a = s.reinterpretAsInts();
+            IntVector c = s2.reinterpretAsInts();
+            IntVector sum = a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(a.lanewise(VectorOperators.ASHR, 16))
+                    .add(c.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                    .add(c.lanewise(VectorOperators.ASHR, 16));
+            FloatVector block = ((FloatVector) sum.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F, xd[b]), FloatVector.broadcast(F, -8 * xs[b]));
+            acc = block.fma(FloatVector.fromMemorySegment(F, w, p, ByteOrder.LITTLE_ENDIAN), acc);
+        }
+        acc.intoArray(out, o);
+    }
+}
