@@ -21,6 +21,7 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.cpu.kernel.MatMul;
+import org.ristretto.cpu.kernel.PackedMatrix;
 import org.ristretto.cpu.parallel.WorkerPool;
 
 /**
@@ -30,7 +31,9 @@ import org.ristretto.cpu.parallel.WorkerPool;
  *
  * <p>Each invocation multiplies the next of enough distinct matrices to fill 512 MiB, so the weights come from
  * memory, not from the caches, as they do in a real forward pass. {@code threads} is the worker-pool size. The
- * {@code bytes} counter is the result: weight bytes read per second.
+ * {@code bytes} counter is the result: weight bytes read per second, counted in the file's layout (with
+ * {@code packed}, the kernels read the packed copy the CPU backend makes for decoding; where a type has none, the
+ * figures are the unpacked ones).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -48,6 +51,10 @@ public class MatVec {
     @Param({"2048x8192", "8192x2048"})
     public String shape;
 
+    /** Whether to multiply the packed copies ({@link MatMul#pack}) that decoding uses. */
+    @Param({"true", "false"})
+    public boolean packed;
+
     /** Worker threads, the caller included. */
     @Param({"1", "2"})
     public int threads;
@@ -57,6 +64,7 @@ public class MatVec {
     private MatMul matMul;
     private GgmlType ggmlType;
     private MemorySegment[] matrices;
+    private PackedMatrix[] packedMatrices;
     private int rows;
     private int cols;
     private float[] x;
@@ -92,6 +100,10 @@ public class MatVec {
         out = new float[rows];
         pool = new WorkerPool(threads);
         matMul = new MatMul(pool);
+        packedMatrices = new PackedMatrix[count];
+        for (int i = 0; packed && i < count; i++) {
+            packedMatrices[i] = matMul.pack(ggmlType, matrices[i], 0, rows, cols, arena);
+        }
     }
 
     @TearDown(Level.Trial)
@@ -103,8 +115,13 @@ public class MatVec {
     @Benchmark
     public float multiply(Counters counters) {
         MemorySegment w = matrices[next];
+        PackedMatrix p = packedMatrices[next];
         next = next + 1 == matrices.length ? 0 : next + 1;
-        matMul.multiply(ggmlType, w, 0, rows, cols, x, 0, 1, out, 0);
+        if (p != null) {
+            matMul.multiply(p, x, 0, 1, out, 0);
+        } else {
+            matMul.multiply(ggmlType, w, 0, rows, cols, x, 0, 1, out, 0);
+        }
         counters.bytes += matrixBytes;
         return out[0];
     }

@@ -120,6 +120,7 @@ public final class MatMul {
         if (!(lanes instanceof Lanes.Bits128)) {
             // The packed kernels run at 256 bits; on a 128-bit machine they would be emulated.
             packedKernels.put(GgmlType.Q4_0, new PackedQ4_0());
+            packedKernels.put(GgmlType.Q4_K, new PackedQ4_K());
             packedKernels.put(GgmlType.Q6_K, new PackedQ6_K());
         }
     }

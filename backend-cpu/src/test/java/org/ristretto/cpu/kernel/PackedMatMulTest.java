@@ -23,7 +23,7 @@ import org.ristretto.cpu.parallel.WorkerPool;
 /** The packed matrix×vector kernels against the scalar reference, on whole groups, partial groups and tails. */
 class PackedMatMulTest {
     /** The types with a packed kernel. */
-    static final GgmlType[] TYPES = {GgmlType.Q4_0, GgmlType.Q6_K};
+    static final GgmlType[] TYPES = {GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K};
     static final int[] THREADS = {1, 2, 7};
     /** rows, blocks per row: one group, a group and a row, many groups with a tail, one block, several blocks. */
     static final int[][] PROBLEMS = {{8, 1}, {9, 2}, {16, 3}, {157, 2}, {71, 5}, {64, 1}};

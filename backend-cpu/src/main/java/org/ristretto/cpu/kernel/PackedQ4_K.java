@@ -1,0 +1,140 @@
+package org.ristretto.cpu.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Q4_K in groups of eight rows, times Q8_K activations.
+ *
+ * <p>A packed block of 256 columns is the eight rows' {@code d} and {@code dmin} as floats (64 bytes), their
+ * sub-block scales and mins unpacked from 6 bits to one byte each (sub-block after sub-block, eight rows each: 128
+ * bytes), then 32 pieces of 32 bytes: piece {@code t} is bytes {@code 4t..4t+3} of each row's 128 quant bytes, as
+ * in {@link PackedQ4_0}. In the file's layout byte {@code i} of the quants holds column {@code 64⌊i/32⌋ + i % 32}
+ * in its low nibble and that plus 32 in its high one, so nibbles 0 and 2 of a lane's 16-bit halves belong to the
+ * even sub-block of their 64 columns and nibbles 1 and 3 to the odd one; each sub-block sums its products in 16-bit
+ * lanes (at most sixteen of {@code 15·127}), widens them once, and multiplies by its scale in 32 bits. That is 152
+ * bytes per row and block instead of 144.
+ */
+final class PackedQ4_K extends PackedKernel {
+    private static final int BLOCK = 256;
+    private static final int BYTES = 144;
+    private static final int SCALES = 4;
+    private static final int QS = 16;
+    private static final int PACKED_SCALES = 64;
+    private static final int PACKED_MINS = PACKED_SCALES + 8 * ROWS;
+    private static final int PACKED_QUANTS = PACKED_MINS + 8 * ROWS;
+    private static final int PACKED = PACKED_QUANTS + 128 * ROWS;
+    private static final int NIBBLES = 0x000f000f;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Column of nibble {@code n} in the lower half of a lane of piece 0. */
+    private static final int[] COLUMN = {0, 32, 1, 33};
+
+    @Override
+    ActivationFormat activation() {
+        return ActivationFormat.Q8_K;
+    }
+
+    @Override
+    long groupBytes(int cols) {
+        return (long) PACKED * (cols / BLOCK);
+    }
+
+    @Override
+    void pack(MemorySegment w, long src, long rowBytes, int cols, MemorySegment out, long dst) {
+        byte[] sm = new byte[12];
+        for (int b = 0; b < cols / BLOCK; b++) {
+            long o = dst + (long) PACKED * b;
+            for (int r = 0; r < ROWS; r++) {
+                long block = src + r * rowBytes + (long) BYTES * b;
+                out.set(F32, o + 4 * r, IntDot.half(w, block));
+                out.set(F32, o + 32 + 4 * r, IntDot.half(w, block + 2));
+                MemorySegment.copy(w, ValueLayout.JAVA_BYTE, block + SCALES, sm, 0, 12);
+                for (int j = 0; j < 8; j++) {
+                    // ggml's get_scale_min_k4
+                    int sc = j < 4 ? sm[j] & 63 : (sm[j + 4] & 0xf) | (sm[j - 4] & 0xff) >> 6 << 4;
+                    int m = j < 4 ? sm[j + 4] & 63 : (sm[j + 4] & 0xff) >> 4 | (sm[j] & 0xff) >> 6 << 4;
+                    out.set(ValueLayout.JAVA_BYTE, o + PACKED_SCALES + ROWS * j + r, (byte) sc);
+                    out.set(ValueLayout.JAVA_BYTE, o + PACKED_MINS + ROWS * j + r, (byte) m);
+                }
+                for (int t = 0; t < 32; t++) {
+                    out.set(IntDot.I32, o + PACKED_QUANTS + 32 * t + 4 * r, w.get(IntDot.I32, block + QS + 4 * t));
+                }
+            }
+        }
+    }
+
+    @Override
+    void pairs(Activations x) {
+        for (int b = 0; b < x.cols / BLOCK; b++) {
+            for (int t = 0; t < 32; t++) {
+                for (int n = 0; n < 4; n++) {
+                    int c = BLOCK * b + 64 * (t / 8) + 4 * (t % 8) + COLUMN[n];
+                    x.pairs[128 * b + 4 * t + n] = pair(x.q[c], x.q[c + 2]);
+                }
+            }
+        }
+    }
+
+    @Override
+    void dot8(MemorySegment w, long group, int cols, Activations x, float[] out, int o) {
+        int[] xp = x.pairs;
+        float[] xd = x.d;
+        short[] s32 = x.sums32;
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < cols / BLOCK; b++) {
+            long p = group + (long) PACKED * b;
+            IntVector sum = IntVector.zero(I);
+            IntVector mins = IntVector.zero(I);
+            for (int c = 0; c < 4; c++) {
+                long q = p + PACKED_QUANTS + 256 * c;
+                int k = 128 * b + 32 * c;
+                ShortVector even = ShortVector.zero(S);
+                ShortVector odd = even;
+                for (int m = 0; m < 8; m++) {
+                    IntVector v = IntVector.fromMemorySegment(I, w, q + 32 * m, ByteOrder.LITTLE_ENDIAN);
+                    int km = k + 4 * m;
+                    even = even.add(v.and(NIBBLES).reinterpretAsShorts()
+                            .mul(IntVector.broadcast(I, xp[km]).reinterpretAsShorts()))
+                            .add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
+                            .mul(IntVector.broadcast(I, xp[km + 2]).reinterpretAsShorts()));
+                    odd = odd.add(v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
+                            .mul(IntVector.broadcast(I, xp[km + 1]).reinterpretAsShorts()))
+                            .add(v.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
+                            .mul(IntVector.broadcast(I, xp[km + 3]).reinterpretAsShorts()));
+                }
+                IntVector e = even.reinterpretAsInts();
+                IntVector d = odd.reinterpretAsInts();
+                IntVector sc0 = (IntVector) ByteVector.fromMemorySegment(B8, w, p + PACKED_SCALES + 16 * c,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector sc1 = (IntVector) ByteVector.fromMemorySegment(B8, w, p + PACKED_SCALES + 16 * c + 8,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                sum = sum.add(e.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(e.lanewise(VectorOperators.ASHR, 16)).mul(sc0))
+                        .add(d.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(d.lanewise(VectorOperators.ASHR, 16)).mul(sc1));
+                IntVector m0 = (IntVector) ByteVector.fromMemorySegment(B8, w, p + PACKED_MINS + 16 * c,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector m1 = (IntVector) ByteVector.fromMemorySegment(B8, w, p + PACKED_MINS + 16 * c + 8,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                mins = mins.add(m0.mul(s32[8 * b + 2 * c])).add(m1.mul(s32[8 * b + 2 * c + 1]));
+            }
+            float dx = xd[b];
+            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromMemorySegment(F, w, p, ByteOrder.LITTLE_ENDIAN).mul(dx), acc);
+            acc = ((FloatVector) mins.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromMemorySegment(F, w, p + 32, ByteOrder.LITTLE_ENDIAN).mul(-dx), acc);
+        }
+        acc.intoArray(out, o);
+    }
+}
