@@ -230,8 +230,8 @@ public final class MatMul {
 
     private void packChunk(int group, int worker) {
         PackedMatrix m = packing;
-        m.kernel.pack(m.original, m.originalOffset + group * PackedKernel.ROWS * rowBytes, rowBytes, m.cols,
-                m.packed, group * m.kernel.groupBytes(m.cols));
+        m.kernel.pack(m.original, m.originalOffset + group * PackedKernel.ROWS * rowBytes, m.cols, m.packed,
+                group * m.kernel.groupBytes(m.cols), scratch[worker].packing);
     }
 
     /** {@link #multiply} for a packed matrix: one token reads the packed copy, more read the original. */

@@ -1,6 +1,8 @@
 package org.ristretto.cpu.kernel;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.ristretto.core.quant.GgmlType;
 
 /**
  * A matrix×vector kernel that reads weights rearranged once, at first use, into groups of {@link #ROWS} rows.
@@ -28,10 +30,44 @@ abstract class PackedKernel {
     abstract long groupBytes(int cols);
 
     /**
-     * Packs {@link #ROWS} rows of {@code cols} elements in the file's block layout, the first at byte {@code src}
-     * of {@code w} and each {@code rowBytes} after the previous, into the group at byte {@code dst} of {@code out}.
+     * Packs {@link #ROWS} rows of {@code cols} elements in the file's block layout, starting at byte {@code src} of
+     * {@code w}, into the group at byte {@code dst} of {@code out}. The rows go through heap arrays ({@code buffers}
+     * holds two, grown as needed), since packing runs once per weight, mostly before the JIT has compiled it, and
+     * plain array code is fast from the start where segment accesses are not.
      */
-    abstract void pack(MemorySegment w, long src, long rowBytes, int cols, MemorySegment out, long dst);
+    final void pack(MemorySegment w, long src, int cols, MemorySegment out, long dst, byte[][] buffers) {
+        int rowBytes = Math.toIntExact(type().byteSize(cols));
+        int packed = Math.toIntExact(groupBytes(cols));
+        if (buffers[0].length < ROWS * rowBytes) {
+            buffers[0] = new byte[ROWS * rowBytes];
+        }
+        if (buffers[1].length < packed) {
+            buffers[1] = new byte[packed];
+        }
+        MemorySegment.copy(w, ValueLayout.JAVA_BYTE, src, buffers[0], 0, ROWS * rowBytes);
+        packRows(buffers[0], rowBytes, cols, buffers[1]);
+        MemorySegment.copy(buffers[1], 0, out, ValueLayout.JAVA_BYTE, dst, packed);
+    }
+
+    /** The weight type this kernel packs. */
+    abstract GgmlType type();
+
+    /** Packs the {@link #ROWS} rows of {@code rowBytes} bytes each in {@code in} into one group in {@code out}. */
+    abstract void packRows(byte[] in, int rowBytes, int cols, byte[] out);
+
+    /** The little-endian fp16 at {@code a[i]}, as a float. */
+    static float half(byte[] a, int i) {
+        return Float.float16ToFloat((short) ((a[i] & 0xff) | a[i + 1] << 8));
+    }
+
+    /** Stores {@code v} little-endian at {@code a[i]}. */
+    static void putFloat(byte[] a, int i, float v) {
+        int bits = Float.floatToRawIntBits(v);
+        a[i] = (byte) bits;
+        a[i + 1] = (byte) (bits >> 8);
+        a[i + 2] = (byte) (bits >> 16);
+        a[i + 3] = (byte) (bits >> 24);
+    }
 
     /**
      * Fills {@code x.pairs} from token 0 of the quantized activations: the 32-bit lanes this kernel broadcasts,

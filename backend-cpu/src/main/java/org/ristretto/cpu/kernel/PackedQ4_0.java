@@ -1,13 +1,13 @@
 package org.ristretto.cpu.kernel;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.ristretto.core.quant.GgmlType;
 
 /**
  * Q4_0 in groups of eight rows, times Q8_0 activations.
@@ -30,7 +30,6 @@ final class PackedQ4_0 extends PackedKernel {
     private static final int NIBBLES = 0x000f000f;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Column of nibble {@code n} in the lower half of a lane of piece 0. */
     private static final int[] COLUMN = {0, 16, 1, 17};
 
@@ -45,14 +44,19 @@ final class PackedQ4_0 extends PackedKernel {
     }
 
     @Override
-    void pack(MemorySegment w, long src, long rowBytes, int cols, MemorySegment out, long dst) {
+    GgmlType type() {
+        return GgmlType.Q4_0;
+    }
+
+    @Override
+    void packRows(byte[] in, int rowBytes, int cols, byte[] out) {
         for (int b = 0; b < cols / BLOCK; b++) {
-            long o = dst + (long) PACKED * b;
+            int o = PACKED * b;
             for (int r = 0; r < ROWS; r++) {
-                long block = src + r * rowBytes + (long) BYTES * b;
-                out.set(F32, o + 4 * r, IntDot.half(w, block));
+                int block = r * rowBytes + BYTES * b;
+                putFloat(out, o + 4 * r, half(in, block));
                 for (int t = 0; t < 4; t++) {
-                    out.set(IntDot.I32, o + 32 + 32 * t + 4 * r, w.get(IntDot.I32, block + 2 + 4 * t));
+                    System.arraycopy(in, block + 2 + 4 * t, out, o + 32 + 32 * t + 4 * r, 4);
                 }
             }
         }

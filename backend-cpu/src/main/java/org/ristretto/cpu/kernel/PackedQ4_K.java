@@ -1,7 +1,6 @@
 package org.ristretto.cpu.kernel;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -9,6 +8,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.ristretto.core.quant.GgmlType;
 
 /**
  * Q4_K in groups of eight rows, times Q8_K activations.
@@ -36,7 +36,6 @@ final class PackedQ4_K extends PackedKernel {
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Column of nibble {@code n} in the lower half of a lane of piece 0. */
     private static final int[] COLUMN = {0, 32, 1, 33};
 
@@ -51,24 +50,28 @@ final class PackedQ4_K extends PackedKernel {
     }
 
     @Override
-    void pack(MemorySegment w, long src, long rowBytes, int cols, MemorySegment out, long dst) {
-        byte[] sm = new byte[12];
+    GgmlType type() {
+        return GgmlType.Q4_K;
+    }
+
+    @Override
+    void packRows(byte[] in, int rowBytes, int cols, byte[] out) {
         for (int b = 0; b < cols / BLOCK; b++) {
-            long o = dst + (long) PACKED * b;
+            int o = PACKED * b;
             for (int r = 0; r < ROWS; r++) {
-                long block = src + r * rowBytes + (long) BYTES * b;
-                out.set(F32, o + 4 * r, IntDot.half(w, block));
-                out.set(F32, o + 32 + 4 * r, IntDot.half(w, block + 2));
-                MemorySegment.copy(w, ValueLayout.JAVA_BYTE, block + SCALES, sm, 0, 12);
+                int block = r * rowBytes + BYTES * b;
+                putFloat(out, o + 4 * r, half(in, block));
+                putFloat(out, o + 32 + 4 * r, half(in, block + 2));
+                int sm = block + SCALES;
                 for (int j = 0; j < 8; j++) {
                     // ggml's get_scale_min_k4
-                    int sc = j < 4 ? sm[j] & 63 : (sm[j + 4] & 0xf) | (sm[j - 4] & 0xff) >> 6 << 4;
-                    int m = j < 4 ? sm[j + 4] & 63 : (sm[j + 4] & 0xff) >> 4 | (sm[j] & 0xff) >> 6 << 4;
-                    out.set(ValueLayout.JAVA_BYTE, o + PACKED_SCALES + ROWS * j + r, (byte) sc);
-                    out.set(ValueLayout.JAVA_BYTE, o + PACKED_MINS + ROWS * j + r, (byte) m);
+                    int sc = j < 4 ? in[sm + j] & 63 : (in[sm + j + 4] & 0xf) | (in[sm + j - 4] & 0xff) >> 6 << 4;
+                    int m = j < 4 ? in[sm + j + 4] & 63 : (in[sm + j + 4] & 0xff) >> 4 | (in[sm + j] & 0xff) >> 6 << 4;
+                    out[o + PACKED_SCALES + ROWS * j + r] = (byte) sc;
+                    out[o + PACKED_MINS + ROWS * j + r] = (byte) m;
                 }
                 for (int t = 0; t < 32; t++) {
-                    out.set(IntDot.I32, o + PACKED_QUANTS + 32 * t + 4 * r, w.get(IntDot.I32, block + QS + 4 * t));
+                    System.arraycopy(in, block + QS + 4 * t, out, o + PACKED_QUANTS + 32 * t + 4 * r, 4);
                 }
             }
         }

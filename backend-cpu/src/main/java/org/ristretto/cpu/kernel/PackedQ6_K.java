@@ -1,7 +1,6 @@
 package org.ristretto.cpu.kernel;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -9,6 +8,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.ristretto.core.quant.GgmlType;
 
 /**
  * Q6_K in groups of eight rows, times Q8_K activations, with the 6-bit quants unpacked to bytes.
@@ -35,7 +35,6 @@ final class PackedQ6_K extends PackedKernel {
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     @Override
     ActivationFormat activation() {
@@ -48,24 +47,33 @@ final class PackedQ6_K extends PackedKernel {
     }
 
     @Override
-    void pack(MemorySegment w, long src, long rowBytes, int cols, MemorySegment out, long dst) {
-        byte[] block = new byte[BYTES];
+    GgmlType type() {
+        return GgmlType.Q6_K;
+    }
+
+    @Override
+    void packRows(byte[] in, int rowBytes, int cols, byte[] out) {
         for (int b = 0; b < cols / BLOCK; b++) {
-            long o = dst + (long) PACKED * b;
+            int o = PACKED * b;
             for (int r = 0; r < ROWS; r++) {
-                MemorySegment.copy(w, ValueLayout.JAVA_BYTE, src + r * rowBytes + (long) BYTES * b, block, 0, BYTES);
-                out.set(F32, o + 4 * r, Float.float16ToFloat((short) ((block[D] & 0xff) | block[D + 1] << 8)));
+                int block = r * rowBytes + BYTES * b;
+                putFloat(out, o + 4 * r, half(in, block + D));
                 for (int j = 0; j < 16; j++) {
-                    out.set(ValueLayout.JAVA_BYTE, o + PACKED_SCALES + ROWS * j + r, block[SCALES + j]);
+                    out[o + PACKED_SCALES + ROWS * j + r] = in[block + SCALES + j];
                 }
-                for (int v = 0; v < BLOCK; v++) {
-                    // Where ggml's layout keeps value v: see Q6_KKernels.
-                    int h = v / 128;
-                    int k = v % 128 / 32;
-                    int l = v % 32;
-                    int low = block[64 * h + 32 * (k % 2) + l] & 0xff;
-                    int q = (k < 2 ? low & 15 : low >> 4) | (block[QH + 32 * h + l] >> 2 * k & 3) << 4;
-                    out.set(ValueLayout.JAVA_BYTE, o + PACKED_QUANTS + 16 * (v / 2) + 2 * r + v % 2, (byte) (q - 32));
+                // Value v = 128h + 32k + l sits where Q6_KKernels describes; it goes to pair v / 2, lane 2r + v % 2.
+                int q = o + PACKED_QUANTS + 2 * r;
+                for (int h = 0; h < 2; h++) {
+                    for (int k = 0; k < 4; k++) {
+                        int low = block + 64 * h + 32 * (k & 1);
+                        int high = block + QH + 32 * h;
+                        int shift = k < 2 ? 0 : 4;
+                        for (int l = 0; l < 32; l++) {
+                            int v = 128 * h + 32 * k + l;
+                            int six = (in[low + l] >> shift & 15) | (in[high + l] >> 2 * k & 3) << 4;
+                            out[q + 16 * (v >> 1) + (v & 1)] = (byte) (six - 32);
+                        }
+                    }
                 }
             }
         }

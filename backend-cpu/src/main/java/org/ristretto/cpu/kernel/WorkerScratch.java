@@ -14,4 +14,6 @@ final class WorkerScratch {
     final float[] res = new float[RowKernel.TILE + PAD];
     /** The up projection's products in {@link MatMul#multiplySwiGlu}. */
     final float[] res2 = new float[RowKernel.TILE + PAD];
+    /** The rows of one group and their packed form, while {@link MatMul#pack} runs. */
+    final byte[][] packing = {new byte[0], new byte[0]};
 }
