@@ -3,7 +3,9 @@ package org.ristretto.cpu;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import org.ristretto.core.backend.Backend;
 import org.ristretto.core.backend.BackendException;
 import org.ristretto.core.backend.DeviceInfo;
@@ -33,6 +35,8 @@ public final class CpuBackend implements Backend {
     private final List<CpuKvCache> caches = new ArrayList<>();
     /** The packed copies of weight matrices, made on their first matrix×vector product. */
     private final Arena packedArena = Arena.ofShared();
+    /** Types of the weights with a packed kernel that has not run yet. */
+    private final Set<GgmlType> coldPackedTypes = EnumSet.noneOf(GgmlType.class);
     private short[][] halfScratch;
 
     /** A backend for {@code device} with {@code threads} worker threads (the caller included). */
@@ -94,6 +98,9 @@ public final class CpuBackend implements Backend {
         if (data.byteSize() < needed) {
             throw new IllegalArgumentException("weight " + name + ": " + rows + "x" + columns + " " + type.ggmlName()
                     + " needs " + needed + " bytes, but the data has " + data.byteSize());
+        }
+        if (rows > 1 && matMul.hasPacked(type)) {
+            coldPackedTypes.add(type);
         }
         return new CpuWeight(name, type, columns, rows, data, this);
     }
@@ -223,6 +230,11 @@ public final class CpuBackend implements Backend {
      */
     private PackedMatrix packed(CpuWeight w) {
         if (!w.packTried()) {
+            if (coldPackedTypes.contains(w.type())) {
+                // Once, for all the model's packed types together, one per worker: about a second of each worker.
+                matMul.warmUpPacked(coldPackedTypes);
+                coldPackedTypes.clear();
+            }
             w.setPacked(matMul.pack(w.type(), w.data(), 0, w.rows(), w.columns(), packedArena));
         }
         return w.packed();

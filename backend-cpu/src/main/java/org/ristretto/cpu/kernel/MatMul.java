@@ -1,9 +1,12 @@
 package org.ristretto.cpu.kernel;
 
-import java.lang.foreign.Arena;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.MemorySegment;
+import java.util.Collection;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import jdk.incubator.vector.VectorShape;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.cpu.parallel.WorkerPool;
@@ -206,20 +209,21 @@ public final class MatMul {
     }
 
     /**
-     * The matrix with a packed copy of its rows for faster matrix×vector products, made in {@code arena} by the
+     * The matrix with a packed copy of its rows for faster matrix×vector products, made in {@code memory} by the
      * pool; null when {@code type} has no packed kernel at this vector width or the matrix has fewer than
      * {@value PackedKernel#ROWS} rows. The original stays in use for the other products and must stay valid.
      *
      * @throws IllegalArgumentException as {@link #multiply} does for the shape
      */
-    public PackedMatrix pack(GgmlType type, MemorySegment w, long wOffset, int rows, int cols, Arena arena) {
+    public PackedMatrix pack(GgmlType type, MemorySegment w, long wOffset, int rows, int cols,
+            SegmentAllocator memory) {
         PackedKernel k = packedKernels.get(type);
         long rb = checkWeights("weights", type, w, wOffset, rows, cols);
         if (k == null || rows < PackedKernel.ROWS) {
             return null;
         }
         long groupBytes = k.groupBytes(cols);
-        MemorySegment data = arena.allocate(groupBytes * (rows / PackedKernel.ROWS), 64);
+        MemorySegment data = memory.allocate(groupBytes * (rows / PackedKernel.ROWS), 64);
         packing = new PackedMatrix(type, w, wOffset, rows, cols, k, data);
         this.rowBytes = rb;
         pool.run(packing.groups(), packTask);
@@ -232,6 +236,21 @@ public final class MatMul {
         PackedMatrix m = packing;
         m.kernel.pack(m.original, m.originalOffset + group * PackedKernel.ROWS * rowBytes, m.cols, m.packed,
                 group * m.kernel.groupBytes(m.cols), scratch[worker].packing);
+    }
+
+    /** Whether {@code type} has a packed kernel at this vector width ({@link #pack} returns a copy). */
+    public boolean hasPacked(GgmlType type) {
+        return packedKernels.containsKey(type);
+    }
+
+    /**
+     * Has the JIT compile the packed kernels of {@code types} now, each run on a small zero matrix by one worker
+     * (about a second of a core each), so that the first products of {@link #pack}ed matrices run compiled instead
+     * of in the interpreter. Types without a packed kernel are skipped.
+     */
+    public void warmUpPacked(Collection<GgmlType> types) {
+        List<PackedKernel> cold = types.stream().map(packedKernels::get).filter(Objects::nonNull).toList();
+        pool.run(cold.size(), (i, worker) -> cold.get(i).warmUp());
     }
 
     /** {@link #multiply} for a packed matrix: one token reads the packed copy, more read the original. */

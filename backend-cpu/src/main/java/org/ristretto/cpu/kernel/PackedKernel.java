@@ -1,5 +1,6 @@
 package org.ristretto.cpu.kernel;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.ristretto.core.quant.GgmlType;
@@ -55,9 +56,50 @@ abstract class PackedKernel {
     /** Packs the {@link #ROWS} rows of {@code rowBytes} bytes each in {@code in} into one group in {@code out}. */
     abstract void packRows(byte[] in, int rowBytes, int cols, byte[] out);
 
+    /**
+     * Runs {@link #dot8} on a zero group of one K-block's worth of columns until the JIT has compiled it, so that the
+     * first real product does not run in the interpreter, where a Vector API kernel is about a thousand times slower
+     * (measured: about 1 s of one core, 5000 calls). Stops early when the thread is interrupted.
+     */
+    final void warmUp() {
+        int cols = 256;
+        // A shared arena, like the packed copies': code compiled against a confined one would deoptimize on them.
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment group = arena.allocate(groupBytes(cols), 64);
+            Activations x = new Activations();
+            x.setFloats(new float[cols], 0, cols, 1);
+            x.reserve(cols, 1, activation() == ActivationFormat.Q8_0 ? ActivationQuantizer.Q8_0_BLOCK
+                    : ActivationQuantizer.Q8_K_BLOCK);
+            x.pairs = new int[cols / 2];
+            float[] out = new float[ROWS];
+            for (int batch = 0; batch < WARM_UP_BATCHES && !Thread.currentThread().isInterrupted(); batch++) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < WARM_UP_BATCH; i++) {
+                    dot8(group, 0, cols, x, out, 0);
+                }
+                // Compiled, a call takes well under a microsecond; interpreted or from C1, tens to thousands.
+                if (System.nanoTime() - t0 < WARM_UP_BATCH * 2_000L) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private static final int WARM_UP_BATCH = 250;
+    /** At most 40 000 calls: the JIT compiles within about 6 000. */
+    private static final int WARM_UP_BATCHES = 160;
+
     /** The little-endian fp16 at {@code a[i]}, as a float. */
     static float half(byte[] a, int i) {
         return Float.float16ToFloat((short) ((a[i] & 0xff) | a[i + 1] << 8));
+    }
+
+    /** Copies four bytes (a call to {@code System.arraycopy} costs more than the copy at this size). */
+    static void copy4(byte[] in, int from, byte[] out, int to) {
+        out[to] = in[from];
+        out[to + 1] = in[from + 1];
+        out[to + 2] = in[from + 2];
+        out[to + 3] = in[from + 3];
     }
 
     /** Stores {@code v} little-endian at {@code a[i]}. */

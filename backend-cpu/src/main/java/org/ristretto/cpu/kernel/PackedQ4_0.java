@@ -56,7 +56,7 @@ final class PackedQ4_0 extends PackedKernel {
                 int block = r * rowBytes + BYTES * b;
                 putFloat(out, o + 4 * r, half(in, block));
                 for (int t = 0; t < 4; t++) {
-                    System.arraycopy(in, block + 2 + 4 * t, out, o + 32 + 32 * t + 4 * r, 4);
+                    copy4(in, block + 2 + 4 * t, out, o + 32 + 32 * t + 4 * r);
                 }
             }
         }

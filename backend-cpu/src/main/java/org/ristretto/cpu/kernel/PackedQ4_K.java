@@ -71,7 +71,7 @@ final class PackedQ4_K extends PackedKernel {
                     out[o + PACKED_MINS + ROWS * j + r] = (byte) m;
                 }
                 for (int t = 0; t < 32; t++) {
-                    System.arraycopy(in, block + QS + 4 * t, out, o + PACKED_QUANTS + 32 * t + 4 * r, 4);
+                    copy4(in, block + QS + 4 * t, out, o + PACKED_QUANTS + 32 * t + 4 * r);
                 }
             }
         }
