@@ -37,11 +37,22 @@ public final class CpuBackend implements Backend {
     private final Arena packedArena = Arena.ofShared();
     /** Types of the weights with a packed kernel that has not run yet. */
     private final Set<GgmlType> coldPackedTypes = EnumSet.noneOf(GgmlType.class);
+    private final boolean packWeights;
     private short[][] halfScratch;
 
-    /** A backend for {@code device} with {@code threads} worker threads (the caller included). */
+    /** A backend for {@code device} with {@code threads} worker threads (the caller included), packing weights. */
     public CpuBackend(DeviceInfo device, int threads) {
+        this(device, threads, true);
+    }
+
+    /**
+     * A backend for {@code device} with {@code threads} worker threads (the caller included); with
+     * {@code packWeights}, Q4_0, Q4_K and Q6_K matrices get a packed copy for one-token products on first use
+     * ({@link MatMul#pack}).
+     */
+    public CpuBackend(DeviceInfo device, int threads, boolean packWeights) {
         this.device = device;
+        this.packWeights = packWeights;
         this.pool = new WorkerPool(threads);
         this.matMul = new MatMul(pool);
         this.rows = new RowOps(pool);
@@ -99,7 +110,7 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("weight " + name + ": " + rows + "x" + columns + " " + type.ggmlName()
                     + " needs " + needed + " bytes, but the data has " + data.byteSize());
         }
-        if (rows > 1 && matMul.hasPacked(type)) {
+        if (packWeights && rows > 1 && matMul.hasPacked(type)) {
             coldPackedTypes.add(type);
         }
         return new CpuWeight(name, type, columns, rows, data, this);
@@ -229,6 +240,9 @@ public final class CpuBackend implements Backend {
      * (prefill, perplexity) never does.
      */
     private PackedMatrix packed(CpuWeight w) {
+        if (!packWeights) {
+            return null;
+        }
         if (!w.packTried()) {
             if (coldPackedTypes.contains(w.type())) {
                 // Once, for all the model's packed types together, one per worker: about a second of each worker.

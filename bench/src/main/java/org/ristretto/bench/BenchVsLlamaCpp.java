@@ -123,7 +123,7 @@ public final class BenchVsLlamaCpp implements Callable<Integer> {
         List<LlamaBenchResult> llamaResults = new ArrayList<>();
         List<BenchResult> ristrettoResults = new ArrayList<>();
         try (LlamaCppPeer llama = LlamaCppPeer.open(model, llamaSettings);
-             BenchModel ristretto = BenchModel.open(model, backend, -1, t, err::println)) {
+             BenchModel ristretto = BenchModel.open(model, backend, -1, t, true, err::println)) {
             BenchRunner runner = new BenchRunner(ristretto, ristrettoSettings);
             LlamaCppNative lib = LlamaCppNative.get();
             if (output.equals("md")) {

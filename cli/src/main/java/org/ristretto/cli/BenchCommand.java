@@ -87,6 +87,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-warmup", description = "Skip the warm-up run before each test.")
     boolean noWarmup;
 
+    @Option(names = "--no-repack", description = "Keep the weights only in the file's mapping: no packed copies for "
+            + "decoding (see 'ristretto run --help').")
+    boolean noRepack;
+
     @Option(names = "--verbose", description = "Show a stack trace when something fails.")
     boolean verbose;
 
@@ -107,7 +111,7 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<BenchResult> results = new ArrayList<>();
-        try (BenchModel bench = BenchModel.open(model, backend, device, threadCount, err::println)) {
+        try (BenchModel bench = BenchModel.open(model, backend, device, threadCount, !noRepack, err::println)) {
             FallbackNotes fallbacks = new FallbackNotes(bench.backend());
             fallbacks.print(err);
             BenchRunner runner = new BenchRunner(bench, settings);

@@ -41,6 +41,11 @@ final class ModelOptions {
             description = "KV cache element type: f16, f32 or q8_0 (default: ${DEFAULT-VALUE}).")
     String cacheType;
 
+    @Option(names = "--no-repack", description = "Keep the weights only in the file's mapping: no packed copies for "
+            + "decoding (the CPU backend makes them for Q4_0, Q4_K and Q6_K: faster decoding for their size again in "
+            + "memory and a few seconds before the first token).")
+    boolean noRepack;
+
     @Option(names = "--verbose", description = "Show a stack trace when something fails.")
     boolean verbose;
 
@@ -94,7 +99,7 @@ final class ModelOptions {
      */
     Loaded load(PrintWriter err) throws IOException {
         long start = System.nanoTime();
-        Backend b = BackendSelector.discover().open(backend, device, threads(), note -> {
+        Backend b = BackendSelector.discover().open(backend, device, threads(), !noRepack, note -> {
             err.println(note);
             err.flush();
         });

@@ -30,6 +30,24 @@ class RunCommandTest {
         assertTrue(r.err().contains("load:"), r.err());
     }
 
+    /** The Q4_0 file decodes through packed weights by default; with --no-repack through the mapping alone. */
+    @Test
+    void q4_0GreedyTextIsTheReferenceWithAndWithoutRepacking() throws IOException {
+        String model = shared("gguf/stories260K-q4_0.gguf").toString();
+        String text = new ObjectMapper().readTree(shared("reference/stories260K-greedy.json").toFile())
+                .get("variants").get("gguf/stories260K-q4_0.gguf").get("text").asText();
+        for (String[] extra : new String[][] {{}, {"--no-repack"}}) {
+            String[] args = {"run", "-m", model, "-p", "", "--temp", "0", "-n", "40", "-t", "2"};
+            String[] all = java.util.Arrays.copyOf(args, args.length + extra.length);
+            System.arraycopy(extra, 0, all, args.length, extra.length);
+            CliRunner r = CliRunner.run(all);
+            assertEquals(0, r.exitCode(), r.err());
+            String printed = r.out().stripTrailing();
+            assertTrue(printed.length() > 60 && text.startsWith(printed), String.join(" ", extra) + " printed: "
+                    + printed);
+        }
+    }
+
     @Test
     void echoPrintsThePromptAndAStopStringEndsTheText() throws IOException {
         String model = shared("gguf/stories260K-f32.gguf").toString();

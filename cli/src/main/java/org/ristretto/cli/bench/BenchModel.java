@@ -49,18 +49,20 @@ public final class BenchModel implements AutoCloseable {
      * @param backendName "auto" or a provider name
      * @param device      device index, or -1 for the backend's preferred one
      * @param threads     host worker threads
+     * @param packWeights whether the backend may keep packed copies of weights for decoding
+     *                    ({@link org.ristretto.core.backend.BackendOptions#packWeights})
      * @throws IOException when the file cannot be read
      * @throws org.ristretto.core.model.ModelFormatException or {@link GgufMetadataException} for a model Ristretto
      *                     cannot run
      * @throws org.ristretto.core.backend.BackendException when the backend cannot be opened
      */
-    public static BenchModel open(Path file, String backendName, int device, int threads, Consumer<String> notes)
-            throws IOException {
+    public static BenchModel open(Path file, String backendName, int device, int threads, boolean packWeights,
+            Consumer<String> notes) throws IOException {
         GgufFile gguf = GgufFile.open(file);
         Backend backend = null;
         try {
             ModelConfig config = ModelConfig.read(gguf);
-            backend = BackendSelector.discover().open(backendName, device, threads, notes);
+            backend = BackendSelector.discover().open(backendName, device, threads, packWeights, notes);
             ModelWeights weights = ModelWeights.load(gguf, config, backend);
             return new BenchModel(file, gguf, backend, weights, threads);
         } catch (RuntimeException | Error e) {

@@ -5,8 +5,11 @@ package org.ristretto.core.backend;
  *
  * @param deviceIndex which of the probe's devices to use
  * @param threads     host worker threads (the CPU backend's pool size; other backends use it for host-side work)
+ * @param packWeights whether the backend may keep copies of weight matrices in a layout of its own where that makes
+ *                    decoding faster (the CPU backend does for Q4_0, Q4_K and Q6_K: about the size of those weights
+ *                    again in memory, made on first use); false keeps only the file's mapping
  */
-public record BackendOptions(int deviceIndex, int threads) {
+public record BackendOptions(int deviceIndex, int threads, boolean packWeights) {
 
     public BackendOptions {
         if (deviceIndex < 0) {
@@ -15,6 +18,11 @@ public record BackendOptions(int deviceIndex, int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
+    }
+
+    /** {@code deviceIndex} and {@code threads}, with packed weights allowed. */
+    public BackendOptions(int deviceIndex, int threads) {
+        this(deviceIndex, threads, true);
     }
 
     /** The first device and one thread per available processor. */

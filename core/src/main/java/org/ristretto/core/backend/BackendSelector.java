@@ -76,12 +76,22 @@ public final class BackendSelector {
      * @throws BackendException when the requested backend cannot be opened and no fallback applies
      */
     public Backend open(String requested, int deviceIndex, int threads, Consumer<String> notes) {
+        return open(requested, deviceIndex, threads, true, notes);
+    }
+
+    /**
+     * {@link #open(String, int, int, Consumer)}, saying whether the backend may keep packed copies of weights
+     * ({@link BackendOptions#packWeights}).
+     */
+    public Backend open(String requested, int deviceIndex, int threads, boolean packWeights,
+            Consumer<String> notes) {
         Selection selection = select(requested, deviceIndex);
         notes.accept("backend: " + selection.provider().name() + " on " + selection.device().name()
                 + " (" + selection.reason() + ")");
         Backend opened;
         try {
-            opened = selection.provider().open(new BackendOptions(selection.device().index(), threads));
+            opened = selection.provider().open(new BackendOptions(selection.device().index(), threads,
+                    packWeights));
         } catch (BackendException e) {
             if (!AUTO.equals(requested) || selection.provider().name().equals("cpu")) {
                 throw e;
@@ -89,9 +99,9 @@ public final class BackendSelector {
             notes.accept("backend: " + selection.provider().name() + " failed (" + e.getMessage()
                     + "); falling back to cpu");
             Selection cpu = select("cpu", -1);
-            return cpu.provider().open(new BackendOptions(cpu.device().index(), threads));
+            return cpu.provider().open(new BackendOptions(cpu.device().index(), threads, packWeights));
         }
-        return withCpuFallback(opened, threads);
+        return withCpuFallback(opened, threads, packWeights);
     }
 
     /**
@@ -99,13 +109,13 @@ public final class BackendSelector {
      * and operations the device lacks run on the CPU; the CPU backend itself, or any backend when no "cpu" provider
      * is installed or available, comes back as it is.
      */
-    private Backend withCpuFallback(Backend primary, int threads) {
+    private Backend withCpuFallback(Backend primary, int threads, boolean packWeights) {
         BackendProvider cpu = find("cpu");
         if (primary.name().equals("cpu") || cpu == null || !probe(cpu).available()) {
             return primary;
         }
         try {
-            return new FallbackBackend(primary, cpu.open(new BackendOptions(0, threads)));
+            return new FallbackBackend(primary, cpu.open(new BackendOptions(0, threads, packWeights)));
         } catch (RuntimeException | Error e) {
             primary.close();
             throw e;
