@@ -19,9 +19,16 @@ final class InterruptSignal {
         try {
             Signal sigint = new Signal("INT");
             SignalHandler previous = Signal.handle(sigint, s -> onInterrupt.run());
-            // The JDK reports no previous handler when the one in place is not Java's (a parent that started this
-            // process with SIGINT ignored, for one): the default action is then the closest thing to restore.
-            return () -> Signal.handle(sigint, previous != null ? previous : SignalHandler.SIG_DFL);
+            return () -> {
+                try {
+                    Signal.handle(sigint, previous != null ? previous : SignalHandler.SIG_DFL);
+                } catch (NullPointerException e) {
+                    // When no Java handler was in place (a parent that started this process with SIGINT ignored,
+                    // as build tools do for their forked test JVMs), the JDK hands back a wrapper around nothing,
+                    // which it then refuses to reinstall ("handler"). The default action is the closest thing.
+                    Signal.handle(sigint, SignalHandler.SIG_DFL);
+                }
+            };
         } catch (IllegalArgumentException e) {
             return () -> { };
         }

@@ -3,6 +3,10 @@ package org.ristretto.cpu.kernel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorSpecies;
 import org.ristretto.core.quant.GgmlType;
 
 /**
@@ -23,12 +27,39 @@ import org.ristretto.core.quant.GgmlType;
 abstract class PackedKernel {
     /** Rows per interleaved group. */
     static final int ROWS = 8;
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+
+    private final GgmlType type;
+    private final ActivationFormat activation;
+    private final int packedBlockBytes;
+
+    /**
+     * @param type the weight type packed
+     * @param activation the form its activations take
+     * @param packedBlockBytes bytes of one of {@code type}'s blocks for all {@link #ROWS} rows, packed
+     */
+    PackedKernel(GgmlType type, ActivationFormat activation, int packedBlockBytes) {
+        this.type = type;
+        this.activation = activation;
+        this.packedBlockBytes = packedBlockBytes;
+    }
+
+    /** The weight type this kernel packs. */
+    final GgmlType type() {
+        return type;
+    }
 
     /** The form the activations are quantized to before {@link #pairs}. */
-    abstract ActivationFormat activation();
+    final ActivationFormat activation() {
+        return activation;
+    }
 
     /** Bytes of one packed group of {@link #ROWS} rows of {@code cols} elements. */
-    abstract long groupBytes(int cols);
+    final long groupBytes(int cols) {
+        return (long) packedBlockBytes * (cols / type.blockSize());
+    }
 
     /**
      * Packs {@link #ROWS} rows of {@code cols} elements in the file's block layout, starting at byte {@code src} of
@@ -49,9 +80,6 @@ abstract class PackedKernel {
         packRows(buffers[0], rowBytes, cols, buffers[1]);
         MemorySegment.copy(buffers[1], 0, out, ValueLayout.JAVA_BYTE, dst, packed);
     }
-
-    /** The weight type this kernel packs. */
-    abstract GgmlType type();
 
     /** Packs the {@link #ROWS} rows of {@code rowBytes} bytes each in {@code in} into one group in {@code out}. */
     abstract void packRows(byte[] in, int rowBytes, int cols, byte[] out);

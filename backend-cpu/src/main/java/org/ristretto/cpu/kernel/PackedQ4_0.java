@@ -6,7 +6,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 import org.ristretto.core.quant.GgmlType;
 
 /**
@@ -28,24 +27,11 @@ final class PackedQ4_0 extends PackedKernel {
     private static final int BYTES = 18;
     private static final int PACKED = 32 + 4 * 32;
     private static final int NIBBLES = 0x000f000f;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     /** Column of nibble {@code n} in the lower half of a lane of piece 0. */
     private static final int[] COLUMN = {0, 16, 1, 17};
 
-    @Override
-    ActivationFormat activation() {
-        return ActivationFormat.Q8_0;
-    }
-
-    @Override
-    long groupBytes(int cols) {
-        return (long) PACKED * (cols / BLOCK);
-    }
-
-    @Override
-    GgmlType type() {
-        return GgmlType.Q4_0;
+    PackedQ4_0() {
+        super(GgmlType.Q4_0, ActivationFormat.Q8_0, PACKED);
     }
 
     @Override

@@ -32,26 +32,12 @@ final class PackedQ4_K extends PackedKernel {
     private static final int PACKED_QUANTS = PACKED_MINS + 8 * ROWS;
     private static final int PACKED = PACKED_QUANTS + 128 * ROWS;
     private static final int NIBBLES = 0x000f000f;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
     /** Column of nibble {@code n} in the lower half of a lane of piece 0. */
     private static final int[] COLUMN = {0, 32, 1, 33};
 
-    @Override
-    ActivationFormat activation() {
-        return ActivationFormat.Q8_K;
-    }
-
-    @Override
-    long groupBytes(int cols) {
-        return (long) PACKED * (cols / BLOCK);
-    }
-
-    @Override
-    GgmlType type() {
-        return GgmlType.Q4_K;
+    PackedQ4_K() {
+        super(GgmlType.Q4_K, ActivationFormat.Q8_K, PACKED);
     }
 
     @Override

@@ -30,25 +30,11 @@ final class PackedQ6_K extends PackedKernel {
     private static final int PACKED_SCALES = 32;
     private static final int PACKED_QUANTS = 32 + 16 * ROWS;
     private static final int PACKED = PACKED_QUANTS + BLOCK * ROWS;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
 
-    @Override
-    ActivationFormat activation() {
-        return ActivationFormat.Q8_K;
-    }
-
-    @Override
-    long groupBytes(int cols) {
-        return (long) PACKED * (cols / BLOCK);
-    }
-
-    @Override
-    GgmlType type() {
-        return GgmlType.Q6_K;
+    PackedQ6_K() {
+        super(GgmlType.Q6_K, ActivationFormat.Q8_K, PACKED);
     }
 
     @Override
