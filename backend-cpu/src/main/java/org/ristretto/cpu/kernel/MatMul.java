@@ -313,14 +313,17 @@ public final class MatMul {
         float[] u = scratch[worker].res2;
         for (int group = chunk * chunkGroups; group < g1; group++) {
             int o = outOffset + group * PackedKernel.ROWS;
-            if (m2 == null) {
-                k.dot8(m.packed, group * groupBytes, cols, act, out, o);
-            } else {
-                k.dot8(m.packed, group * groupBytes, cols, act, g, 0);
-                k.dot8(m2.packed, group * groupBytes, cols, act, u, 0);
+            long at = group * groupBytes;
+            if (m2 != null) {
+                k.dot16(m.packed, at, m2.packed, at, cols, act, g, 0, u, 0);
                 for (int i = 0; i < PackedKernel.ROWS; i++) {
                     out[o + i] = g[i] / (1 + (float) Math.exp(-g[i])) * u[i];
                 }
+            } else if (group + 1 < g1) {
+                k.dot16(m.packed, at, m.packed, at + groupBytes, cols, act, out, o, out, o + PackedKernel.ROWS);
+                group++;
+            } else {
+                k.dot8(m.packed, at, cols, act, out, o);
             }
         }
         if (g1 == m.groups()) {

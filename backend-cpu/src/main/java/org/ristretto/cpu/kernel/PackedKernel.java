@@ -148,6 +148,17 @@ abstract class PackedKernel {
     /** {@code out[o + i]} = row {@code i} of the group at byte {@code group} of {@code w} times token 0 of {@code x}. */
     abstract void dot8(MemorySegment w, long group, int cols, Activations x, float[] out, int o);
 
+    /**
+     * {@link #dot8} of the group at byte {@code group} of {@code w} into {@code out} at {@code o}, and of the one at
+     * {@code group2} of {@code w2} into {@code out2} at {@code o2}: kernels that gain from it share their activation
+     * loads between the two.
+     */
+    void dot16(MemorySegment w, long group, MemorySegment w2, long group2, int cols, Activations x, float[] out,
+            int o, float[] out2, int o2) {
+        dot8(w, group, cols, x, out, o);
+        dot8(w2, group2, cols, x, out2, o2);
+    }
+
     /** Two 16-bit quants as the 32-bit lane that holds {@code lo} in its lower half. */
     static int pair(short lo, short hi) {
         return (lo & 0xffff) | (hi << 16);

@@ -126,4 +126,90 @@ final class PackedQ4_K extends PackedKernel {
         }
         acc.intoArray(out, o);
     }
+
+    /** {@link #dot8} for two groups at once, sharing each broadcast of activation quants between them. */
+    @Override
+    void dot16(MemorySegment w, long group, MemorySegment w2, long group2, int cols, Activations x, float[] out,
+            int o, float[] out2, int o2) {
+        int[] xp = x.pairs;
+        float[] xd = x.d;
+        short[] s32 = x.sums32;
+        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc2 = acc;
+        for (int b = 0; b < cols / BLOCK; b++) {
+            long p = group + (long) PACKED * b;
+            long p2 = group2 + (long) PACKED * b;
+            IntVector sum = IntVector.zero(I);
+            IntVector sum2 = sum;
+            IntVector mins = sum;
+            IntVector mins2 = sum;
+            for (int c = 0; c < 4; c++) {
+                long q = p + PACKED_QUANTS + 256 * c;
+                long q2 = p2 + PACKED_QUANTS + 256 * c;
+                int k = 128 * b + 32 * c;
+                ShortVector even = ShortVector.zero(S);
+                ShortVector odd = even;
+                ShortVector even2 = even;
+                ShortVector odd2 = even;
+                for (int m = 0; m < 8; m++) {
+                    IntVector v = IntVector.fromMemorySegment(I, w, q + 32 * m, ByteOrder.LITTLE_ENDIAN);
+                    IntVector u = IntVector.fromMemorySegment(I, w2, q2 + 32 * m, ByteOrder.LITTLE_ENDIAN);
+                    int km = k + 4 * m;
+                    ShortVector x0 = IntVector.broadcast(I, xp[km]).reinterpretAsShorts();
+                    ShortVector x1 = IntVector.broadcast(I, xp[km + 1]).reinterpretAsShorts();
+                    ShortVector x2 = IntVector.broadcast(I, xp[km + 2]).reinterpretAsShorts();
+                    ShortVector x3 = IntVector.broadcast(I, xp[km + 3]).reinterpretAsShorts();
+                    even = even.add(v.and(NIBBLES).reinterpretAsShorts().mul(x0))
+                            .add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2));
+                    odd = odd.add(v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1))
+                            .add(v.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(x3));
+                    even2 = even2.add(u.and(NIBBLES).reinterpretAsShorts().mul(x0))
+                            .add(u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2));
+                    odd2 = odd2.add(u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1))
+                            .add(u.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(x3));
+                }
+                short sumA = s32[8 * b + 2 * c];
+                short sumB = s32[8 * b + 2 * c + 1];
+                IntVector e = even.reinterpretAsInts();
+                IntVector d = odd.reinterpretAsInts();
+                sum = sum.add(e.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(e.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(B8, w,
+                        p + PACKED_SCALES + 16 * c, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)))
+                        .add(d.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(d.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(B8, w,
+                        p + PACKED_SCALES + 16 * c + 8, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)));
+                mins = mins.add(((IntVector) ByteVector.fromMemorySegment(B8, w, p + PACKED_MINS + 16 * c,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).mul(sumA))
+                        .add(((IntVector) ByteVector.fromMemorySegment(B8, w, p + PACKED_MINS + 16 * c + 8,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).mul(sumB));
+                e = even2.reinterpretAsInts();
+                d = odd2.reinterpretAsInts();
+                sum2 = sum2.add(e.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(e.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(B8, w2,
+                        p2 + PACKED_SCALES + 16 * c, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)))
+                        .add(d.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(d.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(B8, w2,
+                        p2 + PACKED_SCALES + 16 * c + 8, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)));
+                mins2 = mins2.add(((IntVector) ByteVector.fromMemorySegment(B8, w2, p2 + PACKED_MINS + 16 * c,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).mul(sumA))
+                        .add(((IntVector) ByteVector.fromMemorySegment(B8, w2, p2 + PACKED_MINS + 16 * c + 8,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).mul(sumB));
+            }
+            float dx = xd[b];
+            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromMemorySegment(F, w, p, ByteOrder.LITTLE_ENDIAN).mul(dx), acc);
+            acc = ((FloatVector) mins.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromMemorySegment(F, w, p + 32, ByteOrder.LITTLE_ENDIAN).mul(-dx), acc);
+            acc2 = ((FloatVector) sum2.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromMemorySegment(F, w2, p2, ByteOrder.LITTLE_ENDIAN).mul(dx), acc2);
+            acc2 = ((FloatVector) mins2.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromMemorySegment(F, w2, p2 + 32, ByteOrder.LITTLE_ENDIAN).mul(-dx), acc2);
+        }
+        acc.intoArray(out, o);
+        acc2.intoArray(out2, o2);
+    }
 }

@@ -119,4 +119,48 @@ final class PackedQ6_K extends PackedKernel {
         }
         acc.intoArray(out, o);
     }
+
+    /** {@link #dot8} for two groups at once, sharing each broadcast of activation quants between them. */
+    @Override
+    void dot16(MemorySegment w, long group, MemorySegment w2, long group2, int cols, Activations x, float[] out,
+            int o, float[] out2, int o2) {
+        int[] xp = x.pairs;
+        float[] xd = x.d;
+        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc2 = acc;
+        for (int b = 0; b < cols / BLOCK; b++) {
+            long p = group + (long) PACKED * b;
+            long p2 = group2 + (long) PACKED * b;
+            IntVector sum = IntVector.zero(I);
+            IntVector sum2 = sum;
+            for (int j = 0; j < 16; j++) {
+                long q = p + PACKED_QUANTS + 128 * j;
+                long q2 = p2 + PACKED_QUANTS + 128 * j;
+                int k = 128 * b + 8 * j;
+                ShortVector s = ShortVector.zero(S);
+                ShortVector s2 = s;
+                for (int m = 0; m < 8; m++) {
+                    ShortVector xv = IntVector.broadcast(I, xp[k + m]).reinterpretAsShorts();
+                    s = s.add(((ShortVector) ByteVector.fromMemorySegment(B, w, q + 16 * m, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2S, S, 0)).mul(xv));
+                    s2 = s2.add(((ShortVector) ByteVector.fromMemorySegment(B, w2, q2 + 16 * m,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, S, 0)).mul(xv));
+                }
+                IntVector v = s.reinterpretAsInts();
+                sum = sum.add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(B8, w,
+                        p + PACKED_SCALES + ROWS * j, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0)));
+                v = s2.reinterpretAsInts();
+                sum2 = sum2.add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(B8, w2,
+                        p2 + PACKED_SCALES + ROWS * j, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0)));
+            }
+            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromMemorySegment(F, w, p, ByteOrder.LITTLE_ENDIAN).mul(xd[b]), acc);
+            acc2 = ((FloatVector) sum2.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromMemorySegment(F, w2, p2, ByteOrder.LITTLE_ENDIAN).mul(xd[b]), acc2);
+        }
+        acc.intoArray(out, o);
+        acc2.intoArray(out2, o2);
+    }
 }
