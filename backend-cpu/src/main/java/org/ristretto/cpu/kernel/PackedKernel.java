@@ -85,9 +85,10 @@ abstract class PackedKernel {
     abstract void packRows(byte[] in, int rowBytes, int cols, byte[] out);
 
     /**
-     * Runs {@link #dot8} on a zero group of one K-block's worth of columns until the JIT has compiled it, so that the
-     * first real product does not run in the interpreter, where a Vector API kernel is about a thousand times slower
-     * (measured: about 1 s of one core, 5000 calls). Stops early when the thread is interrupted.
+     * Runs {@link #dot8} and {@link #dot16} on a zero group of one K-block's worth of columns until the JIT has
+     * compiled them, so that the first real product does not run in the interpreter, where a Vector API kernel is
+     * about a thousand times slower (measured: about 1 s of one core, 5000 calls each). Stops early when the thread
+     * is interrupted.
      */
     final void warmUp() {
         int cols = 256;
@@ -104,9 +105,10 @@ abstract class PackedKernel {
                 long t0 = System.nanoTime();
                 for (int i = 0; i < WARM_UP_BATCH; i++) {
                     dot8(group, 0, cols, x, out, 0);
+                    dot16(group, 0, group, 0, cols, x, out, 0, out, 0);
                 }
-                // Compiled, a call takes well under a microsecond; interpreted or from C1, tens to thousands.
-                if (System.nanoTime() - t0 < WARM_UP_BATCH * 2_000L) {
+                // Compiled, a pair of calls takes about a microsecond; interpreted or from C1, tens to thousands.
+                if (System.nanoTime() - t0 < WARM_UP_BATCH * 4_000L) {
                     return;
                 }
             }
