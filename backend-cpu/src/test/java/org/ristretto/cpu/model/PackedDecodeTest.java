@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -22,16 +23,17 @@ import org.ristretto.cpu.CpuBackend;
 import org.ristretto.cpu.CpuBackendProvider;
 
 /**
- * Decoding through the packed kernels (Q4_0, Q4_K, Q6_K weights, one token at a time) gives the logits that the same
- * tokens give as one batch through the file-layout kernels.
+ * A decoding step through the packed kernels (Q4_0, Q4_K, Q6_K weights, one token) gives the logits that the same
+ * token gives at the end of a batch through the file-layout kernels.
  *
- * <p>Both paths quantize each token's activations to Q8 blocks and sum the integer products exactly; they differ in
- * the order of the float sums (per-block scaling, lane sums, attention over the cache), which moves a position's
- * logits by about 1e-7 of their size. Where that moves an activation across a rounding boundary of its Q8 block, one
- * quant changes by one and the logits of that position by about a quantum's product (measured: one position of
- * twelve in the Q4_0 file, by 4e-3 of the largest logit). So most positions must agree to 1e-5 and every one to
- * 1e-2 of the largest logit; a packing error (a wrong row, nibble, scale or sub-block) moves every position's logits
- * by their own size.
+ * <p>For each position the cache is filled by a batch of the tokens before it, then the token is decoded alone, so
+ * every step starts from the state the batch had. Both paths quantize the token's activations to Q8 blocks and sum
+ * the integer products exactly; they differ in the order of the float sums (per-block scaling, lane sums), which
+ * moves logits by about 1e-7 of their size. Where that moves an activation across a rounding boundary of its Q8
+ * block, one quant changes by one and that position's logits by about a quantum's product (measured: one position of
+ * twelve in the Q4_0 file, by 4e-3 of the largest logit). So at most two positions may differ by more than 1e-5, and
+ * none by more than 2e-2, of the largest logit; a packing error (a wrong row, nibble, scale or sub-block) moves every
+ * position's logits by their own size.
  */
 class PackedDecodeTest {
     @TempDir
@@ -55,26 +57,26 @@ class PackedDecodeTest {
             int vocabSize = weights.config().vocabSize();
             float[] batch = model.forward(ids, 0, true);
             double largest = 0;
-            double worst = 0;
             double[] differences = new double[ids.length];
             for (int pos = 0; pos < ids.length; pos++) {
+                if (pos > 0) {
+                    model.forward(Arrays.copyOf(ids, pos), 0, false);
+                }
                 float[] single = model.forward(new int[] {ids[pos]}, pos, false);
-                double position = 0;
                 for (int i = 0; i < vocabSize; i++) {
                     largest = Math.max(largest, Math.abs(batch[pos * vocabSize + i]));
-                    position = Math.max(position, Math.abs(single[i] - batch[pos * vocabSize + i]));
+                    differences[pos] = Math.max(differences[pos], Math.abs(single[i] - batch[pos * vocabSize + i]));
                 }
-                differences[pos] = position;
-                worst = Math.max(worst, position);
             }
             assertTrue(largest > 0.1, fileType + ": logits too small to compare (" + largest + ")");
-            double[] sorted = differences.clone();
-            java.util.Arrays.sort(sorted);
-            String all = java.util.Arrays.toString(differences);
-            assertTrue(sorted[ids.length / 2] <= 1e-5 * largest, fileType + ": most positions should agree to float "
-                    + "rounding; differences per position " + all + " (largest logit " + largest + ")");
-            assertTrue(worst <= 1e-2 * largest, fileType + ": a position differs by more than a few flipped quants; "
-                    + "differences per position " + all + " (largest logit " + largest + ")");
+            double bound = largest;
+            String all = Arrays.toString(differences);
+            assertTrue(Arrays.stream(differences).filter(d -> d > 1e-5 * bound).count() <= 2, fileType
+                    + ": more than two positions differ beyond float rounding: " + all + " (largest logit " + largest
+                    + ")");
+            assertTrue(Arrays.stream(differences).allMatch(d -> d <= 2e-2 * bound), fileType
+                    + ": a position differs by more than a flipped quant: " + all + " (largest logit " + largest
+                    + ")");
         }
     }
 }
