@@ -26,14 +26,15 @@ import org.ristretto.cpu.CpuBackendProvider;
  * A decoding step through the packed kernels (Q4_0, Q4_K, Q6_K weights, one token) gives the logits that the same
  * token gives at the end of a batch through the file-layout kernels.
  *
- * <p>For each position the cache is filled by a batch of the tokens before it, then the token is decoded alone, so
- * every step starts from the state the batch had. Both paths quantize the token's activations to Q8 blocks and sum
- * the integer products exactly; they differ in the order of the float sums (per-block scaling, lane sums), which
- * moves logits by about 1e-7 of their size. Where that moves an activation across a rounding boundary of its Q8
- * block, one quant changes by one and that position's logits by about a quantum's product (measured: one position of
- * twelve in the Q4_0 file, by 4e-3 of the largest logit). So at most two positions may differ by more than 1e-5, and
- * none by more than 2e-2, of the largest logit; a packing error (a wrong row, nibble, scale or sub-block) moves every
- * position's logits by their own size.
+ * <p>For each position the cache is filled by a batch of the tokens before it, then the token is decoded alone. Both
+ * paths quantize the token's activations to Q8 blocks and sum the integer products exactly; they differ in the order
+ * of the float sums, which moves logits by about 1e-7 of their size. Where that moves an activation across a rounding
+ * boundary of its Q8 block, one quant changes by one and the logits of that position (and, through the cache, of the
+ * positions of the same batch after it) by about a quantum's product. That happens even between two runs of the same
+ * batch, when the JIT has compiled the attention or a kernel in between (the Vector API's lane reductions associate
+ * differently in the interpreter): measured up to 2.3% of the largest logit, on up to five of twelve positions. So
+ * half the positions must agree to 1e-5 and all to 10% of the largest logit; a packing error (a wrong row, nibble,
+ * scale or sub-block) moves every position's logits by their own size (measured: 80–120% for a swapped nibble).
  */
 class PackedDecodeTest {
     @TempDir
@@ -71,12 +72,12 @@ class PackedDecodeTest {
             assertTrue(largest > 0.1, fileType + ": logits too small to compare (" + largest + ")");
             double bound = largest;
             String all = Arrays.toString(differences);
-            assertTrue(Arrays.stream(differences).filter(d -> d > 1e-5 * bound).count() <= 2, fileType
-                    + ": more than two positions differ beyond float rounding: " + all + " (largest logit " + largest
-                    + ")");
-            assertTrue(Arrays.stream(differences).allMatch(d -> d <= 2e-2 * bound), fileType
-                    + ": a position differs by more than a flipped quant: " + all + " (largest logit " + largest
-                    + ")");
+            assertTrue(Arrays.stream(differences).filter(d -> d <= 1e-5 * bound).count() >= ids.length / 2, fileType
+                    + ": fewer than half the positions agree to float rounding: " + all + " (largest logit "
+                    + largest + ")");
+            assertTrue(Arrays.stream(differences).allMatch(d -> d <= 0.1 * bound), fileType
+                    + ": a position differs by more than flipped quants explain: " + all + " (largest logit "
+                    + largest + ")");
         }
     }
 }
