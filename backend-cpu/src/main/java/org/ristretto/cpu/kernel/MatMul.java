@@ -311,19 +311,25 @@ public final class MatMul {
         int g1 = Math.min(m.groups(), (chunk + 1) * chunkGroups);
         float[] g = scratch[worker].res;
         float[] u = scratch[worker].res2;
-        for (int group = chunk * chunkGroups; group < g1; group++) {
-            int o = outOffset + group * PackedKernel.ROWS;
-            long at = group * groupBytes;
-            if (m2 != null) {
+        int g0 = chunk * chunkGroups;
+        if (m2 != null) {
+            for (int group = g0; group < g1; group++) {
+                int o = outOffset + group * PackedKernel.ROWS;
+                long at = group * groupBytes;
                 k.dot16(m.packed, at, m2.packed, at, cols, act, g, 0, u, 0);
                 for (int i = 0; i < PackedKernel.ROWS; i++) {
                     out[o + i] = g[i] / (1 + (float) Math.exp(-g[i])) * u[i];
                 }
-            } else if (group + 1 < g1) {
-                k.dot16(m.packed, at, m.packed, at + groupBytes, cols, act, out, o, out, o + PackedKernel.ROWS);
-                group++;
-            } else {
-                k.dot8(m.packed, at, cols, act, out, o);
+            }
+        } else {
+            for (int group = g0; group < g1; group += 2) {
+                int o = outOffset + group * PackedKernel.ROWS;
+                long at = group * groupBytes;
+                if (group + 1 < g1) {
+                    k.dot16(m.packed, at, m.packed, at + groupBytes, cols, act, out, o, out, o + PackedKernel.ROWS);
+                } else {
+                    k.dot16(m.packed, at, m.packed, at, cols, act, out, o, g, 0);
+                }
             }
         }
         if (g1 == m.groups()) {

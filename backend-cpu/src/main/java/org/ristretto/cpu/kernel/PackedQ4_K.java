@@ -76,59 +76,6 @@ final class PackedQ4_K extends PackedKernel {
     }
 
     @Override
-    void dot8(MemorySegment w, long group, int cols, Activations x, float[] out, int o) {
-        int[] xp = x.pairs;
-        float[] xd = x.d;
-        short[] s32 = x.sums32;
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < cols / BLOCK; b++) {
-            long p = group + (long) PACKED * b;
-            IntVector sum = IntVector.zero(I);
-            IntVector mins = IntVector.zero(I);
-            for (int c = 0; c < 4; c++) {
-                long q = p + PACKED_QUANTS + 256 * c;
-                int k = 128 * b + 32 * c;
-                ShortVector even = ShortVector.zero(S);
-                ShortVector odd = even;
-                for (int m = 0; m < 8; m++) {
-                    IntVector v = IntVector.fromMemorySegment(I, w, q + 32 * m, ByteOrder.LITTLE_ENDIAN);
-                    int km = k + 4 * m;
-                    even = even.add(v.and(NIBBLES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I, xp[km]).reinterpretAsShorts()))
-                            .add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I, xp[km + 2]).reinterpretAsShorts()));
-                    odd = odd.add(v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I, xp[km + 1]).reinterpretAsShorts()))
-                            .add(v.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts()
-                            .mul(IntVector.broadcast(I, xp[km + 3]).reinterpretAsShorts()));
-                }
-                IntVector e = even.reinterpretAsInts();
-                IntVector d = odd.reinterpretAsInts();
-                IntVector sc0 = (IntVector) ByteVector.fromMemorySegment(B8, w, p + PACKED_SCALES + 16 * c,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector sc1 = (IntVector) ByteVector.fromMemorySegment(B8, w, p + PACKED_SCALES + 16 * c + 8,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                sum = sum.add(e.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(e.lanewise(VectorOperators.ASHR, 16)).mul(sc0))
-                        .add(d.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(d.lanewise(VectorOperators.ASHR, 16)).mul(sc1));
-                IntVector m0 = (IntVector) ByteVector.fromMemorySegment(B8, w, p + PACKED_MINS + 16 * c,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector m1 = (IntVector) ByteVector.fromMemorySegment(B8, w, p + PACKED_MINS + 16 * c + 8,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                mins = mins.add(m0.mul(s32[8 * b + 2 * c])).add(m1.mul(s32[8 * b + 2 * c + 1]));
-            }
-            float dx = xd[b];
-            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.fromMemorySegment(F, w, p, ByteOrder.LITTLE_ENDIAN).mul(dx), acc);
-            acc = ((FloatVector) mins.convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.fromMemorySegment(F, w, p + 32, ByteOrder.LITTLE_ENDIAN).mul(-dx), acc);
-        }
-        acc.intoArray(out, o);
-    }
-
-    /** {@link #dot8} for two groups at once, sharing each broadcast of activation quants between them. */
-    @Override
     void dot16(MemorySegment w, long group, MemorySegment w2, long group2, int cols, Activations x, float[] out,
             int o, float[] out2, int o2) {
         int[] xp = x.pairs;

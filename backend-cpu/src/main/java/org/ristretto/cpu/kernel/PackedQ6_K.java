@@ -73,55 +73,6 @@ final class PackedQ6_K extends PackedKernel {
     }
 
     @Override
-    void dot8(MemorySegment w, long group, int cols, Activations x, float[] out, int o) {
-        int[] xp = x.pairs;
-        float[] xd = x.d;
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < cols / BLOCK; b++) {
-            long p = group + (long) PACKED * b;
-            IntVector sum = IntVector.zero(I);
-            for (int j = 0; j < 16; j++) {
-                long q = p + PACKED_QUANTS + 128 * j;
-                int k = 128 * b + 8 * j;
-                // Eight products of at most 32·127 per 16-bit lane: they fit, their pairs' sums may not.
-                ShortVector s = ((ShortVector) ByteVector.fromMemorySegment(B, w, q, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2S, S, 0))
-                        .mul(IntVector.broadcast(I, xp[k]).reinterpretAsShorts());
-                s = s.add(((ShortVector) ByteVector.fromMemorySegment(B, w, q + 16, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2S, S, 0))
-                        .mul(IntVector.broadcast(I, xp[k + 1]).reinterpretAsShorts()));
-                s = s.add(((ShortVector) ByteVector.fromMemorySegment(B, w, q + 32, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2S, S, 0))
-                        .mul(IntVector.broadcast(I, xp[k + 2]).reinterpretAsShorts()));
-                s = s.add(((ShortVector) ByteVector.fromMemorySegment(B, w, q + 48, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2S, S, 0))
-                        .mul(IntVector.broadcast(I, xp[k + 3]).reinterpretAsShorts()));
-                s = s.add(((ShortVector) ByteVector.fromMemorySegment(B, w, q + 64, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2S, S, 0))
-                        .mul(IntVector.broadcast(I, xp[k + 4]).reinterpretAsShorts()));
-                s = s.add(((ShortVector) ByteVector.fromMemorySegment(B, w, q + 80, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2S, S, 0))
-                        .mul(IntVector.broadcast(I, xp[k + 5]).reinterpretAsShorts()));
-                s = s.add(((ShortVector) ByteVector.fromMemorySegment(B, w, q + 96, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2S, S, 0))
-                        .mul(IntVector.broadcast(I, xp[k + 6]).reinterpretAsShorts()));
-                s = s.add(((ShortVector) ByteVector.fromMemorySegment(B, w, q + 112, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2S, S, 0))
-                        .mul(IntVector.broadcast(I, xp[k + 7]).reinterpretAsShorts()));
-                IntVector v = s.reinterpretAsInts();
-                IntVector scale = (IntVector) ByteVector.fromMemorySegment(B8, w, p + PACKED_SCALES + ROWS * j,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
-                sum = sum.add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(v.lanewise(VectorOperators.ASHR, 16)).mul(scale));
-            }
-            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.fromMemorySegment(F, w, p, ByteOrder.LITTLE_ENDIAN).mul(xd[b]), acc);
-        }
-        acc.intoArray(out, o);
-    }
-
-    /** {@link #dot8} for two groups at once, sharing each broadcast of activation quants between them. */
-    @Override
     void dot16(MemorySegment w, long group, MemorySegment w2, long group2, int cols, Activations x, float[] out,
             int o, float[] out2, int o2) {
         int[] xp = x.pairs;
