@@ -1,12 +1,10 @@
 package org.ristretto.cpu.kernel;
 
-import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.util.Collection;
 import java.util.EnumMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import jdk.incubator.vector.VectorShape;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.cpu.parallel.WorkerPool;
@@ -40,12 +38,12 @@ public final class MatMul {
     private final WorkerPool pool;
     private final Lanes lanes;
     private final Map<GgmlType, RowKernel> kernels = new EnumMap<>(GgmlType.class);
-    private final Map<GgmlType, PackedKernel> packedKernels = new EnumMap<>(GgmlType.class);
     private final WorkerScratch[] scratch;
     private final Activations act = new Activations();
     private final Activations act2 = new Activations();
     private final TiledProduct tiled;
     private final TiledProduct.Scratch[] tiles;
+    private final PackedProducts packed;
     /** The activations transposed into token tiles, for the tiled product. */
     private float[] xt = new float[0];
 
@@ -75,12 +73,6 @@ public final class MatMul {
     private final WorkerPool.Task transposeTask = this::transposeTile;
     private final WorkerPool.Task swiGluTask = this::swiGluChunk;
     private final WorkerPool.Task quantizeTask = (t, worker) -> quantizeToken(quantizing, t);
-    private PackedMatrix packing;
-    private PackedMatrix packed;
-    private PackedMatrix packed2;
-    private int chunkGroups;
-    private final WorkerPool.Task packTask = this::packChunk;
-    private final WorkerPool.Task packedTask = this::packedChunk;
 
     /** Kernels at the platform's preferred vector width. */
     public MatMul(WorkerPool pool) {
@@ -120,12 +112,7 @@ public final class MatMul {
         kernels.put(GgmlType.Q5_K, new Q5_KKernels(lanes));
         kernels.put(GgmlType.Q2_K, new Q2Q3_KKernels.Q2_K(lanes));
         kernels.put(GgmlType.Q3_K, new Q2Q3_KKernels.Q3_K(lanes));
-        if (!(lanes instanceof Lanes.Bits128)) {
-            // The packed kernels run at 256 bits; on a 128-bit machine they would be emulated.
-            packedKernels.put(GgmlType.Q4_0, new PackedQ4_0());
-            packedKernels.put(GgmlType.Q4_K, new PackedQ4_K());
-            packedKernels.put(GgmlType.Q6_K, new PackedQ6_K());
-        }
+        this.packed = new PackedProducts(pool, scratch, this::kernelFor, !(lanes instanceof Lanes.Bits128));
     }
 
     /** Whether {@link #multiply} accepts weights of {@code type}. */
@@ -217,30 +204,13 @@ public final class MatMul {
      */
     public PackedMatrix pack(GgmlType type, MemorySegment w, long wOffset, int rows, int cols,
             SegmentAllocator memory) {
-        PackedKernel k = packedKernels.get(type);
-        long rb = checkWeights("weights", type, w, wOffset, rows, cols);
-        if (k == null || rows < PackedKernel.ROWS) {
-            return null;
-        }
-        long groupBytes = k.groupBytes(cols);
-        MemorySegment data = memory.allocate(groupBytes * (rows / PackedKernel.ROWS), 64);
-        packing = new PackedMatrix(type, w, wOffset, rows, cols, k, data);
-        this.rowBytes = rb;
-        pool.run(packing.groups(), packTask);
-        PackedMatrix m = packing;
-        packing = null;
-        return m;
-    }
-
-    private void packChunk(int group, int worker) {
-        PackedMatrix m = packing;
-        m.kernel.pack(m.original, m.originalOffset + group * PackedKernel.ROWS * rowBytes, m.cols, m.packed,
-                group * m.kernel.groupBytes(m.cols), scratch[worker].packing);
+        checkWeights("weights", type, w, wOffset, rows, cols);
+        return packed.pack(type, w, wOffset, rows, cols, memory);
     }
 
     /** Whether {@code type} has a packed kernel at this vector width ({@link #pack} returns a copy). */
     public boolean hasPacked(GgmlType type) {
-        return packedKernels.containsKey(type);
+        return packed.has(type);
     }
 
     /**
@@ -249,8 +219,7 @@ public final class MatMul {
      * of in the interpreter. Types without a packed kernel are skipped.
      */
     public void warmUpPacked(Collection<GgmlType> types) {
-        List<PackedKernel> cold = types.stream().map(packedKernels::get).filter(Objects::nonNull).toList();
-        pool.run(cold.size(), (i, worker) -> cold.get(i).warmUp());
+        packed.warmUp(types);
     }
 
     /** {@link #multiply} for a packed matrix: one token reads the packed copy, more read the original. */
@@ -260,9 +229,7 @@ public final class MatMul {
             return;
         }
         checkActivations(m.cols, x, xOffset, 1, out, outOffset, m.rows);
-        beginPacked(m, null, x, xOffset, out, outOffset);
-        pool.run(packedChunks(m), packedTask);
-        end();
+        packed.multiply(m, null, x, xOffset, out, outOffset);
     }
 
     /** {@link #multiplySwiGlu} for packed matrices of the same type and shape. */
@@ -278,71 +245,7 @@ public final class MatMul {
             return;
         }
         checkActivations(gate.cols, x, xOffset, 1, out, outOffset, gate.rows);
-        beginPacked(gate, up, x, xOffset, out, outOffset);
-        pool.run(packedChunks(gate), packedTask);
-        end();
-    }
-
-    private void beginPacked(PackedMatrix m, PackedMatrix m2, float[] x, int xOffset, float[] out, int outOffset) {
-        begin(m.rows, m.cols, 1, out, outOffset);
-        this.packed = m;
-        this.packed2 = m2;
-        this.kernel = kernelFor(m.type);
-        this.rowBytes = m.type.byteSize(m.cols);
-        prepare(act, m.kernel.activation(), x, xOffset);
-        if (act.pairs.length < m.cols / 2) {
-            act.pairs = new int[m.cols / 2];
-        }
-        m.kernel.pairs(act);
-    }
-
-    /** Chunks of whole groups for a packed product; the rows after the last group go with the last chunk. */
-    private int packedChunks(PackedMatrix m) {
-        int groups = m.groups();
-        chunkGroups = ceilDiv(groups, pool.threads() * CHUNKS_PER_THREAD);
-        return ceilDiv(groups, chunkGroups);
-    }
-
-    private void packedChunk(int chunk, int worker) {
-        PackedMatrix m = packed;
-        PackedMatrix m2 = packed2;
-        PackedKernel k = m.kernel;
-        long groupBytes = k.groupBytes(cols);
-        int g1 = Math.min(m.groups(), (chunk + 1) * chunkGroups);
-        float[] g = scratch[worker].res;
-        float[] u = scratch[worker].res2;
-        int g0 = chunk * chunkGroups;
-        if (m2 != null) {
-            for (int group = g0; group < g1; group++) {
-                int o = outOffset + group * PackedKernel.ROWS;
-                long at = group * groupBytes;
-                k.dot16(m.packed, at, m2.packed, at, cols, act, g, 0, u, 0);
-                for (int i = 0; i < PackedKernel.ROWS; i++) {
-                    out[o + i] = g[i] / (1 + (float) Math.exp(-g[i])) * u[i];
-                }
-            }
-        } else {
-            for (int group = g0; group < g1; group += 2) {
-                int o = outOffset + group * PackedKernel.ROWS;
-                long at = group * groupBytes;
-                if (group + 1 < g1) {
-                    k.dot16(m.packed, at, m.packed, at + groupBytes, cols, act, out, o, out, o + PackedKernel.ROWS);
-                } else {
-                    k.dot16(m.packed, at, m.packed, at, cols, act, out, o, g, 0);
-                }
-            }
-        }
-        if (g1 == m.groups()) {
-            for (int r = g1 * PackedKernel.ROWS; r < rows; r++) {
-                kernel.dot(m.original, m.originalOffset + r * rowBytes, cols, act, 0, 1, g);
-                if (m2 == null) {
-                    out[outOffset + r] = g[0];
-                } else {
-                    kernel.dot(m2.original, m2.originalOffset + r * rowBytes, cols, act, 0, 1, u);
-                    out[outOffset + r] = g[0] / (1 + (float) Math.exp(-g[0])) * u[0];
-                }
-            }
-        }
+        packed.multiply(gate, up, x, xOffset, out, outOffset);
     }
 
     /** The activation form {@code type}'s kernel multiplies (tests derive their tolerance from it). */
@@ -406,7 +309,6 @@ public final class MatMul {
         act.x = act2.x = null;
         kernel = kernel2 = null;
         x2 = null;
-        packed = packed2 = null;
     }
 
     /** Transposes the activations into token tiles for the tiled product, in parallel over the tiles. */

@@ -1,0 +1,167 @@
+package org.ristretto.cpu.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+import org.ristretto.core.quant.GgmlType;
+import org.ristretto.cpu.parallel.WorkerPool;
+
+/**
+ * The packed side of a {@link MatMul}: packing matrices ({@link PackedKernel}) and their one-token products, on the
+ * same pool and per-worker scratch. Like {@code MatMul}, one caller at a time.
+ */
+final class PackedProducts {
+    /** Chunks per thread a product aims for, so that uneven progress balances out. */
+    private static final int CHUNKS_PER_THREAD = 8;
+
+    private final WorkerPool pool;
+    private final WorkerScratch[] scratch;
+    private final Function<GgmlType, RowKernel> rowKernels;
+    private final Map<GgmlType, PackedKernel> kernels = new EnumMap<>(GgmlType.class);
+    private final Activations act = new Activations();
+
+    // The call in progress, read by the pool's tasks (published by the pool's volatile hand-off).
+    private PackedMatrix matrix;
+    private PackedMatrix matrix2;
+    private RowKernel tail;
+    private long rowBytes;
+    private int chunkGroups;
+    private float[] out;
+    private int outOffset;
+    private final WorkerPool.Task packTask = this::packGroup;
+    private final WorkerPool.Task productTask = this::productChunk;
+
+    /**
+     * @param rowKernels the file-layout kernel of each type, for the rows after the last whole group
+     * @param enabled whether the vector width suits the packed kernels (they run at 256 bits; at 128 they would be
+     *     emulated)
+     */
+    PackedProducts(WorkerPool pool, WorkerScratch[] scratch, Function<GgmlType, RowKernel> rowKernels,
+            boolean enabled) {
+        this.pool = pool;
+        this.scratch = scratch;
+        this.rowKernels = rowKernels;
+        if (enabled) {
+            kernels.put(GgmlType.Q4_0, new PackedQ4_0());
+            kernels.put(GgmlType.Q4_K, new PackedQ4_K());
+            kernels.put(GgmlType.Q6_K, new PackedQ6_K());
+        }
+    }
+
+    boolean has(GgmlType type) {
+        return kernels.containsKey(type);
+    }
+
+    /** See {@link MatMul#pack}; the shape is checked. */
+    PackedMatrix pack(GgmlType type, MemorySegment w, long wOffset, int rows, int cols, SegmentAllocator memory) {
+        PackedKernel k = kernels.get(type);
+        if (k == null || rows < PackedKernel.ROWS) {
+            return null;
+        }
+        long groupBytes = k.groupBytes(cols);
+        MemorySegment data = memory.allocate(groupBytes * (rows / PackedKernel.ROWS), 64);
+        matrix = new PackedMatrix(type, w, wOffset, rows, cols, k, data);
+        rowBytes = type.byteSize(cols);
+        pool.run(matrix.groups(), packTask);
+        PackedMatrix m = matrix;
+        matrix = null;
+        return m;
+    }
+
+    private void packGroup(int group, int worker) {
+        PackedMatrix m = matrix;
+        m.kernel.pack(m.original, m.originalOffset + group * PackedKernel.ROWS * rowBytes, m.cols, m.packed,
+                group * m.kernel.groupBytes(m.cols), scratch[worker].packing);
+    }
+
+    /** See {@link MatMul#warmUpPacked}. */
+    void warmUp(Collection<GgmlType> types) {
+        List<PackedKernel> cold = types.stream().map(kernels::get).filter(Objects::nonNull).toList();
+        pool.run(cold.size(), (i, worker) -> cold.get(i).warmUp());
+    }
+
+    /**
+     * {@code out[outOffset + r]} = row {@code r} of {@code m} times the {@code cols} activations at {@code xOffset},
+     * or with {@code up}, {@code silu(m·x) × (up·x)}; shapes and ranges are checked by the caller.
+     */
+    void multiply(PackedMatrix m, PackedMatrix up, float[] x, int xOffset, float[] out, int outOffset) {
+        this.matrix = m;
+        this.matrix2 = up;
+        this.tail = rowKernels.apply(m.type);
+        this.rowBytes = m.type.byteSize(m.cols);
+        this.out = out;
+        this.outOffset = outOffset;
+        ActivationFormat format = m.kernel.activation();
+        act.setFloats(x, xOffset, m.cols, 1);
+        act.reserve(m.cols, 1, format == ActivationFormat.Q8_0 ? ActivationQuantizer.Q8_0_BLOCK
+                : ActivationQuantizer.Q8_K_BLOCK);
+        act.format = format;
+        if (format == ActivationFormat.Q8_0) {
+            act.quantizeQ8_0(0);
+        } else {
+            act.quantizeQ8_K(0);
+        }
+        if (act.pairs.length < m.cols / 2) {
+            act.pairs = new int[m.cols / 2];
+        }
+        m.kernel.pairs(act);
+        int groups = m.groups();
+        chunkGroups = (groups + pool.threads() * CHUNKS_PER_THREAD - 1) / (pool.threads() * CHUNKS_PER_THREAD);
+        try {
+            pool.run((groups + chunkGroups - 1) / chunkGroups, productTask);
+        } finally {
+            matrix = matrix2 = null;
+            this.out = null;
+            act.x = null;
+        }
+    }
+
+    /** Whole groups; the rows after the last group go with the last chunk. */
+    private void productChunk(int chunk, int worker) {
+        PackedMatrix m = matrix;
+        PackedMatrix m2 = matrix2;
+        PackedKernel k = m.kernel;
+        int cols = m.cols;
+        long groupBytes = k.groupBytes(cols);
+        int g0 = chunk * chunkGroups;
+        int g1 = Math.min(m.groups(), g0 + chunkGroups);
+        float[] g = scratch[worker].res;
+        float[] u = scratch[worker].res2;
+        if (m2 != null) {
+            for (int group = g0; group < g1; group++) {
+                int o = outOffset + group * PackedKernel.ROWS;
+                long at = group * groupBytes;
+                k.dot16(m.packed, at, m2.packed, at, cols, act, g, 0, u, 0);
+                for (int i = 0; i < PackedKernel.ROWS; i++) {
+                    out[o + i] = g[i] / (1 + (float) Math.exp(-g[i])) * u[i];
+                }
+            }
+        } else {
+            for (int group = g0; group < g1; group += 2) {
+                int o = outOffset + group * PackedKernel.ROWS;
+                long at = group * groupBytes;
+                if (group + 1 < g1) {
+                    k.dot16(m.packed, at, m.packed, at + groupBytes, cols, act, out, o, out, o + PackedKernel.ROWS);
+                } else {
+                    k.dot16(m.packed, at, m.packed, at, cols, act, out, o, g, 0);
+                }
+            }
+        }
+        if (g1 == m.groups()) {
+            for (int r = g1 * PackedKernel.ROWS; r < m.rows; r++) {
+                tail.dot(m.original, m.originalOffset + r * rowBytes, cols, act, 0, 1, g);
+                if (m2 == null) {
+                    out[outOffset + r] = g[0];
+                } else {
+                    tail.dot(m2.original, m2.originalOffset + r * rowBytes, cols, act, 0, 1, u);
+                    out[outOffset + r] = g[0] / (1 + (float) Math.exp(-g[0])) * u[0];
+                }
+            }
+        }
+    }
+}
