@@ -237,7 +237,7 @@ public final class CpuBackend implements Backend {
 
     /**
      * The weight's packed copy, made on first use: decoding pays for it once, and a run that only multiplies batches
-     * (prefill, perplexity) never does.
+     * (prefill, logits of a whole prompt) never does.
      */
     private PackedMatrix packed(CpuWeight w) {
         if (!packWeights) {

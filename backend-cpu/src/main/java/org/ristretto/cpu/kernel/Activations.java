@@ -61,15 +61,24 @@ final class Activations {
         }
     }
 
+    /** Quantizes token {@code t} to {@link #format}, Q8_0 or Q8_K. */
+    void quantize(int t) {
+        if (format == ActivationFormat.Q8_0) {
+            quantizeQ8_0(t);
+        } else {
+            quantizeQ8_K(t);
+        }
+    }
+
     /** Quantizes token {@code t} to the Q8_0 form. */
-    void quantizeQ8_0(int t) {
+    private void quantizeQ8_0(int t) {
         int base = t * cols;
         ActivationQuantizer.q8_0(x, xOffset + base, cols, q, base, d, base / ActivationQuantizer.Q8_0_BLOCK,
                 blockSum, base / ActivationQuantizer.Q8_0_BLOCK);
     }
 
     /** Quantizes token {@code t} to the Q8_K form. */
-    void quantizeQ8_K(int t) {
+    private void quantizeQ8_K(int t) {
         int base = t * cols;
         ActivationQuantizer.q8_K(x, xOffset + base, cols, q, base, d, base / ActivationQuantizer.Q8_K_BLOCK,
                 bsums, base / 16);

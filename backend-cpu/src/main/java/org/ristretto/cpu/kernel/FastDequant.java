@@ -12,7 +12,6 @@ import org.ristretto.core.quant.QuantFormats;
  * 6 ns a weight for Q4_K, a third of a 512-token prefill's time.
  */
 final class FastDequant {
-
     private FastDequant() {}
 
     /** Dequantizes {@code n} values (whole blocks) of {@code type} at byte {@code at} into {@code dst[off ...]}. */

@@ -28,7 +28,7 @@ public final class MatMul {
     /** Most rows in one chunk. */
     private static final int MAX_CHUNK_ROWS = 64;
     /** Chunks per thread a matrix×vector product aims for, so that uneven progress balances out. */
-    private static final int CHUNKS_PER_THREAD = 8;
+    static final int CHUNKS_PER_THREAD = 8;
     /**
      * Tokens from which the float tiled product ({@link TiledProduct}) replaces the integer kernels: below this the
      * (scalar) dequantization of each weight tile costs more than the faster multiply-adds win back.
@@ -72,7 +72,7 @@ public final class MatMul {
     private final WorkerPool.Task tiledTask = this::tiledChunk;
     private final WorkerPool.Task transposeTask = this::transposeTile;
     private final WorkerPool.Task swiGluTask = this::swiGluChunk;
-    private final WorkerPool.Task quantizeTask = (t, worker) -> quantizeToken(quantizing, t);
+    private final WorkerPool.Task quantizeTask = (t, worker) -> quantizing.quantize(t);
 
     /** Kernels at the platform's preferred vector width. */
     public MatMul(WorkerPool pool) {
@@ -225,7 +225,7 @@ public final class MatMul {
     /** {@link #multiply} for a packed matrix: one token reads the packed copy, more read the original. */
     public void multiply(PackedMatrix m, float[] x, int xOffset, int nTokens, float[] out, int outOffset) {
         if (nTokens != 1) {
-            multiply(m.type, m.original, m.originalOffset, m.rows, m.cols, x, xOffset, nTokens, out, outOffset);
+            multiply(m.type(), m.original, m.originalOffset, m.rows, m.cols, x, xOffset, nTokens, out, outOffset);
             return;
         }
         checkActivations(m.cols, x, xOffset, 1, out, outOffset, m.rows);
@@ -235,12 +235,12 @@ public final class MatMul {
     /** {@link #multiplySwiGlu} for packed matrices of the same type and shape. */
     public void multiplySwiGlu(PackedMatrix gate, PackedMatrix up, float[] x, int xOffset, int nTokens, float[] out,
             int outOffset) {
-        if (gate.rows != up.rows || gate.cols != up.cols || gate.type != up.type) {
+        if (gate.rows != up.rows || gate.cols != up.cols || gate.type() != up.type()) {
             throw new IllegalArgumentException("gate and up weights differ: " + gate.rows + "x" + gate.cols + " "
-                    + gate.type.ggmlName() + " and " + up.rows + "x" + up.cols + " " + up.type.ggmlName());
+                    + gate.type().ggmlName() + " and " + up.rows + "x" + up.cols + " " + up.type().ggmlName());
         }
         if (nTokens != 1) {
-            multiplySwiGlu(gate.type, gate.original, gate.originalOffset, up.type, up.original, up.originalOffset,
+            multiplySwiGlu(gate.type(), gate.original, gate.originalOffset, up.type(), up.original, up.originalOffset,
                     gate.rows, gate.cols, x, xOffset, nTokens, out, outOffset);
             return;
         }
@@ -355,16 +355,9 @@ public final class MatMul {
 
     private void prepare(Activations a, ActivationFormat format, float[] x, int xOffset) {
         a.setFloats(x, xOffset, cols, nTokens);
-        switch (format) {
-            case F32 -> { }
-            case Q8_0 -> {
-                a.reserve(cols, nTokens, ActivationQuantizer.Q8_0_BLOCK);
-                quantizeAll(a, format);
-            }
-            case Q8_K -> {
-                a.reserve(cols, nTokens, ActivationQuantizer.Q8_K_BLOCK);
-                quantizeAll(a, format);
-            }
+        if (format != ActivationFormat.F32) {
+            a.reserve(cols, nTokens, format.block());
+            quantizeAll(a, format);
         }
         a.format = format;
     }
@@ -372,19 +365,11 @@ public final class MatMul {
     private void quantizeAll(Activations a, ActivationFormat format) {
         a.format = format;
         if (nTokens == 1) {
-            quantizeToken(a, 0);
+            a.quantize(0);
         } else {
             quantizing = a;
             pool.run(nTokens, quantizeTask);
             quantizing = null;
-        }
-    }
-
-    private static void quantizeToken(Activations a, int t) {
-        if (a.format == ActivationFormat.Q8_0) {
-            a.quantizeQ8_0(t);
-        } else {
-            a.quantizeQ8_K(t);
         }
     }
 
@@ -393,18 +378,15 @@ public final class MatMul {
         int threads = pool.threads();
         int r;
         if (nTokens == 1) {
-            r = ceilDiv(rows, threads * CHUNKS_PER_THREAD);
+            r = Math.ceilDiv(rows, threads * CHUNKS_PER_THREAD);
         } else {
             r = (int) Math.max(1, PREFILL_CHUNK_BYTES / bytesPerRow);
-            r = Math.min(r, ceilDiv(rows, threads));
+            r = Math.min(r, Math.ceilDiv(rows, threads));
         }
         chunkRows = Math.clamp(r, 1, MAX_CHUNK_ROWS);
-        return ceilDiv(rows, chunkRows);
+        return Math.ceilDiv(rows, chunkRows);
     }
 
-    private static int ceilDiv(int a, int b) {
-        return (a + b - 1) / b;
-    }
 
     private void productChunk(int chunk, int worker) {
         WorkerScratch s = scratch[worker];

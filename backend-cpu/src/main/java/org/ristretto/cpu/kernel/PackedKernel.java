@@ -96,8 +96,7 @@ abstract class PackedKernel {
             MemorySegment group = arena.allocate(groupBytes(cols), 64);
             Activations x = new Activations();
             x.setFloats(new float[cols], 0, cols, 1);
-            x.reserve(cols, 1, activation() == ActivationFormat.Q8_0 ? ActivationQuantizer.Q8_0_BLOCK
-                    : ActivationQuantizer.Q8_K_BLOCK);
+            x.reserve(cols, 1, activation().block());
             x.pairs = new int[cols / 2];
             float[] out = new float[ROWS];
             for (int batch = 0; batch < WARM_UP_BATCHES && !Thread.currentThread().isInterrupted(); batch++) {

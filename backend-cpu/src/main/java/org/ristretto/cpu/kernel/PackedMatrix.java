@@ -10,7 +10,6 @@ import org.ristretto.core.quant.GgmlType;
  * matrix keeps referring to. Rows past the last whole group of {@value PackedKernel#ROWS} stay in the original only.
  */
 public final class PackedMatrix {
-    final GgmlType type;
     final MemorySegment original;
     final long originalOffset;
     final int rows;
@@ -18,9 +17,8 @@ public final class PackedMatrix {
     final PackedKernel kernel;
     final MemorySegment packed;
 
-    PackedMatrix(GgmlType type, MemorySegment original, long originalOffset, int rows, int cols,
-            PackedKernel kernel, MemorySegment packed) {
-        this.type = type;
+    PackedMatrix(MemorySegment original, long originalOffset, int rows, int cols, PackedKernel kernel,
+            MemorySegment packed) {
         this.original = original;
         this.originalOffset = originalOffset;
         this.rows = rows;
@@ -29,13 +27,13 @@ public final class PackedMatrix {
         this.packed = packed;
     }
 
+    /** The weights' type, the one its kernel packs. */
+    GgmlType type() {
+        return kernel.type();
+    }
+
     /** Whole groups of rows in the packed copy. */
     int groups() {
         return rows / PackedKernel.ROWS;
-    }
-
-    /** Bytes of the packed copy. */
-    public long packedBytes() {
-        return packed.byteSize();
     }
 }

@@ -16,9 +16,6 @@ import org.ristretto.cpu.parallel.WorkerPool;
  * same pool and per-worker scratch. Like {@code MatMul}, one caller at a time.
  */
 final class PackedProducts {
-    /** Chunks per thread a product aims for, so that uneven progress balances out. */
-    private static final int CHUNKS_PER_THREAD = 8;
-
     private final WorkerPool pool;
     private final WorkerScratch[] scratch;
     private final Function<GgmlType, RowKernel> rowKernels;
@@ -65,7 +62,7 @@ final class PackedProducts {
         }
         long groupBytes = k.groupBytes(cols);
         MemorySegment data = memory.allocate(groupBytes * (rows / PackedKernel.ROWS), 64);
-        matrix = new PackedMatrix(type, w, wOffset, rows, cols, k, data);
+        matrix = new PackedMatrix(w, wOffset, rows, cols, k, data);
         rowBytes = type.byteSize(cols);
         pool.run(matrix.groups(), packTask);
         PackedMatrix m = matrix;
@@ -92,28 +89,23 @@ final class PackedProducts {
     void multiply(PackedMatrix m, PackedMatrix up, float[] x, int xOffset, float[] out, int outOffset) {
         this.matrix = m;
         this.matrix2 = up;
-        this.tail = rowKernels.apply(m.type);
-        this.rowBytes = m.type.byteSize(m.cols);
+        this.tail = rowKernels.apply(m.type());
+        this.rowBytes = m.type().byteSize(m.cols);
         this.out = out;
         this.outOffset = outOffset;
         ActivationFormat format = m.kernel.activation();
         act.setFloats(x, xOffset, m.cols, 1);
-        act.reserve(m.cols, 1, format == ActivationFormat.Q8_0 ? ActivationQuantizer.Q8_0_BLOCK
-                : ActivationQuantizer.Q8_K_BLOCK);
+        act.reserve(m.cols, 1, format.block());
         act.format = format;
-        if (format == ActivationFormat.Q8_0) {
-            act.quantizeQ8_0(0);
-        } else {
-            act.quantizeQ8_K(0);
-        }
+        act.quantize(0);
         if (act.pairs.length < m.cols / 2) {
             act.pairs = new int[m.cols / 2];
         }
         m.kernel.pairs(act);
         int groups = m.groups();
-        chunkGroups = (groups + pool.threads() * CHUNKS_PER_THREAD - 1) / (pool.threads() * CHUNKS_PER_THREAD);
+        chunkGroups = Math.ceilDiv(groups, pool.threads() * MatMul.CHUNKS_PER_THREAD);
         try {
-            pool.run((groups + chunkGroups - 1) / chunkGroups, productTask);
+            pool.run(Math.ceilDiv(groups, chunkGroups), productTask);
         } finally {
             matrix = matrix2 = null;
             this.out = null;

@@ -18,7 +18,7 @@ import org.ristretto.core.quant.GgmlType;
  * Packing is a copy of 32-bit words, with the scales converted once.
  *
  * <p>One mask (and one shift) isolates nibble {@code n} in both halves of every lane, ready to multiply 16-bit lanes
- * by the broadcast pair {@code (x[c], x[c + 2])}. The quants stay unsigned: a 16-bit lane sums at most eight
+ * by the broadcast pair {@code (x[c], x[c + 2])}. The quants stay unsigned: a 16-bit lane sums at most sixteen
  * products of at most {@code 15·127}, which fits, and the {@code −8} of every quant comes back per block as
  * {@code 8·d_x·Σx} (the activations' block sums).
  */
