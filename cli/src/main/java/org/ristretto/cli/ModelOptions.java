@@ -99,18 +99,19 @@ final class ModelOptions {
      */
     Loaded load(PrintWriter err) throws IOException {
         long start = System.nanoTime();
-        Backend b = BackendSelector.discover().open(backend, device, threads(), !noRepack, note -> {
-            err.println(note);
-            err.flush();
-        });
+        // The backend opens on a second thread while the model's metadata and tokenizer are read (Model.open).
+        Model m = Model.open(model, () -> BackendSelector.discover().open(backend, device, threads(), !noRepack,
+                note -> {
+                    err.println(note);
+                    err.flush();
+                }), transformerOptions());
+        Loaded loaded = new Loaded(m.backend(), m, System.nanoTime() - start, new FallbackNotes(m.backend()));
         try {
-            Model m = Model.open(model, b, transformerOptions());
-            Loaded loaded = new Loaded(b, m, System.nanoTime() - start, new FallbackNotes(b));
             loaded.fallbacks().print(err);
-            return loaded;
-        } catch (IOException | RuntimeException | Error e) {
-            b.close();
+        } catch (RuntimeException | Error e) {
+            loaded.close();
             throw e;
         }
+        return loaded;
     }
 }

@@ -2,6 +2,9 @@ package org.ristretto.core.generate;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import org.ristretto.core.backend.Backend;
 import org.ristretto.core.chat.ChatTemplate;
 import org.ristretto.core.chat.ChatTemplates;
@@ -60,6 +63,105 @@ public final class Model implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             file.close();
             throw e;
+        }
+    }
+
+    /**
+     * Opens a GGUF model on a backend that {@code openBackend} opens meanwhile, on a second thread: reading the
+     * metadata and building the tokenizer take a few hundred milliseconds each on a large vocabulary in a cold JVM,
+     * and so does opening a backend (worker threads, vector species, device probes), so a two-core machine does
+     * both at once.
+     *
+     * <p>The backend then belongs to the caller, as with {@link #open(Path, Backend, TransformerOptions)}: close it
+     * ({@link #backend()}) after the model. When anything fails, the backend, if it opened, is closed before the
+     * failure is thrown; a failure to open the backend wins over one in the file, as if the backend had been opened
+     * first.
+     *
+     * @throws IOException when the file cannot be read, or {@code openBackend} throws one
+     */
+    public static Model open(Path path, Callable<Backend> openBackend, TransformerOptions options)
+            throws IOException {
+        FutureTask<Backend> opening = new FutureTask<>(openBackend);
+        Thread.ofPlatform().name("ristretto-backend-open").daemon().start(opening);
+        GgufFile file;
+        ModelConfig config;
+        Tokenizer tokenizer;
+        try {
+            file = GgufFile.open(path);
+        } catch (IOException | RuntimeException | Error e) {
+            closeAfterFailure(opening, e);
+            throw e;
+        }
+        try {
+            config = ModelConfig.read(file);
+            tokenizer = Tokenizer.fromGguf(file.metadata());
+        } catch (RuntimeException | Error e) {
+            file.close();
+            closeAfterFailure(opening, e);
+            throw e;
+        }
+        Backend backend;
+        try {
+            backend = await(opening);
+        } catch (IOException | RuntimeException | Error e) {
+            file.close();
+            throw e;
+        }
+        try {
+            return new Model(file, config, tokenizer, ModelWeights.load(file, config, backend), options);
+        } catch (RuntimeException | Error e) {
+            try {
+                file.close();
+            } finally {
+                backend.close();
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Waits for the backend after {@code failure} in the file and closes it; when the backend failed to open, that
+     * failure is thrown instead, with {@code failure} suppressed.
+     */
+    private static void closeAfterFailure(FutureTask<Backend> opening, Throwable failure) throws IOException {
+        Backend backend;
+        try {
+            backend = await(opening);
+        } catch (IOException | RuntimeException | Error e) {
+            e.addSuppressed(failure);
+            throw e;
+        }
+        backend.close();
+    }
+
+    /** The backend {@code opening} opened, or the exception it threw, as it was thrown. */
+    private static Backend await(FutureTask<Backend> opening) throws IOException {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return opening.get();
+                } catch (InterruptedException e) {
+                    // Opening a backend is short and cannot be abandoned half-way (it would leak), so wait it out.
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    Throwable cause = e.getCause();
+                    if (cause instanceof IOException io) {
+                        throw io;
+                    }
+                    if (cause instanceof RuntimeException r) {
+                        throw r;
+                    }
+                    if (cause instanceof Error err) {
+                        throw err;
+                    }
+                    throw new IllegalStateException("opening the backend failed: " + cause, cause);
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -3,8 +3,6 @@ package org.ristretto.core.gguf;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,6 +11,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.ristretto.core.quant.GgmlType;
 
 /**
@@ -291,7 +290,8 @@ final class GgufParser {
             case STRING -> {
                 String[] a = new String[n];
                 for (int i = 0; i < n; i++) {
-                    a[i] = readString("element " + i + " of array '" + key + "'");
+                    int index = i;
+                    a[i] = readString(() -> "element " + index + " of array '" + key + "'");
                 }
                 yield a;
             }
@@ -315,27 +315,32 @@ final class GgufParser {
     }
 
     private String readString(String what) {
+        return readString(() -> what);
+    }
+
+    /**
+     * A string; {@code what} describes it for the error message, built only on failure (a vocabulary has hundreds of
+     * thousands of strings, and building their descriptions up front took longer than reading them).
+     */
+    private String readString(Supplier<String> what) {
         long at = pos;
-        long len = readU64("the length of " + what);
+        if (remaining() < 8) {
+            need(8, "the length of " + what.get());
+        }
+        long len = seg.get(U64, pos);
+        pos += 8;
         if (len < 0 || len > remaining()) {
-            throw fail(at, "the length of " + what + " is " + Long.toUnsignedString(len) + " but only "
+            throw fail(at, "the length of " + what.get() + " is " + Long.toUnsignedString(len) + " but only "
                     + remaining() + " bytes remain in the file");
         }
         if (len > Integer.MAX_VALUE - 8) {
-            throw fail(at, "the length of " + what + " is " + len + ", more than a string can hold");
+            throw fail(at, "the length of " + what.get() + " is " + len + ", more than a string can hold");
         }
         byte[] bytes = new byte[(int) len];
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, pos, bytes, 0, bytes.length);
         pos += len;
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            // Some vocabularies hold byte tokens that are not valid UTF-8 on their own; keep them readable.
-            return new String(bytes, StandardCharsets.UTF_8);
-        }
+        // Bytes that are not valid UTF-8 (some vocabularies' byte tokens) become U+FFFD, and the token stays readable.
+        return new String(bytes, StandardCharsets.UTF_8);
     }
 
     private byte readByte(String what) {

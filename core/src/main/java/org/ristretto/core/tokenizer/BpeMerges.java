@@ -15,7 +15,7 @@ final class BpeMerges {
     /** Returned by {@link #find} when two pieces do not merge. */
     static final long NO_MERGE = Long.MIN_VALUE;
 
-    private final Map<String, Integer> pieceIds = new HashMap<>();
+    private final Map<String, Integer> pieceIds;
     private final String[] pieces;
     private final long[] keys;
     private final long[] values;
@@ -23,6 +23,8 @@ final class BpeMerges {
 
     BpeMerges(GgufMetadata metadata) {
         String[] merges = metadata.getStringArray("tokenizer.ggml.merges");
+        // Sized for about as many distinct sides as merges, so that the map never rehashes while it fills.
+        pieceIds = HashMap.newHashMap(merges.length);
         int[] left = new int[merges.length];
         int[] right = new int[merges.length];
         for (int i = 0; i < merges.length; i++) {
