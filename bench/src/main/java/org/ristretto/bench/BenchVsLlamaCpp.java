@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -161,6 +162,7 @@ public final class BenchVsLlamaCpp implements Callable<Integer> {
             }
             if (output.equals("md")) {
                 out.printf("%nratio = Ristretto t/s / llama.cpp t/s (above 1: Ristretto is faster)%n");
+                printRoofline(out, tests, llamaResults, ristrettoResults, t);
             } else {
                 out.println(json(new LlamaBenchReport(lib.commit(), lib.buildNumber()), llamaResults,
                         new BenchReport(ristretto, ristrettoSettings), ristrettoResults));
@@ -169,6 +171,33 @@ public final class BenchVsLlamaCpp implements Callable<Integer> {
         out.flush();
         return 0;
     }
+
+    /**
+     * For the generation tests, the bytes each tool reads per second (the file's size × tokens/s, as the roofline
+     * counts them) against the read bandwidth of this file's mapping with the same threads, measured now.
+     */
+    private void printRoofline(PrintWriter out, List<BenchTest> tests, List<LlamaBenchResult> llamaResults,
+                               List<BenchResult> ristrettoResults, int threadCount) throws IOException, InterruptedException {
+        if (tests.stream().noneMatch(test -> test.nGen() > 0)) {
+            return;
+        }
+        double bandwidth = MappedReadBandwidth.bytesPerSecond(model, threadCount, ROOFLINE_PASSES);
+        double bytes = Files.size(model);
+        out.printf(Locale.ROOT, "%nroofline: reading this file's mapping with -t %d runs at %.1f GB/s (best of %d "
+                + "passes, after the tests); generation reads %.2f GB per token:%n", threadCount, bandwidth / 1e9,
+                ROOFLINE_PASSES, bytes / 1e9);
+        for (int i = 0; i < tests.size(); i++) {
+            if (tests.get(i).nGen() > 0) {
+                double llama = bytes * llamaResults.get(i).avgTs();
+                double ristretto = bytes * ristrettoResults.get(i).avgTs();
+                out.printf(Locale.ROOT, "  %s: llama.cpp %.1f GB/s (%.0f%%), Ristretto %.1f GB/s (%.0f%%)%n",
+                        tests.get(i).name(), llama / 1e9, 100 * llama / bandwidth, ristretto / 1e9,
+                        100 * ristretto / bandwidth);
+            }
+        }
+    }
+
+    private static final int ROOFLINE_PASSES = 5;
 
     private static String json(LlamaBenchReport llamaReport, List<LlamaBenchResult> llamaResults,
                                BenchReport ristrettoReport, List<BenchResult> ristrettoResults) throws Exception {

@@ -47,6 +47,9 @@ class BenchVsLlamaCppTest {
             // The printed means are rounded to 0.01, so the ratio of the printed figures matches to that precision.
             assertEquals(ristretto / llama, ratio, 0.005 + 0.01 * ratio, m.group());
         }
+        assertTrue(r.out().contains("roofline: reading this file's mapping with -t 1 runs at "), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("  tg4: llama\\.cpp [0-9.]+ GB/s \\([0-9]+%\\), "
+                + "Ristretto [0-9.]+ GB/s \\([0-9]+%\\)")), r.out());
     }
 
     @Test
