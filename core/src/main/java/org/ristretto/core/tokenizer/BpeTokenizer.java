@@ -28,13 +28,18 @@ final class BpeTokenizer implements Tokenizer {
     private final int[] tokenOfByte = new int[256];
 
     BpeTokenizer(Vocabulary vocab, GgufMetadata metadata) {
+        this(vocab, new BpeMerges(metadata));
+    }
+
+    /** With the merge table of the same metadata, already built. */
+    BpeTokenizer(Vocabulary vocab, BpeMerges merges) {
         this.vocab = vocab;
         this.splitter = new SpecialTokenSplitter(vocab);
         BpePreset preset = BpePreset.forName(vocab.preTokenizer()).orElseThrow();
         this.preTokenizer = new PreTokenizer(preset.expressions());
         this.ignoreMerges = preset.ignoreMerges();
         this.nfc = preset.nfc();
-        this.merges = new BpeMerges(metadata);
+        this.merges = merges;
         this.tokenOfPiece = new int[merges.pieceCount()];
         for (int p = 0; p < tokenOfPiece.length; p++) {
             tokenOfPiece[p] = vocab.lookup(merges.piece(p));

@@ -2,6 +2,7 @@ package org.ristretto.core.tokenizer;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.FutureTask;
 import org.ristretto.core.gguf.GgufMetadata;
 import org.ristretto.core.gguf.GgufMetadataException;
 
@@ -20,10 +21,12 @@ public sealed interface Tokenizer permits SpmTokenizer, BpeTokenizer, WpmTokeniz
      *                               reader does not know (the message names the value)
      */
     static Tokenizer fromGguf(GgufMetadata metadata) {
+        FutureTask<BpeMerges> merges = BpeMerges.startBuilding(metadata);
         Vocabulary vocab = Vocabulary.fromGguf(metadata);
         return switch (vocab.kind()) {
             case SPM -> new SpmTokenizer(vocab);
-            case BPE -> new BpeTokenizer(vocab, metadata);
+            case BPE -> merges == null ? new BpeTokenizer(vocab, metadata)
+                    : new BpeTokenizer(vocab, BpeMerges.await(merges));
             case WPM -> new WpmTokenizer(vocab, metadata);
         };
     }
