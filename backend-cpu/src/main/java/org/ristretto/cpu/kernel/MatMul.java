@@ -197,8 +197,9 @@ public final class MatMul {
 
     /**
      * The matrix with a packed copy of its rows for faster matrix×vector products, made in {@code memory} by the
-     * pool; null when {@code type} has no packed kernel at this vector width or the matrix has fewer than
-     * {@value PackedKernel#ROWS} rows. The original stays in use for the other products and must stay valid.
+     * pool; null when {@code type} has no packed kernel at this vector width, the matrix has fewer than
+     * {@value PackedKernel#ROWS} rows, or a Q4_0 block's scale is infinite or NaN (the packed Q4_0 kernel converts
+     * finite fp16 scales only; the file-layout kernels then give the same infinities and NaNs llama.cpp would). The original stays in use for the other products and must stay valid.
      *
      * @throws IllegalArgumentException as {@link #multiply} does for the shape
      */

@@ -67,7 +67,7 @@ abstract class PackedKernel {
      * holds two, grown as needed), since packing runs once per weight, mostly before the JIT has compiled it, and
      * plain array code is fast from the start where segment accesses are not.
      */
-    final void pack(MemorySegment w, long src, int cols, MemorySegment out, long dst, byte[][] buffers) {
+    final boolean pack(MemorySegment w, long src, int cols, MemorySegment out, long dst, byte[][] buffers) {
         int rowBytes = Math.toIntExact(type().byteSize(cols));
         int packed = Math.toIntExact(groupBytes(cols));
         if (buffers[0].length < ROWS * rowBytes) {
@@ -77,12 +77,18 @@ abstract class PackedKernel {
             buffers[1] = new byte[packed];
         }
         MemorySegment.copy(w, ValueLayout.JAVA_BYTE, src, buffers[0], 0, ROWS * rowBytes);
-        packRows(buffers[0], rowBytes, cols, buffers[1]);
+        boolean exact = packRows(buffers[0], rowBytes, cols, buffers[1]);
         MemorySegment.copy(buffers[1], 0, out, ValueLayout.JAVA_BYTE, dst, packed);
+        return exact;
     }
 
-    /** Packs the {@link #ROWS} rows of {@code rowBytes} bytes each in {@code in} into one group in {@code out}. */
-    abstract void packRows(byte[] in, int rowBytes, int cols, byte[] out);
+    /**
+     * Packs the {@link #ROWS} rows of {@code rowBytes} bytes each in {@code in} into one group in {@code out}.
+     *
+     * @return false when the kernel would not compute these rows exactly as the file's layout says (a layout that
+     *     keeps fp16 scales converts only finite ones), and the matrix must stay unpacked
+     */
+    abstract boolean packRows(byte[] in, int rowBytes, int cols, byte[] out);
 
     /**
      * Runs {@link #dot16} on a zero group of one K-block's worth of columns until the JIT has compiled it, so that
@@ -119,6 +125,17 @@ abstract class PackedKernel {
     /** The little-endian fp16 at {@code a[i]}, as a float. */
     static float half(byte[] a, int i) {
         return Float.float16ToFloat((short) ((a[i] & 0xff) | a[i + 1] << 8));
+    }
+
+    /**
+     * Copies the little-endian fp16 at {@code in[from]} to {@code out[to]}; false when it is infinite or NaN, which
+     * the kernels' vector conversion ({@code (h & 0x7fff) << 13} as float bits, times 2^112, with the sign of
+     * {@code h}: exact for zeros, subnormals and normal numbers) would turn into a finite number.
+     */
+    static boolean copyHalf(byte[] in, int from, byte[] out, int to) {
+        out[to] = in[from];
+        out[to + 1] = in[from + 1];
+        return (in[from + 1] & 0x7c) != 0x7c;
     }
 
     /** Copies four bytes (a call to {@code System.arraycopy} costs more than the copy at this size). */

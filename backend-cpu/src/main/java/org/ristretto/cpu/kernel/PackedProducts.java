@@ -30,6 +30,8 @@ final class PackedProducts {
     private int chunkGroups;
     private float[] out;
     private int outOffset;
+    /** Set by a pack task whose rows the packed kernel would not compute exactly. */
+    private volatile boolean inexact;
     private final WorkerPool.Task packTask = this::packGroup;
     private final WorkerPool.Task productTask = this::productChunk;
 
@@ -64,16 +66,21 @@ final class PackedProducts {
         MemorySegment data = memory.allocate(groupBytes * (rows / PackedKernel.ROWS), 64);
         matrix = new PackedMatrix(w, wOffset, rows, cols, k, data);
         rowBytes = type.byteSize(cols);
+        inexact = false;
         pool.run(matrix.groups(), packTask);
-        PackedMatrix m = matrix;
+        // A matrix the packed kernel would not compute exactly (a non-finite fp16 scale) stays unpacked; its copy's
+        // memory stays with the allocator until the backend closes (a broken model, not a case worth freeing for).
+        PackedMatrix m = inexact ? null : matrix;
         matrix = null;
         return m;
     }
 
     private void packGroup(int group, int worker) {
         PackedMatrix m = matrix;
-        m.kernel.pack(m.original, m.originalOffset + group * PackedKernel.ROWS * rowBytes, m.cols, m.packed,
-                group * m.kernel.groupBytes(m.cols), scratch[worker].packing);
+        if (!m.kernel.pack(m.original, m.originalOffset + group * PackedKernel.ROWS * rowBytes, m.cols, m.packed,
+                group * m.kernel.groupBytes(m.cols), scratch[worker].packing)) {
+            inexact = true;
+        }
     }
 
     /** See {@link MatMul#warmUpPacked}. */

@@ -38,7 +38,7 @@ final class PackedQ6_K extends PackedKernel {
     }
 
     @Override
-    void packRows(byte[] in, int rowBytes, int cols, byte[] out) {
+    boolean packRows(byte[] in, int rowBytes, int cols, byte[] out) {
         for (int b = 0; b < cols / BLOCK; b++) {
             int o = PACKED * b;
             for (int r = 0; r < ROWS; r++) {
@@ -63,6 +63,7 @@ final class PackedQ6_K extends PackedKernel {
                 }
             }
         }
+        return true; // the scales are converted to floats here, exactly
     }
 
     @Override

@@ -120,6 +120,50 @@ class PackedMatMulTest {
         }
     }
 
+    /** fp16 scales the packed Q4_0 kernel converts itself: zeros, subnormals, the extremes, both signs. */
+    private static final short[] SPECIAL_SCALES = {0x0000, (short) 0x8000, 0x0001, 0x03ff, (short) 0x83ff, 0x0400,
+            0x3c00, (short) 0xc100, 0x7bff, (short) 0xfbff, 0x1234, (short) 0x8001};
+
+    @Test
+    void q4_0ScalesOfEveryFiniteKindConvertExactly() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        try (WorkerPool pool = new WorkerPool(2); Arena arena = Arena.ofShared()) {
+            MatMul mm = new MatMul(pool, VectorShape.S_256_BIT);
+            int rows = 24;
+            int cols = 96;
+            MemorySegment w = Weights.random(arena, GgmlType.Q4_0, rows, cols, 0, rnd);
+            int blocks = rows * cols / 32;
+            for (int i = 0; i < blocks; i++) {
+                w.set(HALF, 18L * i, SPECIAL_SCALES[i % SPECIAL_SCALES.length]);
+            }
+            float[] deq = Weights.dequantize(GgmlType.Q4_0, w, 0, rows, cols);
+            float[] x = MatMulTest.exactActivations(0, cols, rnd);
+            double[] ref = Weights.referenceProduct(deq, rows, cols, x, 0, 1);
+            float[] out = new float[rows];
+            mm.multiply(mm.pack(GgmlType.Q4_0, w, 0, rows, cols, arena), x, 0, 1, out, 0);
+            double[] e = new double[cols];
+            for (int r = 0; r < rows; r++) {
+                compare("special scales", r, ref[r], out[r], Tolerance.bound(deq, r, cols, x, 0, 0, e));
+            }
+        }
+    }
+
+    @Test
+    void aQ4_0MatrixWithAnInfiniteOrNanScaleStaysUnpacked() {
+        SplittableRandom rnd = new SplittableRandom(6);
+        try (WorkerPool pool = new WorkerPool(2); Arena arena = Arena.ofShared()) {
+            MatMul mm = new MatMul(pool, VectorShape.S_256_BIT);
+            for (short bad : new short[] {0x7c00, (short) 0xfc00, 0x7e00, 0x7c01}) {
+                MemorySegment w = Weights.random(arena, GgmlType.Q4_0, 16, 64, 0, rnd);
+                w.set(HALF, 18L * 21, bad);
+                assertNull(mm.pack(GgmlType.Q4_0, w, 0, 16, 64, arena), "scale " + Integer.toHexString(bad & 0xffff));
+            }
+        }
+    }
+
+    private static final java.lang.foreign.ValueLayout.OfShort HALF =
+            java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
     private static void compare(String where, int r, double expected, float actual, double tol) {
         if (!(Math.abs(actual - expected) <= tol)) {
             fail(where + ": out[" + r + "] = " + actual + ", reference " + expected + ", error "
