@@ -162,11 +162,14 @@ public final class BenchVsLlamaCpp implements Callable<Integer> {
             }
             if (output.equals("md")) {
                 out.printf("%nratio = Ristretto t/s / llama.cpp t/s (above 1: Ristretto is faster)%n");
-                printRoofline(out, tests, llamaResults, ristrettoResults, t);
             } else {
                 out.println(json(new LlamaBenchReport(lib.commit(), lib.buildNumber()), llamaResults,
                         new BenchReport(ristretto, ristrettoSettings), ristrettoResults));
             }
+        }
+        if (output.equals("md")) {
+            // After both engines are closed: llama.cpp's OpenMP workers keep spinning a while after its last call.
+            printRoofline(out, tests, llamaResults, ristrettoResults, t);
         }
         out.flush();
         return 0;
@@ -184,7 +187,7 @@ public final class BenchVsLlamaCpp implements Callable<Integer> {
         double bandwidth = MappedReadBandwidth.bytesPerSecond(model, threadCount, ROOFLINE_PASSES);
         double bytes = Files.size(model);
         out.printf(Locale.ROOT, "%nroofline: reading this file's mapping with -t %d runs at %.1f GB/s (best of %d "
-                + "passes, after the tests); generation reads %.2f GB per token:%n", threadCount, bandwidth / 1e9,
+                + "passes, after both tools are closed); generation reads %.2f GB per token:%n", threadCount, bandwidth / 1e9,
                 ROOFLINE_PASSES, bytes / 1e9);
         for (int i = 0; i < tests.size(); i++) {
             if (tests.get(i).nGen() > 0) {
@@ -197,7 +200,7 @@ public final class BenchVsLlamaCpp implements Callable<Integer> {
         }
     }
 
-    private static final int ROOFLINE_PASSES = 5;
+    private static final int ROOFLINE_PASSES = 8;
 
     private static String json(LlamaBenchReport llamaReport, List<LlamaBenchResult> llamaResults,
                                BenchReport ristrettoReport, List<BenchResult> ristrettoResults) throws Exception {
