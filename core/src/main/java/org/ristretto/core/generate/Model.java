@@ -3,11 +3,10 @@ package org.ristretto.core.generate;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
 import org.ristretto.core.backend.Backend;
 import org.ristretto.core.chat.ChatTemplate;
 import org.ristretto.core.chat.ChatTemplates;
+import org.ristretto.core.concurrent.Background;
 import org.ristretto.core.gguf.GgufFile;
 import org.ristretto.core.model.ModelConfig;
 import org.ristretto.core.model.ModelWeights;
@@ -81,8 +80,7 @@ public final class Model implements AutoCloseable {
      */
     public static Model open(Path path, Callable<Backend> openBackend, TransformerOptions options)
             throws IOException {
-        FutureTask<Backend> opening = new FutureTask<>(openBackend);
-        Thread.ofPlatform().name("ristretto-backend-open").daemon().start(opening);
+        Background<Backend> opening = Background.start("ristretto-backend-open", openBackend);
         GgufFile file;
         ModelConfig config;
         Tokenizer tokenizer;
@@ -102,7 +100,7 @@ public final class Model implements AutoCloseable {
         }
         Backend backend;
         try {
-            backend = await(opening);
+            backend = opening.join(IOException.class);
         } catch (IOException | RuntimeException | Error e) {
             file.close();
             throw e;
@@ -123,46 +121,15 @@ public final class Model implements AutoCloseable {
      * Waits for the backend after {@code failure} in the file and closes it; when the backend failed to open, that
      * failure is thrown instead, with {@code failure} suppressed.
      */
-    private static void closeAfterFailure(FutureTask<Backend> opening, Throwable failure) throws IOException {
+    private static void closeAfterFailure(Background<Backend> opening, Throwable failure) throws IOException {
         Backend backend;
         try {
-            backend = await(opening);
+            backend = opening.join(IOException.class);
         } catch (IOException | RuntimeException | Error e) {
             e.addSuppressed(failure);
             throw e;
         }
         backend.close();
-    }
-
-    /** The backend {@code opening} opened, or the exception it threw, as it was thrown. */
-    private static Backend await(FutureTask<Backend> opening) throws IOException {
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    return opening.get();
-                } catch (InterruptedException e) {
-                    // Opening a backend is short and cannot be abandoned half-way (it would leak), so wait it out.
-                    interrupted = true;
-                } catch (ExecutionException e) {
-                    Throwable cause = e.getCause();
-                    if (cause instanceof IOException io) {
-                        throw io;
-                    }
-                    if (cause instanceof RuntimeException r) {
-                        throw r;
-                    }
-                    if (cause instanceof Error err) {
-                        throw err;
-                    }
-                    throw new IllegalStateException("opening the backend failed: " + cause, cause);
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
     }
 
     /** A new session with its own KV cache (allocated now, on the model's backend). */

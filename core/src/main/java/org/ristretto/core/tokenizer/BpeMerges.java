@@ -3,8 +3,7 @@ package org.ristretto.core.tokenizer;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
+import org.ristretto.core.concurrent.Background;
 import org.ristretto.core.gguf.GgufMetadata;
 
 /**
@@ -62,40 +61,12 @@ final class BpeMerges {
      * the 280 000 merges of a llama-3 or qwen vocabulary takes a few hundred milliseconds in a cold JVM, about as
      * long as everything else in reading the vocabulary, so the two run at once.
      */
-    static FutureTask<BpeMerges> startBuilding(GgufMetadata metadata) {
+    static Background<BpeMerges> startBuilding(GgufMetadata metadata) {
         if (!metadata.findString("tokenizer.ggml.model").orElse("").equals("gpt2")
                 || metadata.findArray("tokenizer.ggml.merges").isEmpty()) {
             return null;
         }
-        FutureTask<BpeMerges> task = new FutureTask<>(() -> new BpeMerges(metadata));
-        Thread.ofPlatform().name("ristretto-bpe-merges").daemon().start(task);
-        return task;
-    }
-
-    /** The table {@code task} built (waiting for it), or what it threw, as thrown. */
-    static BpeMerges await(FutureTask<BpeMerges> task) {
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    return task.get();
-                } catch (InterruptedException e) {
-                    interrupted = true; // the build is short; finish it rather than leave the tokenizer half-made
-                } catch (ExecutionException e) {
-                    if (e.getCause() instanceof RuntimeException r) {
-                        throw r;
-                    }
-                    if (e.getCause() instanceof Error err) {
-                        throw err;
-                    }
-                    throw new IllegalStateException("building the BPE merge table failed", e.getCause());
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        return Background.start("ristretto-bpe-merges", () -> new BpeMerges(metadata));
     }
 
     private int intern(String piece) {

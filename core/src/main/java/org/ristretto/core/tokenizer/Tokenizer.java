@@ -2,7 +2,7 @@ package org.ristretto.core.tokenizer;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.FutureTask;
+import org.ristretto.core.concurrent.Background;
 import org.ristretto.core.gguf.GgufMetadata;
 import org.ristretto.core.gguf.GgufMetadataException;
 
@@ -21,12 +21,12 @@ public sealed interface Tokenizer permits SpmTokenizer, BpeTokenizer, WpmTokeniz
      *                               reader does not know (the message names the value)
      */
     static Tokenizer fromGguf(GgufMetadata metadata) {
-        FutureTask<BpeMerges> merges = BpeMerges.startBuilding(metadata);
+        Background<BpeMerges> merges = BpeMerges.startBuilding(metadata);
         Vocabulary vocab = Vocabulary.fromGguf(metadata);
         return switch (vocab.kind()) {
             case SPM -> new SpmTokenizer(vocab);
             case BPE -> merges == null ? new BpeTokenizer(vocab, metadata)
-                    : new BpeTokenizer(vocab, BpeMerges.await(merges));
+                    : new BpeTokenizer(vocab, merges.join(RuntimeException.class));
             case WPM -> new WpmTokenizer(vocab, metadata);
         };
     }
