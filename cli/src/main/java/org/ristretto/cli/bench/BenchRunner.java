@@ -1,5 +1,7 @@
 package org.ristretto.cli.bench;
 
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -15,7 +17,7 @@ import org.ristretto.core.quant.GgmlType;
  * <p><b>A test.</b> Each test gets a fresh {@link Transformer} (KV cache and activations) of
  * {@code depth + prompt + generated} positions, llama-bench's {@code n_ctx}, unless {@link Settings#contextSize()}
  * fixes the size. Then, as in llama-bench: a warm-up (the prompt once from position 0 and, for a test that generates,
- * one generated token after it), then {@link Settings#repetitions()} timed samples. Before the first sample the
+ * one generated token after it, then more while the JIT is still compiling: see {@link #settleJit}), then {@link Settings#repetitions()} timed samples. Before the first sample the
  * {@code depth} tokens are prefilled untimed; later samples reuse them, since a sample writes only positions from
  * {@code depth} on (llama-bench restores a saved state to the same end).
  *
@@ -98,6 +100,7 @@ public final class BenchRunner {
                 }
                 if (test.nGen() > 0) {
                     generate(transformer, test.nPrompt(), 1, random);
+                    settleJit(transformer, test, random);
                 }
             }
             if (test.nDepth() > 0) {
@@ -116,6 +119,34 @@ public final class BenchRunner {
         }
         return new BenchResult(test, samples, started);
     }
+
+    /**
+     * Generates more warm-up tokens while the JIT is still compiling the one-token path. llama-bench warms up with
+     * one generated token, which is enough for a native engine; here the first token also packs the weights, and
+     * the methods called once per layer per token only reach C2 after thousands of calls, so without this the first
+     * timed sample ran up to a fifth slower than the rest. Chunks of up to {@value #SETTLE_CHUNK} tokens rewrite the
+     * positions after the prompt (the samples overwrite them again), at most {@value #SETTLE_CHUNKS} chunks, until
+     * one compiles for less than {@value #SETTLE_COMPILE_MILLIS} ms. Without a compilation-time monitor it does
+     * nothing.
+     */
+    private void settleJit(Transformer transformer, BenchTest test, Random random) {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+            return;
+        }
+        int n = Math.min(SETTLE_CHUNK, test.nGen());
+        for (int chunk = 0; chunk < SETTLE_CHUNKS; chunk++) {
+            long before = jit.getTotalCompilationTime();
+            generate(transformer, test.nPrompt(), n, random);
+            if (jit.getTotalCompilationTime() - before < SETTLE_COMPILE_MILLIS) {
+                return;
+            }
+        }
+    }
+
+    private static final int SETTLE_CHUNK = 16;
+    private static final int SETTLE_CHUNKS = 10;
+    private static final long SETTLE_COMPILE_MILLIS = 20;
 
     /** llama-bench's {@code test_prompt}: {@code n} random tokens from {@code pos} in batches, BOS first if added. */
     private void prompt(Transformer transformer, int pos, int n, Random random) {
