@@ -184,23 +184,35 @@ public final class BenchVsLlamaCpp implements Callable<Integer> {
         if (tests.stream().noneMatch(test -> test.nGen() > 0)) {
             return;
         }
-        double bandwidth = MappedReadBandwidth.bytesPerSecond(model, threadCount, ROOFLINE_PASSES);
         double bytes = Files.size(model);
+        if (bytes < ROOFLINE_MIN_BYTES) {
+            out.printf(Locale.ROOT, "%nroofline: skipped, the file (%.1f MB) is too small to be read from memory rather "
+                    + "than the caches%n", bytes / 1e6);
+            return;
+        }
+        double bandwidth = MappedReadBandwidth.bytesPerSecond(model, threadCount, ROOFLINE_PASSES);
         out.printf(Locale.ROOT, "%nroofline: reading this file's mapping with -t %d runs at %.1f GB/s (best of %d "
                 + "passes, after both tools are closed); generation reads %.2f GB per token:%n", threadCount, bandwidth / 1e9,
                 ROOFLINE_PASSES, bytes / 1e9);
         for (int i = 0; i < tests.size(); i++) {
             if (tests.get(i).nGen() > 0) {
-                double llama = bytes * llamaResults.get(i).avgTs();
-                double ristretto = bytes * ristrettoResults.get(i).avgTs();
-                out.printf(Locale.ROOT, "  %s: llama.cpp %.1f GB/s (%.0f%%), Ristretto %.1f GB/s (%.0f%%)%n",
-                        tests.get(i).name(), llama / 1e9, 100 * llama / bandwidth, ristretto / 1e9,
-                        100 * ristretto / bandwidth);
+                out.println(rooflineRow(tests.get(i).name(), bytes, llamaResults.get(i).avgTs(),
+                        ristrettoResults.get(i).avgTs(), bandwidth));
             }
         }
     }
 
+    /** One generation test against the roofline: bytes read per second by each tool and their share of it. */
+    static String rooflineRow(String test, double fileBytes, double llamaTs, double ristrettoTs, double bandwidth) {
+        double llama = fileBytes * llamaTs;
+        double ristretto = fileBytes * ristrettoTs;
+        return String.format(Locale.ROOT, "  %s: llama.cpp %.1f GB/s (%.0f%%), Ristretto %.1f GB/s (%.0f%%)", test,
+                llama / 1e9, 100 * llama / bandwidth, ristretto / 1e9, 100 * ristretto / bandwidth);
+    }
+
     private static final int ROOFLINE_PASSES = 8;
+    /** Files below this fit in (or next to) a server's last-level cache, so their "bandwidth" says nothing. */
+    private static final long ROOFLINE_MIN_BYTES = 256L << 20;
 
     private static String json(LlamaBenchReport llamaReport, List<LlamaBenchResult> llamaResults,
                                BenchReport ristrettoReport, List<BenchResult> ristrettoResults) throws Exception {

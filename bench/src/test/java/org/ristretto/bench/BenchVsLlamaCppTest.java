@@ -47,9 +47,8 @@ class BenchVsLlamaCppTest {
             // The printed means are rounded to 0.01, so the ratio of the printed figures matches to that precision.
             assertEquals(ristretto / llama, ratio, 0.005 + 0.01 * ratio, m.group());
         }
-        assertTrue(r.out().contains("roofline: reading this file's mapping with -t 1 runs at "), r.out());
-        assertTrue(r.out().lines().anyMatch(l -> l.matches("  tg4: llama\\.cpp [0-9.]+ GB/s \\([0-9]+%\\), "
-                + "Ristretto [0-9.]+ GB/s \\([0-9]+%\\)")), r.out());
+        // stories260K fits in the caches, so there is no memory roofline to report for it.
+        assertTrue(r.out().contains("roofline: skipped, the file (0."), r.out());
     }
 
     @Test
@@ -84,5 +83,12 @@ class BenchVsLlamaCppTest {
         Run missing = run("-m", "/nonexistent.gguf");
         assertEquals(1, missing.code());
         assertEquals("bench-vs-llamacpp: no such file: /nonexistent.gguf", missing.err().strip());
+    }
+
+    @Test
+    void rooflineRowIsFileBytesTimesTokensPerSecondOverTheBandwidth() {
+        // 1.32 GB at 13.15 and 11.98 tokens/s against 29.7 GB/s: 17.4 GB/s (58%) and 15.8 GB/s (53%).
+        assertEquals("  tg128: llama.cpp 17.4 GB/s (58%), Ristretto 15.8 GB/s (53%)",
+                BenchVsLlamaCpp.rooflineRow("tg128", 1.32e9, 13.15, 11.98, 29.7e9));
     }
 }
