@@ -3,10 +3,8 @@ package org.ristretto.cpu;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.ristretto.core.backend.Backend;
 import org.ristretto.core.backend.BackendException;
@@ -39,8 +37,6 @@ public final class CpuBackend implements Backend {
     private final Arena packedArena = Arena.ofShared();
     /** Types of the weights with a packed kernel that has not run yet. */
     private final Set<GgmlType> coldPackedTypes = EnumSet.noneOf(GgmlType.class);
-    /** A weight of each type whose file-layout products the JIT has not compiled yet (see {@link #warmUp}). */
-    private final Map<GgmlType, CpuWeight> coldTypes = new EnumMap<>(GgmlType.class);
     private final boolean packWeights;
     private short[][] halfScratch;
 
@@ -117,11 +113,7 @@ public final class CpuBackend implements Backend {
         if (packWeights && rows > 1 && matMul.hasPacked(type)) {
             coldPackedTypes.add(type);
         }
-        CpuWeight w = new CpuWeight(name, type, columns, rows, data, this);
-        if (rows > 1 && matMul.supports(type)) {
-            coldTypes.putIfAbsent(type, w);
-        }
-        return w;
+        return new CpuWeight(name, type, columns, rows, data, this);
     }
 
     @Override
@@ -212,7 +204,6 @@ public final class CpuBackend implements Backend {
         CpuActivation in = activation(x, "matmul input");
         CpuActivation o = activation(out, "matmul output");
         checkProduct("matmul", m, in, o);
-        warmUp();
         PackedMatrix p = in.rows() == 1 ? packed(m) : null;
         if (p != null) {
             matMul.multiply(p, in.data(), in.offset(), 1, o.data(), o.offset());
@@ -232,7 +223,6 @@ public final class CpuBackend implements Backend {
             throw shape("matmulSwiGlu", gate, up, "gate and up of the same shape");
         }
         checkProduct("matmulSwiGlu", g, in, o);
-        warmUp();
         if (in.rows() == 1 && g.type() == u.type()) {
             PackedMatrix pg = packed(g);
             PackedMatrix pu = packed(u);
@@ -243,19 +233,6 @@ public final class CpuBackend implements Backend {
         }
         matMul.multiplySwiGlu(g.type(), g.data(), 0, u.type(), u.data(), 0, g.rows(), g.columns(), in.data(),
                 in.offset(), in.rows(), o.data(), o.offset());
-    }
-
-    /**
-     * Before the first product: the kernels of every weight type made so far, compiled on small matrices, so that
-     * the first forward pass does not run its real products in the interpreter while the JIT works.
-     */
-    private void warmUp() {
-        if (!coldTypes.isEmpty()) {
-            for (CpuWeight w : coldTypes.values()) {
-                matMul.warmUp(w.type(), w.data(), w.rows(), w.columns());
-            }
-            coldTypes.clear();
-        }
     }
 
     /**

@@ -215,17 +215,6 @@ public final class MatMul {
     }
 
     /**
-     * Has the JIT compile the file-layout products of {@code type} now, by multiplying the first few of the
-     * {@code rows} rows of {@code w} (a real weight, in the segment kind the products will read) until they run
-     * compiled (see {@link KernelWarmUp}), so that a model's first forward pass does not run its real products in
-     * the interpreter. Unsupported types are skipped; about a second or two of the caller's time per type when cold.
-     */
-    public void warmUp(GgmlType type, MemorySegment w, int rows, int cols) {
-        checkWeights("weights", type, w, 0, rows, cols);
-        KernelWarmUp.run(this, type, w, rows, cols);
-    }
-
-    /**
      * Has the JIT compile the packed kernels of {@code types} now, each run on a small zero matrix by one worker
      * (about a second of a core each), so that the first products of {@link #pack}ed matrices run compiled instead
      * of in the interpreter. Types without a packed kernel are skipped.
