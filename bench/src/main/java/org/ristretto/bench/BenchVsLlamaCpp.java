@@ -168,7 +168,8 @@ public final class BenchVsLlamaCpp implements Callable<Integer> {
             }
         }
         if (output.equals("md")) {
-            // After both engines are closed: llama.cpp's OpenMP workers keep spinning a while after its last call.
+            // After both engines are closed, so that no worker thread of either (OpenMP's spin after a parallel
+            // region, the pool's) shares the cores with the read.
             printRoofline(out, tests, llamaResults, ristrettoResults, t);
         }
         out.flush();
