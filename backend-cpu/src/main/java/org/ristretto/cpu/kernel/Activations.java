@@ -35,15 +35,24 @@ final class Activations {
     /** The form the quants above are in, for the call in progress. */
     ActivationFormat format = ActivationFormat.F32;
 
-    void setFloats(float[] x, int xOffset, int cols, int nTokens) {
+    /**
+     * Starts a call: {@code nTokens} tokens of {@code cols} floats from {@code x[xOffset]}, to be prepared in
+     * {@code format}, with room made for their quants (none for F32); {@link #quantize} then fills them, token by
+     * token.
+     */
+    void begin(ActivationFormat format, float[] x, int xOffset, int cols, int nTokens) {
         this.x = x;
         this.xOffset = xOffset;
         this.cols = cols;
         this.nTokens = nTokens;
+        this.format = format;
+        if (format != ActivationFormat.F32) {
+            reserve(cols, nTokens, format.block());
+        }
     }
 
     /** Makes room for {@code nTokens × cols} values quantized with blocks of {@code block} elements. */
-    void reserve(int cols, int nTokens, int block) {
+    private void reserve(int cols, int nTokens, int block) {
         int n = Math.multiplyExact(cols, nTokens);
         if (q.length < n) {
             q = new short[n];

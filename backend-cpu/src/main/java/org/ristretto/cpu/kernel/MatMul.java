@@ -199,7 +199,8 @@ public final class MatMul {
      * The matrix with a packed copy of its rows for faster matrix×vector products, made in {@code memory} by the
      * pool; null when {@code type} has no packed kernel at this vector width, the matrix has fewer than
      * {@value PackedKernel#ROWS} rows, or a Q4_0 block's scale is infinite or NaN (the packed Q4_0 kernel converts
-     * finite fp16 scales only; the file-layout kernels then give the same infinities and NaNs llama.cpp would). The original stays in use for the other products and must stay valid.
+     * finite fp16 scales only; the file-layout kernels then give the same infinities and NaNs llama.cpp would).
+     * The original stays in use for the other products and must stay valid.
      *
      * @throws IllegalArgumentException as {@link #multiply} does for the shape
      */
@@ -348,23 +349,19 @@ public final class MatMul {
                 s.acc2);
         for (int i = 0; i < r1 - r0; i++) {
             for (int t = 0; t < nTokens; t++) {
-                float a = s.acc[i * padded + t];
-                out[outOffset + t * rows + r0 + i] = a / (1 + (float) Math.exp(-a)) * s.acc2[i * padded + t];
+                out[outOffset + t * rows + r0 + i] = swiGlu(s.acc[i * padded + t], s.acc2[i * padded + t]);
             }
         }
     }
 
     private void prepare(Activations a, ActivationFormat format, float[] x, int xOffset) {
-        a.setFloats(x, xOffset, cols, nTokens);
+        a.begin(format, x, xOffset, cols, nTokens);
         if (format != ActivationFormat.F32) {
-            a.reserve(cols, nTokens, format.block());
-            quantizeAll(a, format);
+            quantizeAll(a);
         }
-        a.format = format;
     }
 
-    private void quantizeAll(Activations a, ActivationFormat format) {
-        a.format = format;
+    private void quantizeAll(Activations a) {
         if (nTokens == 1) {
             a.quantize(0);
         } else {
@@ -419,10 +416,14 @@ public final class MatMul {
                 kernel.dot(w, wOffset + r * rowBytes, cols, act, t0, nT, g);
                 kernel2.dot(w2, w2Offset + r * rowBytes2, cols, x2, t0, nT, u);
                 for (int i = 0; i < nT; i++) {
-                    float a = g[i];
-                    out[o + i * rows + r] = a / (1 + (float) Math.exp(-a)) * u[i];
+                    out[o + i * rows + r] = swiGlu(g[i], u[i]);
                 }
             }
         }
+    }
+
+    /** SwiGLU of one row's two products: {@code silu(gate) × up}, with {@code silu(a) = a / (1 + e^-a)}. */
+    static float swiGlu(float gate, float up) {
+        return gate / (1 + (float) Math.exp(-gate)) * up;
     }
 }

@@ -101,8 +101,7 @@ abstract class PackedKernel {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment group = arena.allocate(groupBytes(cols), 64);
             Activations x = new Activations();
-            x.setFloats(new float[cols], 0, cols, 1);
-            x.reserve(cols, 1, activation().block());
+            x.begin(activation(), new float[cols], 0, cols, 1);
             x.pairs = new int[cols / 2];
             float[] out = new float[ROWS];
             for (int batch = 0; batch < WARM_UP_BATCHES && !Thread.currentThread().isInterrupted(); batch++) {

@@ -100,10 +100,7 @@ final class PackedProducts {
         this.rowBytes = m.type().byteSize(m.cols);
         this.out = out;
         this.outOffset = outOffset;
-        ActivationFormat format = m.kernel.activation();
-        act.setFloats(x, xOffset, m.cols, 1);
-        act.reserve(m.cols, 1, format.block());
-        act.format = format;
+        act.begin(m.kernel.activation(), x, xOffset, m.cols, 1);
         act.quantize(0);
         if (act.pairs.length < m.cols / 2) {
             act.pairs = new int[m.cols / 2];
@@ -137,7 +134,7 @@ final class PackedProducts {
                 long at = group * groupBytes;
                 k.dot16(m.packed, at, m2.packed, at, cols, act, g, 0, u, 0);
                 for (int i = 0; i < PackedKernel.ROWS; i++) {
-                    out[o + i] = g[i] / (1 + (float) Math.exp(-g[i])) * u[i];
+                    out[o + i] = MatMul.swiGlu(g[i], u[i]);
                 }
             }
         } else {
@@ -158,7 +155,7 @@ final class PackedProducts {
                     out[outOffset + r] = g[0];
                 } else {
                     tail.dot(m2.original, m2.originalOffset + r * rowBytes, cols, act, 0, 1, u);
-                    out[outOffset + r] = g[0] / (1 + (float) Math.exp(-g[0])) * u[0];
+                    out[outOffset + r] = MatMul.swiGlu(g[0], u[0]);
                 }
             }
         }
