@@ -33,11 +33,9 @@ if bench_stale; then
     touch "$stamp"
 fi
 
-# Same JVM flags as ./ristretto; the incubator notice on stderr is dropped, everything else is kept.
+# The JVM flags of ./ristretto (scripts/jdk.sh); the incubator notice on stderr is dropped, everything else is kept.
 set +e
-{ "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-    -XX:+UseParallelGC -Xss4m -XX:CompileCommand=quiet \
-    "-XX:CompileCommand=CompileThresholdScaling,org.ristretto.*::*,0.02" ${JAVA_OPTS:-} \
+{ "$JAVA_HOME/bin/java" "${ristretto_jvm_flags[@]}" ${JAVA_OPTS:-} \
     -cp "$bench/classes:$bench/lib/*" org.ristretto.bench.BenchVsLlamaCpp "$@" 2>&1 1>&3 3>&- \
     | grep -v --line-buffered '^WARNING: Using incubator modules' ; } 3>&1 1>&2
 exit "${PIPESTATUS[0]}"
