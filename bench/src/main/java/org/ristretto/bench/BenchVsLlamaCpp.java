@@ -181,20 +181,21 @@ public final class BenchVsLlamaCpp implements Callable<Integer> {
      * counts them) against the read bandwidth of this file's mapping with the same threads, measured now.
      */
     private void printRoofline(PrintWriter out, List<BenchTest> tests, List<LlamaBenchResult> llamaResults,
-                               List<BenchResult> ristrettoResults, int threadCount) throws IOException, InterruptedException {
+                               List<BenchResult> ristrettoResults, int threadCount)
+            throws IOException, InterruptedException {
         if (tests.stream().noneMatch(test -> test.nGen() > 0)) {
             return;
         }
         double bytes = Files.size(model);
         if (bytes < ROOFLINE_MIN_BYTES) {
-            out.printf(Locale.ROOT, "%nroofline: skipped, the file (%.1f MB) is too small to be read from memory rather "
-                    + "than the caches%n", bytes / 1e6);
+            out.printf(Locale.ROOT, "%nroofline: skipped, the file (%.1f MB) is too small to be read from memory "
+                    + "rather than the caches%n", bytes / 1e6);
             return;
         }
         double bandwidth = MappedReadBandwidth.bytesPerSecond(model, threadCount, ROOFLINE_PASSES);
         out.printf(Locale.ROOT, "%nroofline: reading this file's mapping with -t %d runs at %.1f GB/s (best of %d "
-                + "passes, after both tools are closed); generation reads %.2f GB per token:%n", threadCount, bandwidth / 1e9,
-                ROOFLINE_PASSES, bytes / 1e9);
+                + "passes, after both tools are closed); generation reads %.2f GB per token:%n", threadCount,
+                bandwidth / 1e9, ROOFLINE_PASSES, bytes / 1e9);
         for (int i = 0; i < tests.size(); i++) {
             if (tests.get(i).nGen() > 0) {
                 out.println(rooflineRow(tests.get(i).name(), bytes, llamaResults.get(i).avgTs(),

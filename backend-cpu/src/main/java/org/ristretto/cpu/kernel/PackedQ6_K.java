@@ -101,11 +101,13 @@ final class PackedQ6_K extends PackedKernel {
                 IntVector v = s.reinterpretAsInts();
                 sum = sum.add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(v.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(B8, w,
-                        p + PACKED_SCALES + ROWS * j, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0)));
+                        p + PACKED_SCALES + ROWS * j, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2I, I, 0)));
                 v = s2.reinterpretAsInts();
                 sum2 = sum2.add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(v.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(B8, w2,
-                        p2 + PACKED_SCALES + ROWS * j, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0)));
+                        p2 + PACKED_SCALES + ROWS * j, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2I, I, 0)));
             }
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.fromMemorySegment(F, w, p, ByteOrder.LITTLE_ENDIAN).mul(xd[b]), acc);

@@ -116,7 +116,8 @@ class PackedMatMulTest {
             assertNull(new MatMul(pool, VectorShape.S_128_BIT).pack(GgmlType.Q4_0, w, 0, 8, 32, arena));
             assertNull(new MatMul(pool, VectorShape.S_256_BIT).pack(GgmlType.IQ4_NL, w, 0, 8, 32, arena));
             assertThrows(IllegalArgumentException.class,
-                    () -> new MatMul(pool, VectorShape.S_256_BIT).pack(GgmlType.Q4_0, w, 0, 100, 32, arena), "rows past the end");
+                    () -> new MatMul(pool, VectorShape.S_256_BIT).pack(GgmlType.Q4_0, w, 0, 100, 32, arena),
+                    "rows past the end");
         }
     }
 

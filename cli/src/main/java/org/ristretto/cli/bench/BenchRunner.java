@@ -17,9 +17,10 @@ import org.ristretto.core.quant.GgmlType;
  * <p><b>A test.</b> Each test gets a fresh {@link Transformer} (KV cache and activations) of
  * {@code depth + prompt + generated} positions, llama-bench's {@code n_ctx}, unless {@link Settings#contextSize()}
  * fixes the size. Then, as in llama-bench: a warm-up (the prompt once from position 0 and, for a test that generates,
- * one generated token after it, then more while the JIT is still compiling: see {@link #settleJit}), then {@link Settings#repetitions()} timed samples. Before the first sample the
- * {@code depth} tokens are prefilled untimed; later samples reuse them, since a sample writes only positions from
- * {@code depth} on (llama-bench restores a saved state to the same end).
+ * one generated token after it, then more while the JIT is still compiling: see {@link #settleJit}), then
+ * {@link Settings#repetitions()} timed samples. Before the first sample the {@code depth} tokens are prefilled
+ * untimed; later samples reuse them, since a sample writes only positions from {@code depth} on (llama-bench
+ * restores a saved state to the same end).
  *
  * <p><b>What is timed.</b> {@link System#nanoTime()} around exactly this: {@code pp N} is N random token ids (BOS
  * first where the vocabulary adds one) run in forward calls of at most {@link Settings#batchSize()} tokens, each
