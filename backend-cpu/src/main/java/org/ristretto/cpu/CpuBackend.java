@@ -204,6 +204,7 @@ public final class CpuBackend implements Backend {
         CpuActivation in = activation(x, "matmul input");
         CpuActivation o = activation(out, "matmul output");
         checkProduct("matmul", m, in, o);
+        warmUpPackedKernels();
         PackedMatrix p = in.rows() == 1 ? packed(m) : null;
         if (p != null) {
             matMul.multiply(p, in.data(), in.offset(), 1, o.data(), o.offset());
@@ -223,6 +224,7 @@ public final class CpuBackend implements Backend {
             throw shape("matmulSwiGlu", gate, up, "gate and up of the same shape");
         }
         checkProduct("matmulSwiGlu", g, in, o);
+        warmUpPackedKernels();
         if (in.rows() == 1 && g.type() == u.type()) {
             PackedMatrix pg = packed(g);
             PackedMatrix pu = packed(u);
@@ -236,6 +238,20 @@ public final class CpuBackend implements Backend {
     }
 
     /**
+     * Has the JIT compile the packed kernels of the model's packed types, once, before the first product of any
+     * kind: about a second of each worker. Before, not at the first one-token product, because a packed kernel
+     * compiled after a long batched prefill was measured to come out several times slower (the Vector API's shared
+     * methods then carry the prefill kernels' profiles: tg128 of a Q4_K_M 1B at 2–5 t/s instead of 15–18 after a
+     * pp512 test, in eight runs of ten).
+     */
+    private void warmUpPackedKernels() {
+        if (!coldPackedTypes.isEmpty()) {
+            matMul.warmUpPacked(coldPackedTypes);
+            coldPackedTypes.clear();
+        }
+    }
+
+    /**
      * The weight's packed copy, made on first use: decoding pays for it once, and a run that only multiplies batches
      * (prefill, logits of a whole prompt) never does.
      */
@@ -244,11 +260,7 @@ public final class CpuBackend implements Backend {
             return null;
         }
         if (!w.packTried()) {
-            if (coldPackedTypes.contains(w.type())) {
-                // Once, for all the model's packed types together, one per worker: about a second of each worker.
-                matMul.warmUpPacked(coldPackedTypes);
-                coldPackedTypes.clear();
-            }
+            warmUpPackedKernels();
             w.setPacked(matMul.pack(w.type(), w.data(), 0, w.rows(), w.columns(), packedArena));
         }
         return w.packed();

@@ -121,8 +121,8 @@ public final class ActivationQuantizer {
             IntVector total = IntVector.zero(I);
             for (int j = 0; j < Q8_0_BLOCK; j += l) {
                 FloatVector v = FloatVector.fromArray(F, x, xo + j).mul(inv);
-                IntVector t = (IntVector) v.convert(VectorOperators.F2I, 0);
-                FloatVector frac = v.sub((FloatVector) t.convert(VectorOperators.I2F, 0));
+                IntVector t = (IntVector) v.convertShape(VectorOperators.F2I, I, 0);
+                FloatVector frac = v.sub((FloatVector) t.convertShape(VectorOperators.I2F, F, 0));
                 IntVector away = IntVector.broadcast(I, 1).blend(-1, v.compare(VectorOperators.LT, 0).cast(I));
                 IntVector r = t.add(away, frac.abs().compare(VectorOperators.GE, 0.5f).cast(I));
                 ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, qOff + b * Q8_0_BLOCK + j);

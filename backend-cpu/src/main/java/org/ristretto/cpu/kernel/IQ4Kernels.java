@@ -60,7 +60,8 @@ final class IQ4Kernels {
                 ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
                         .and((byte) 0x0f).selectFrom(table);
                 // At most two products (levels up to 127) share a 16-bit lane before the exact pairwise widening.
-                ShortVector p0 = ((ShortVector) lo.convertShape(VectorOperators.B2S, ss, 0)).mul(ShortVector.fromArray(ss, xq, xb))
+                ShortVector p0 = ((ShortVector) lo
+                        .convertShape(VectorOperators.B2S, ss, 0)).mul(ShortVector.fromArray(ss, xq, xb))
                         .add(((ShortVector) hi.convertShape(VectorOperators.B2S, ss, 0))
                                 .mul(ShortVector.fromArray(ss, xq, xb + 16)));
                 IntVector v = p0.reinterpretAsInts();
@@ -75,7 +76,7 @@ final class IQ4Kernels {
                     s = s.add(v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
                             .add(v1.lanewise(VectorOperators.ASHR, 16));
                 }
-                acc = ((FloatVector) s.convert(VectorOperators.I2F, 0))
+                acc = ((FloatVector) s.convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, Float.float16ToFloat(w.get(IntDot.I16, o)) * xd[db + b]), acc);
             }
             return acc.reduceLanes(VectorOperators.ADD);
@@ -126,7 +127,8 @@ final class IQ4Kernels {
                     ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
                             .and((byte) 0x0f).selectFrom(table);
                     // At most two products (levels up to 127) share a 16-bit lane before the exact pairwise widening.
-                    ShortVector p0 = ((ShortVector) lo.convertShape(VectorOperators.B2S, ss, 0)).mul(ShortVector.fromArray(ss, xq, xb))
+                    ShortVector p0 = ((ShortVector) lo
+                            .convertShape(VectorOperators.B2S, ss, 0)).mul(ShortVector.fromArray(ss, xq, xb))
                             .add(((ShortVector) hi.convertShape(VectorOperators.B2S, ss, 0))
                                     .mul(ShortVector.fromArray(ss, xq, xb + 16)));
                     IntVector v = p0.reinterpretAsInts();
@@ -141,7 +143,7 @@ final class IQ4Kernels {
                         s = s.add(v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
                                 .add(v1.lanewise(VectorOperators.ASHR, 16));
                     }
-                    acc = ((FloatVector) s.convert(VectorOperators.I2F, 0))
+                    acc = ((FloatVector) s.convertShape(VectorOperators.I2F, fs, 0))
                             .fma(FloatVector.broadcast(fs, d * (ls - 32)), acc);
                 }
             }

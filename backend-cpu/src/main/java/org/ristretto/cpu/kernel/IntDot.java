@@ -19,6 +19,12 @@ import java.nio.ByteOrder;
  * and even those stay out of the largest kernels: with the 6-bit scale unpacking and the min sums of Q4_K/Q5_K moved
  * into helpers here, those kernels ran at two thirds of their speed (measured; most likely C2 stops inlining into
  * a method that large, and a call in the block loop spills every vector register).
+ *
+ * <p>Conversions are written {@code convertShape(op, species, 0)}, never {@code convert(op, 0)}: the latter reaches
+ * {@code convertShape} through a virtual call inside {@code AbstractVector.convert}, whose type profile every
+ * kernel in the process shares. After a batched prefill had run other shapes through it, C2 left that call out of
+ * line when it compiled a packed kernel ("late call devirtualization" in {@code PrintInlining}), and the kernel
+ * boxed a vector per block: decode several times slower until the process ended.
  */
 final class IntDot {
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

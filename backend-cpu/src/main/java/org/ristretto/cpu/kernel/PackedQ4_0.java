@@ -162,10 +162,10 @@ final class PackedQ4_0 extends PackedKernel {
             FloatVector dx = FloatVector.broadcast(F, xd[b]);
             FloatVector offset = FloatVector.broadcast(F, -8 * xs[b]);
             acc = ((FloatVector) a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(a.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(dx, offset)
+                    .add(a.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(dx, offset)
                     .fma(d, acc);
             acc2 = ((FloatVector) c.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(c.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(dx, offset)
+                    .add(c.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(dx, offset)
                     .fma(d2, acc2);
         }
         acc.intoArray(out, o);

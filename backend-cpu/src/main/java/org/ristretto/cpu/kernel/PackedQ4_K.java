@@ -148,13 +148,13 @@ final class PackedQ4_K extends PackedKernel {
                         ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).mul(sumB));
             }
             float dx = xd[b];
-            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0))
+            acc = ((FloatVector) sum.convertShape(VectorOperators.I2F, F, 0))
                     .fma(FloatVector.fromMemorySegment(F, w, p, ByteOrder.LITTLE_ENDIAN).mul(dx), acc);
-            acc = ((FloatVector) mins.convert(VectorOperators.I2F, 0))
+            acc = ((FloatVector) mins.convertShape(VectorOperators.I2F, F, 0))
                     .fma(FloatVector.fromMemorySegment(F, w, p + 32, ByteOrder.LITTLE_ENDIAN).mul(-dx), acc);
-            acc2 = ((FloatVector) sum2.convert(VectorOperators.I2F, 0))
+            acc2 = ((FloatVector) sum2.convertShape(VectorOperators.I2F, F, 0))
                     .fma(FloatVector.fromMemorySegment(F, w2, p2, ByteOrder.LITTLE_ENDIAN).mul(dx), acc2);
-            acc2 = ((FloatVector) mins2.convert(VectorOperators.I2F, 0))
+            acc2 = ((FloatVector) mins2.convertShape(VectorOperators.I2F, F, 0))
                     .fma(FloatVector.fromMemorySegment(F, w2, p2 + 32, ByteOrder.LITTLE_ENDIAN).mul(-dx), acc2);
         }
         acc.intoArray(out, o);

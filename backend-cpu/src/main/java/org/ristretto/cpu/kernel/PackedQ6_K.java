@@ -109,9 +109,9 @@ final class PackedQ6_K extends PackedKernel {
                         p2 + PACKED_SCALES + ROWS * j, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.B2I, I, 0)));
             }
-            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0))
+            acc = ((FloatVector) sum.convertShape(VectorOperators.I2F, F, 0))
                     .fma(FloatVector.fromMemorySegment(F, w, p, ByteOrder.LITTLE_ENDIAN).mul(xd[b]), acc);
-            acc2 = ((FloatVector) sum2.convert(VectorOperators.I2F, 0))
+            acc2 = ((FloatVector) sum2.convertShape(VectorOperators.I2F, F, 0))
                     .fma(FloatVector.fromMemorySegment(F, w2, p2, ByteOrder.LITTLE_ENDIAN).mul(xd[b]), acc2);
         }
         acc.intoArray(out, o);

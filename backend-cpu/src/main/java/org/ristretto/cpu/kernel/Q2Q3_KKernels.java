@@ -77,7 +77,8 @@ final class Q2Q3_KKernels {
                         s = s.add(v.mul(ShortVector.fromArray(ss, xq, xb + 16 * j + l)));
                     }
                     acc = ((FloatVector) s.reinterpretAsInts().add(s.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, d * (w.get(ValueLayout.JAVA_BYTE, o + j) & 0x0f)), acc);
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
+                        .fma(FloatVector.broadcast(fs, d * (w.get(ValueLayout.JAVA_BYTE, o + j) & 0x0f)), acc);
                 }
                 int mt = 0;
                 for (int j = 0; j < 16; j++) {
@@ -143,8 +144,11 @@ final class Q2Q3_KKernels {
                         s = s.add(v.mul(ShortVector.fromArray(ss, xq, xb + 16 * j + l)));
                     }
                     acc = ((FloatVector) s.reinterpretAsInts().add(s.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, d * ((((j < 8 ? w.get(ValueLayout.JAVA_BYTE, o + SCALES + j) : w.get(ValueLayout.JAVA_BYTE, o + SCALES + j - 8) >> 4) & 0x0f)
-                                | (w.get(ValueLayout.JAVA_BYTE, o + SCALES + 8 + j % 4) >> 2 * (j / 4) & 3) << 4) - 32)), acc);
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
+                        .fma(FloatVector.broadcast(fs, d * ((((j < 8 ? w.get(ValueLayout.JAVA_BYTE, o + SCALES + j)
+                                : w.get(ValueLayout.JAVA_BYTE, o + SCALES + j - 8) >> 4) & 0x0f)
+                                | (w.get(ValueLayout.JAVA_BYTE, o + SCALES + 8 + j % 4) >> 2 * (j / 4) & 3) << 4)
+                                - 32)), acc);
                 }
             }
             return acc.reduceLanes(VectorOperators.ADD);

@@ -55,7 +55,7 @@ final class Q4_1Kernels extends QuantKernel {
             }
             IntVector v = s.reinterpretAsInts();
             v = v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            acc = ((FloatVector) v.convert(VectorOperators.I2F, 0))
+            acc = ((FloatVector) v.convertShape(VectorOperators.I2F, fs, 0))
                     .fma(FloatVector.broadcast(fs, Float.float16ToFloat(w.get(IntDot.I16, o)) * xd[db + b]), acc);
             offsets += Float.float16ToFloat(w.get(IntDot.I16, o + 2)) * xs[db + b];
         }
@@ -102,12 +102,13 @@ final class Q4_1Kernels extends QuantKernel {
             v1 = v1.add(v1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
             v2 = v2.add(v2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
             v3 = v3.add(v3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            a0 = ((FloatVector) v0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, dw * xd[db + b]), a0);
-            a1 = ((FloatVector) v1.convert(VectorOperators.I2F, 0))
+            a0 = ((FloatVector) v0.convertShape(VectorOperators.I2F, fs, 0))
+                    .fma(FloatVector.broadcast(fs, dw * xd[db + b]), a0);
+            a1 = ((FloatVector) v1.convertShape(VectorOperators.I2F, fs, 0))
                     .fma(FloatVector.broadcast(fs, dw * xd[db + nb + b]), a1);
-            a2 = ((FloatVector) v2.convert(VectorOperators.I2F, 0))
+            a2 = ((FloatVector) v2.convertShape(VectorOperators.I2F, fs, 0))
                     .fma(FloatVector.broadcast(fs, dw * xd[db + 2 * nb + b]), a2);
-            a3 = ((FloatVector) v3.convert(VectorOperators.I2F, 0))
+            a3 = ((FloatVector) v3.convertShape(VectorOperators.I2F, fs, 0))
                     .fma(FloatVector.broadcast(fs, dw * xd[db + 3 * nb + b]), a3);
             m0 += mw * xs[db + b];
             m1 += mw * xs[db + nb + b];

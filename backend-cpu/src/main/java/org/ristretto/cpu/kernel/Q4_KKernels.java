@@ -75,10 +75,10 @@ final class Q4_KKernels extends QuantKernel {
                     hi = hi.add(v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(ss, xq, xc + 32 + l)));
                 }
                 acc0 = ((FloatVector) lo.reinterpretAsInts().add(lo.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, d * (scLo & 0xff)), acc0);
                 acc1 = ((FloatVector) hi.reinterpretAsInts().add(hi.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, d * (scLo >>> 8 & 0xff)), acc1);
             }
             {
@@ -95,10 +95,10 @@ final class Q4_KKernels extends QuantKernel {
                     hi = hi.add(v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(ss, xq, xc + 32 + l)));
                 }
                 acc0 = ((FloatVector) lo.reinterpretAsInts().add(lo.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, d * (scLo >>> 16 & 0xff)), acc0);
                 acc1 = ((FloatVector) hi.reinterpretAsInts().add(hi.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, d * (scLo >>> 24 & 0xff)), acc1);
             }
             {
@@ -115,10 +115,10 @@ final class Q4_KKernels extends QuantKernel {
                     hi = hi.add(v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(ss, xq, xc + 32 + l)));
                 }
                 acc0 = ((FloatVector) lo.reinterpretAsInts().add(lo.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, d * (scHi & 0xff)), acc0);
                 acc1 = ((FloatVector) hi.reinterpretAsInts().add(hi.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, d * (scHi >>> 8 & 0xff)), acc1);
             }
             {
@@ -135,10 +135,10 @@ final class Q4_KKernels extends QuantKernel {
                     hi = hi.add(v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(ss, xq, xc + 32 + l)));
                 }
                 acc0 = ((FloatVector) lo.reinterpretAsInts().add(lo.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, d * (scHi >>> 16 & 0xff)), acc0);
                 acc1 = ((FloatVector) hi.reinterpretAsInts().add(hi.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, d * (scHi >>> 24 & 0xff)), acc1);
             }
             int a = xb / 32;
@@ -194,13 +194,17 @@ final class Q4_KKernels extends QuantKernel {
                 }
                 float sc = d * ((c < 4 ? scLo : scHi) >>> 8 * (c & 3) & 0xff);
                 a0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx0), a0);
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
+                        .fma(FloatVector.broadcast(fs, sc * dx0), a0);
                 a1 = ((FloatVector) s1.reinterpretAsInts().add(s1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx1), a1);
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
+                        .fma(FloatVector.broadcast(fs, sc * dx1), a1);
                 a2 = ((FloatVector) s2.reinterpretAsInts().add(s2.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx2), a2);
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
+                        .fma(FloatVector.broadcast(fs, sc * dx2), a2);
                 a3 = ((FloatVector) s3.reinterpretAsInts().add(s3.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx3), a3);
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
+                        .fma(FloatVector.broadcast(fs, sc * dx3), a3);
             }
             int a = xb / 32;
             int st = cols / 32;

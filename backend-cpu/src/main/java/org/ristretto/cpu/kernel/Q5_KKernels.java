@@ -75,10 +75,10 @@ final class Q5_KKernels extends QuantKernel {
                     s1 = s1.add(hi.mul(ShortVector.fromArray(ss, xq, xb + 32 + l)));
                 }
                 acc0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, d * (scLo & 0xff)), acc0);
                 acc1 = ((FloatVector) s1.reinterpretAsInts().add(s1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, d * (scLo >>> 8 & 0xff)), acc1);
             }
             {
@@ -98,10 +98,10 @@ final class Q5_KKernels extends QuantKernel {
                     s1 = s1.add(hi.mul(ShortVector.fromArray(ss, xq, xb + 96 + l)));
                 }
                 acc0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, d * (scLo >>> 16 & 0xff)), acc0);
                 acc1 = ((FloatVector) s1.reinterpretAsInts().add(s1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, d * (scLo >>> 24 & 0xff)), acc1);
             }
             {
@@ -121,10 +121,10 @@ final class Q5_KKernels extends QuantKernel {
                     s1 = s1.add(hi.mul(ShortVector.fromArray(ss, xq, xb + 160 + l)));
                 }
                 acc0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, d * (scHi & 0xff)), acc0);
                 acc1 = ((FloatVector) s1.reinterpretAsInts().add(s1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, d * (scHi >>> 8 & 0xff)), acc1);
             }
             {
@@ -144,10 +144,10 @@ final class Q5_KKernels extends QuantKernel {
                     s1 = s1.add(hi.mul(ShortVector.fromArray(ss, xq, xb + 224 + l)));
                 }
                 acc0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, d * (scHi >>> 16 & 0xff)), acc0);
                 acc1 = ((FloatVector) s1.reinterpretAsInts().add(s1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, d * (scHi >>> 24 & 0xff)), acc1);
             }
             int a = xb / 32;
@@ -203,13 +203,17 @@ final class Q5_KKernels extends QuantKernel {
                 }
                 float sc = d * ((j < 4 ? scLo : scHi) >>> 8 * (j & 3) & 0xff);
                 a0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx0), a0);
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
+                        .fma(FloatVector.broadcast(fs, sc * dx0), a0);
                 a1 = ((FloatVector) s1.reinterpretAsInts().add(s1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx1), a1);
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
+                        .fma(FloatVector.broadcast(fs, sc * dx1), a1);
                 a2 = ((FloatVector) s2.reinterpretAsInts().add(s2.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx2), a2);
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
+                        .fma(FloatVector.broadcast(fs, sc * dx2), a2);
                 a3 = ((FloatVector) s3.reinterpretAsInts().add(s3.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * dx3), a3);
+                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
+                        .fma(FloatVector.broadcast(fs, sc * dx3), a3);
             }
             int a = xb / 32;
             int st = cols / 32;

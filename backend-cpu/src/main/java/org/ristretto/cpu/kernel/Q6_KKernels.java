@@ -78,13 +78,13 @@ final class Q6_KKernels extends QuantKernel {
                     v1 = v1.add(v1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                     v2 = v2.add(v2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                     v3 = v3.add(v3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    acc = ((FloatVector) v0.convert(VectorOperators.I2F, 0))
+                    acc = ((FloatVector) v0.convertShape(VectorOperators.I2F, fs, 0))
                             .fma(FloatVector.broadcast(fs, d * w.get(ValueLayout.JAVA_BYTE, o + SCALES + j)), acc);
-                    acc1 = ((FloatVector) v1.convert(VectorOperators.I2F, 0))
+                    acc1 = ((FloatVector) v1.convertShape(VectorOperators.I2F, fs, 0))
                             .fma(FloatVector.broadcast(fs, d * w.get(ValueLayout.JAVA_BYTE, o + SCALES + j + 2)), acc1);
-                    acc2 = ((FloatVector) v2.convert(VectorOperators.I2F, 0))
+                    acc2 = ((FloatVector) v2.convertShape(VectorOperators.I2F, fs, 0))
                             .fma(FloatVector.broadcast(fs, d * w.get(ValueLayout.JAVA_BYTE, o + SCALES + j + 4)), acc2);
-                    acc3 = ((FloatVector) v3.convert(VectorOperators.I2F, 0))
+                    acc3 = ((FloatVector) v3.convertShape(VectorOperators.I2F, fs, 0))
                             .fma(FloatVector.broadcast(fs, d * w.get(ValueLayout.JAVA_BYTE, o + SCALES + j + 6)), acc3);
                 }
             }
@@ -132,10 +132,14 @@ final class Q6_KKernels extends QuantKernel {
                     v1 = v1.add(v1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                     v2 = v2.add(v2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                     v3 = v3.add(v3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                    a0 = ((FloatVector) v0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * d0), a0);
-                    a1 = ((FloatVector) v1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * d1), a1);
-                    a2 = ((FloatVector) v2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * d2), a2);
-                    a3 = ((FloatVector) v3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(fs, sc * d3), a3);
+                    a0 = ((FloatVector) v0.convertShape(VectorOperators.I2F, fs, 0))
+                            .fma(FloatVector.broadcast(fs, sc * d0), a0);
+                    a1 = ((FloatVector) v1.convertShape(VectorOperators.I2F, fs, 0))
+                            .fma(FloatVector.broadcast(fs, sc * d1), a1);
+                    a2 = ((FloatVector) v2.convertShape(VectorOperators.I2F, fs, 0))
+                            .fma(FloatVector.broadcast(fs, sc * d2), a2);
+                    a3 = ((FloatVector) v3.convertShape(VectorOperators.I2F, fs, 0))
+                            .fma(FloatVector.broadcast(fs, sc * d3), a3);
                 }
             }
         }

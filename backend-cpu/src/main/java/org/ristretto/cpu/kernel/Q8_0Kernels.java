@@ -59,12 +59,13 @@ final class Q8_0Kernels extends QuantKernel {
                         ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, ss, 0))
                         .mul(ShortVector.fromArray(ss, xq, xb + 2 * l))
                         .add(((ShortVector) ByteVector.fromMemorySegment(bs, w, o + 2 + 3 * l, ByteOrder.LITTLE_ENDIAN)
+                                
                                 .convertShape(VectorOperators.B2S, ss, 0)).mul(ShortVector.fromArray(ss, xq, xb + 3 * l)));
                 IntVector v2 = p2.reinterpretAsInts();
                 s = s.add(v2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
                         .add(v2.lanewise(VectorOperators.ASHR, 16));
             }
-            acc = ((FloatVector) s.convert(VectorOperators.I2F, 0))
+            acc = ((FloatVector) s.convertShape(VectorOperators.I2F, fs, 0))
                     .fma(FloatVector.broadcast(fs, Float.float16ToFloat(w.get(IntDot.I16, o)) * xd[db + b]), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
@@ -112,13 +113,13 @@ final class Q8_0Kernels extends QuantKernel {
                         .add(v2.lanewise(VectorOperators.ASHR, 16));
                 v3 = v3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(v3.lanewise(VectorOperators.ASHR, 16));
-                a0 = ((FloatVector) v0.convert(VectorOperators.I2F, 0))
+                a0 = ((FloatVector) v0.convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, dw * xd[db + b]), a0);
-                a1 = ((FloatVector) v1.convert(VectorOperators.I2F, 0))
+                a1 = ((FloatVector) v1.convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, dw * xd[db + nb + b]), a1);
-                a2 = ((FloatVector) v2.convert(VectorOperators.I2F, 0))
+                a2 = ((FloatVector) v2.convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, dw * xd[db + 2 * nb + b]), a2);
-                a3 = ((FloatVector) v3.convert(VectorOperators.I2F, 0))
+                a3 = ((FloatVector) v3.convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, dw * xd[db + 3 * nb + b]), a3);
             }
         }
