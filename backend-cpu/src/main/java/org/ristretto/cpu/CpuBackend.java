@@ -47,7 +47,7 @@ public final class CpuBackend implements Backend {
 
     /**
      * A backend for {@code device} with {@code threads} worker threads (the caller included); with
-     * {@code packWeights}, Q4_0, Q4_K and Q6_K matrices get a packed copy for one-token products on first use
+     * {@code packWeights}, Q4_0, Q8_0, Q4_K and Q6_K matrices get a packed copy for one-token products on first use
      * ({@link MatMul#pack}).
      */
     public CpuBackend(DeviceInfo device, int threads, boolean packWeights) {

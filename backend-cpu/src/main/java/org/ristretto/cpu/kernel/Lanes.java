@@ -31,6 +31,9 @@ abstract sealed class Lanes {
     /** Shorts of half the width: as many lanes as {@link #ints()}, for widening short loads. */
     abstract VectorSpecies<Short> halfShorts();
 
+    /** Bytes of a quarter of the width: as many lanes as {@link #ints()}, for widening byte loads to ints. */
+    abstract VectorSpecies<Byte> quarterBytes();
+
     /**
      * Shorts of at most 256 bits (16 lanes): the piece that kernels for 32-value blocks of packed nibbles work in,
      * since such a block holds its low and high nibbles as two 16-byte halves.
@@ -64,6 +67,10 @@ abstract sealed class Lanes {
     }
 
     static final class Bits128 extends Lanes {
+        /** There are no 32-bit vectors; nothing at this width needs them (the packed kernels are off). */
+        @Override VectorSpecies<Byte> quarterBytes() {
+            throw new UnsupportedOperationException("no 32-bit byte vectors");
+        }
         @Override VectorSpecies<Float> floats() { return FloatVector.SPECIES_128; }
         @Override VectorSpecies<Integer> ints() { return IntVector.SPECIES_128; }
         @Override VectorSpecies<Short> shorts() { return ShortVector.SPECIES_128; }
@@ -81,6 +88,7 @@ abstract sealed class Lanes {
         @Override VectorSpecies<Short> shorts() { return ShortVector.SPECIES_256; }
         @Override VectorSpecies<Byte> halfBytes() { return ByteVector.SPECIES_128; }
         @Override VectorSpecies<Short> halfShorts() { return ShortVector.SPECIES_128; }
+        @Override VectorSpecies<Byte> quarterBytes() { return ByteVector.SPECIES_64; }
         @Override VectorSpecies<Short> pieceShorts() { return ShortVector.SPECIES_256; }
         @Override VectorSpecies<Byte> pieceBytes() { return ByteVector.SPECIES_128; }
         @Override VectorSpecies<Integer> pieceInts() { return IntVector.SPECIES_256; }
@@ -93,6 +101,7 @@ abstract sealed class Lanes {
         @Override VectorSpecies<Short> shorts() { return ShortVector.SPECIES_512; }
         @Override VectorSpecies<Byte> halfBytes() { return ByteVector.SPECIES_256; }
         @Override VectorSpecies<Short> halfShorts() { return ShortVector.SPECIES_256; }
+        @Override VectorSpecies<Byte> quarterBytes() { return ByteVector.SPECIES_128; }
         @Override VectorSpecies<Short> pieceShorts() { return ShortVector.SPECIES_256; }
         @Override VectorSpecies<Byte> pieceBytes() { return ByteVector.SPECIES_128; }
         @Override VectorSpecies<Integer> pieceInts() { return IntVector.SPECIES_256; }

@@ -20,7 +20,8 @@ import org.ristretto.cpu.parallel.WorkerPool;
  * instead of once per token.
  *
  * <p>Nothing is allocated per call: the prepared activations are kept and grown only when a larger shape arrives, and
- * each worker has its own padded result buffers. An instance is not thread-safe: one caller at a time, like the pool it uses.
+ * each worker has its own padded result buffers. An instance is not thread-safe: one caller at a time, like the pool
+ * it uses.
  */
 public final class MatMul {
     /** Bytes of weights a prefill chunk aims to keep in the core's L2 cache while the token tiles pass over it. */
@@ -112,7 +113,7 @@ public final class MatMul {
         kernels.put(GgmlType.Q5_K, new Q5_KKernels(lanes));
         kernels.put(GgmlType.Q2_K, new Q2Q3_KKernels.Q2_K(lanes));
         kernels.put(GgmlType.Q3_K, new Q2Q3_KKernels.Q3_K(lanes));
-        this.packed = new PackedProducts(pool, scratch, this::kernelFor, !(lanes instanceof Lanes.Bits128));
+        this.packed = new PackedProducts(pool, scratch, this::kernelFor, lanes);
     }
 
     /** Whether {@link #multiply} accepts weights of {@code type}. */
@@ -197,8 +198,8 @@ public final class MatMul {
 
     /**
      * The matrix with a packed copy of its rows for faster matrix×vector products, made in {@code memory} by the
-     * pool; null when {@code type} has no packed kernel at this vector width, the matrix has fewer than
-     * {@value PackedKernel#ROWS} rows, or a Q4_0 block's scale is infinite or NaN (the packed Q4_0 kernel converts
+     * pool; null when {@code type} has no packed kernel at this vector width, the matrix has fewer rows than a group
+     * (8 at 256 bits, 16 at 512), or a Q4_0 or Q8_0 block's scale is infinite or NaN (those packed kernels convert
      * finite fp16 scales only; the file-layout kernels then give the same infinities and NaNs llama.cpp would).
      * The original stays in use for the other products and must stay valid.
      *

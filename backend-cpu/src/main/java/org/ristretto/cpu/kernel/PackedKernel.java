@@ -3,34 +3,31 @@ package org.ristretto.cpu.kernel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorSpecies;
 import org.ristretto.core.quant.GgmlType;
 
 /**
- * A matrix×vector kernel that reads weights rearranged once, at first use, into groups of {@link #ROWS} rows.
+ * A matrix×vector kernel that reads weights rearranged once, at first use, into groups of {@link #rows()} rows.
  *
  * <p>In the file's layout every row is a separate stream of blocks, and a matrix×vector product spends most of its
  * instructions per block and per row on scalar work: converting the block's fp16 scale, broadcasting it, reducing
- * the row's vector accumulator at the end. Interleaving eight rows block by block lets one 256-bit vector hold a
- * value of each of the eight rows: their scales load as one vector, their quants unpack with the same few
- * instructions, and the eight sums come out in the lanes of one float vector, with no horizontal reduction. The
- * activations are broadcast instead, one pair of 16-bit quants per 32-bit lane ({@link #pairs}), so that the pair's
- * two products in a lane belong to the same row and widen to 32 bits with one shift and add.
+ * the row's vector accumulator at the end. Interleaving the rows of a group block by block lets one vector hold a
+ * value of each row, one row per 32-bit lane: their scales load as one vector, their quants unpack with the same
+ * few instructions, and the group's sums come out in the lanes of one float vector, with no horizontal reduction.
+ * The activations are broadcast instead, one pair of 16-bit quants per 32-bit lane ({@link #pairs}), so that the
+ * pair's two products in a lane belong to the same row and widen to 32 bits with one shift and add.
  *
  * <p>This is the same idea as ggml's "repacked" CPU buffers (its {@code Q4_0x8} layout for AVX2); the layouts here
- * are our own, chosen so that a Vector API kernel unpacks them cheaply. Kernels work at 256 bits whatever the
- * preferred width: they need eight float lanes, and 512-bit machines run 256-bit vectors at full speed.
+ * are our own, chosen so that a Vector API kernel unpacks them cheaply. A group has as many rows as a full-width
+ * vector has int lanes: 8 at 256 bits, 16 at 512 (where the kernels do twice the work per instruction: on a
+ * 2-core Zen 5, decoding a Q8_0 1B model went from 16 to 25 tokens/s when its groups went from 8 rows at 256 bits
+ * to 16 at 512). The layout therefore depends on the width, which is fixed for the process; packed copies are made
+ * by the process that uses them.
  */
 abstract class PackedKernel {
-    /** Rows per interleaved group. */
-    static final int ROWS = 8;
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
-    static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
-
+    /** The vector width; kernels ask it for their species each time (see {@link Lanes}). */
+    final Lanes lanes;
+    /** Rows per interleaved group: the int lanes of a full-width vector. */
+    final int rows;
     private final GgmlType type;
     private final ActivationFormat activation;
     private final int packedBlockBytes;
@@ -38,12 +35,20 @@ abstract class PackedKernel {
     /**
      * @param type the weight type packed
      * @param activation the form its activations take
-     * @param packedBlockBytes bytes of one of {@code type}'s blocks for all {@link #ROWS} rows, packed
+     * @param lanes the vector width, 256 or 512 bits
+     * @param packedBlockBytes bytes of one of {@code type}'s blocks for all {@link #rows()} rows, packed
      */
-    PackedKernel(GgmlType type, ActivationFormat activation, int packedBlockBytes) {
+    PackedKernel(GgmlType type, ActivationFormat activation, Lanes lanes, int packedBlockBytes) {
         this.type = type;
         this.activation = activation;
+        this.lanes = lanes;
+        this.rows = lanes.ints().length();
         this.packedBlockBytes = packedBlockBytes;
+    }
+
+    /** Rows per interleaved group. */
+    final int rows() {
+        return rows;
     }
 
     /** The weight type this kernel packs. */
@@ -56,13 +61,13 @@ abstract class PackedKernel {
         return activation;
     }
 
-    /** Bytes of one packed group of {@link #ROWS} rows of {@code cols} elements. */
+    /** Bytes of one packed group of {@link #rows()} rows of {@code cols} elements. */
     final long groupBytes(int cols) {
         return (long) packedBlockBytes * (cols / type.blockSize());
     }
 
     /**
-     * Packs {@link #ROWS} rows of {@code cols} elements in the file's block layout, starting at byte {@code src} of
+     * Packs {@link #rows()} rows of {@code cols} elements in the file's block layout, starting at byte {@code src} of
      * {@code w}, into the group at byte {@code dst} of {@code out}. The rows go through heap arrays ({@code buffers}
      * holds two, grown as needed), since packing runs once per weight, mostly before the JIT has compiled it, and
      * plain array code is fast from the start where segment accesses are not.
@@ -70,20 +75,20 @@ abstract class PackedKernel {
     final boolean pack(MemorySegment w, long src, int cols, MemorySegment out, long dst, byte[][] buffers) {
         int rowBytes = Math.toIntExact(type().byteSize(cols));
         int packed = Math.toIntExact(groupBytes(cols));
-        if (buffers[0].length < ROWS * rowBytes) {
-            buffers[0] = new byte[ROWS * rowBytes];
+        if (buffers[0].length < rows * rowBytes) {
+            buffers[0] = new byte[rows * rowBytes];
         }
         if (buffers[1].length < packed) {
             buffers[1] = new byte[packed];
         }
-        MemorySegment.copy(w, ValueLayout.JAVA_BYTE, src, buffers[0], 0, ROWS * rowBytes);
+        MemorySegment.copy(w, ValueLayout.JAVA_BYTE, src, buffers[0], 0, rows * rowBytes);
         boolean exact = packRows(buffers[0], rowBytes, cols, buffers[1]);
         MemorySegment.copy(buffers[1], 0, out, ValueLayout.JAVA_BYTE, dst, packed);
         return exact;
     }
 
     /**
-     * Packs the {@link #ROWS} rows of {@code rowBytes} bytes each in {@code in} into one group in {@code out}.
+     * Packs the {@link #rows()} rows of {@code rowBytes} bytes each in {@code in} into one group in {@code out}.
      *
      * @return false when the kernel would not compute these rows exactly as the file's layout says (a layout that
      *     keeps fp16 scales converts only finite ones), and the matrix must stay unpacked
@@ -91,8 +96,8 @@ abstract class PackedKernel {
     abstract boolean packRows(byte[] in, int rowBytes, int cols, byte[] out);
 
     /**
-     * Runs {@link #dot16} on a zero group of one K-block's worth of columns until the JIT has compiled it, so that
-     * the first real product does not run in the interpreter, where a Vector API kernel is about a thousand times
+     * Runs {@link #dotTwoGroups} on a zero group of one K-block's worth of columns until the JIT has compiled it, so
+     * that the first real product does not run in the interpreter, where a Vector API kernel is about a thousand times
      * slower (measured: about 1 s of one core, 5000 calls). Stops early when the thread is interrupted.
      */
     final void warmUp() {
@@ -103,11 +108,11 @@ abstract class PackedKernel {
             Activations x = new Activations();
             x.begin(activation(), new float[cols], 0, cols, 1);
             x.pairs = new int[cols / 2];
-            float[] out = new float[ROWS];
+            float[] out = new float[rows];
             for (int batch = 0; batch < WARM_UP_BATCHES && !Thread.currentThread().isInterrupted(); batch++) {
                 long t0 = System.nanoTime();
                 for (int i = 0; i < WARM_UP_BATCH; i++) {
-                    dot16(group, 0, group, 0, cols, x, out, 0, out, 0);
+                    dotTwoGroups(group, 0, group, 0, cols, x, out, 0, out, 0);
                 }
                 // Compiled, a call takes about a microsecond; interpreted or from C1, tens to thousands.
                 if (System.nanoTime() - t0 < WARM_UP_BATCH * 3_000L) {
@@ -164,10 +169,10 @@ abstract class PackedKernel {
      * Rows times token 0 of {@code x}, for two groups at once: {@code out[o + i]} = row {@code i} of the group at byte
      * {@code group} of {@code w}, {@code out2[o2 + i]} = row {@code i} of the group at byte {@code group2} of
      * {@code w2}. Two groups, because C2 compiles each broadcast of a pair of activation quants into three
-     * instructions, which sixteen rows then share instead of eight (measured: 1.2 to 1.3 times faster); a lone group
+     * instructions, which two groups then share instead of one (measured: 1.2 to 1.3 times faster); a lone group
      * is passed twice.
      */
-    abstract void dot16(MemorySegment w, long group, MemorySegment w2, long group2, int cols, Activations x,
+    abstract void dotTwoGroups(MemorySegment w, long group, MemorySegment w2, long group2, int cols, Activations x,
             float[] out, int o, float[] out2, int o2);
 
     /** Two 16-bit quants as the 32-bit lane that holds {@code lo} in its lower half. */

@@ -7,7 +7,7 @@ import org.ristretto.core.quant.GgmlType;
  * A weight matrix together with a copy of its rows in a kernel's packed layout ({@link MatMul#pack}).
  *
  * <p>Matrix×vector products read the packed copy; products of several tokens read the original blocks, which the
- * matrix keeps referring to. Rows past the last whole group of {@value PackedKernel#ROWS} stay in the original only.
+ * matrix keeps referring to. Rows past the last whole group ({@link PackedKernel#rows()}) stay in the original only.
  */
 public final class PackedMatrix {
     final MemorySegment original;
@@ -34,6 +34,6 @@ public final class PackedMatrix {
 
     /** Whole groups of rows in the packed copy. */
     int groups() {
-        return rows / PackedKernel.ROWS;
+        return rows / kernel.rows();
     }
 }

@@ -37,18 +37,18 @@ final class PackedProducts {
 
     /**
      * @param rowKernels the file-layout kernel of each type, for the rows after the last whole group
-     * @param enabled whether the vector width suits the packed kernels (they run at 256 bits; at 128 they would be
-     *     emulated)
+     * @param lanes the vector width; at 128 bits there are no packed kernels (a group needs at least eight lanes)
      */
     PackedProducts(WorkerPool pool, WorkerScratch[] scratch, Function<GgmlType, RowKernel> rowKernels,
-            boolean enabled) {
+            Lanes lanes) {
         this.pool = pool;
         this.scratch = scratch;
         this.rowKernels = rowKernels;
-        if (enabled) {
-            kernels.put(GgmlType.Q4_0, new PackedQ4_0());
-            kernels.put(GgmlType.Q4_K, new PackedQ4_K());
-            kernels.put(GgmlType.Q6_K, new PackedQ6_K());
+        if (!(lanes instanceof Lanes.Bits128)) {
+            kernels.put(GgmlType.Q4_0, new PackedQ4_0(lanes));
+            kernels.put(GgmlType.Q8_0, new PackedQ8_0(lanes));
+            kernels.put(GgmlType.Q4_K, new PackedQ4_K(lanes));
+            kernels.put(GgmlType.Q6_K, new PackedQ6_K(lanes));
         }
     }
 
@@ -59,11 +59,11 @@ final class PackedProducts {
     /** See {@link MatMul#pack}; the shape is checked. */
     PackedMatrix pack(GgmlType type, MemorySegment w, long wOffset, int rows, int cols, SegmentAllocator memory) {
         PackedKernel k = kernels.get(type);
-        if (k == null || rows < PackedKernel.ROWS) {
+        if (k == null || rows < k.rows()) {
             return null;
         }
         long groupBytes = k.groupBytes(cols);
-        MemorySegment data = memory.allocate(groupBytes * (rows / PackedKernel.ROWS), 64);
+        MemorySegment data = memory.allocate(groupBytes * (rows / k.rows()), 64);
         matrix = new PackedMatrix(w, wOffset, rows, cols, k, data);
         rowBytes = type.byteSize(cols);
         inexact = false;
@@ -77,7 +77,7 @@ final class PackedProducts {
 
     private void packGroup(int group, int worker) {
         PackedMatrix m = matrix;
-        if (!m.kernel.pack(m.original, m.originalOffset + group * PackedKernel.ROWS * rowBytes, m.cols, m.packed,
+        if (!m.kernel.pack(m.original, m.originalOffset + group * m.kernel.rows() * rowBytes, m.cols, m.packed,
                 group * m.kernel.groupBytes(m.cols), scratch[worker].packing)) {
             inexact = true;
         }
@@ -130,26 +130,26 @@ final class PackedProducts {
         float[] u = scratch[worker].res2;
         if (m2 != null) {
             for (int group = g0; group < g1; group++) {
-                int o = outOffset + group * PackedKernel.ROWS;
+                int o = outOffset + group * k.rows();
                 long at = group * groupBytes;
-                k.dot16(m.packed, at, m2.packed, at, cols, act, g, 0, u, 0);
-                for (int i = 0; i < PackedKernel.ROWS; i++) {
+                k.dotTwoGroups(m.packed, at, m2.packed, at, cols, act, g, 0, u, 0);
+                for (int i = 0; i < k.rows(); i++) {
                     out[o + i] = MatMul.swiGlu(g[i], u[i]);
                 }
             }
         } else {
             for (int group = g0; group < g1; group += 2) {
-                int o = outOffset + group * PackedKernel.ROWS;
+                int o = outOffset + group * k.rows();
                 long at = group * groupBytes;
                 if (group + 1 < g1) {
-                    k.dot16(m.packed, at, m.packed, at + groupBytes, cols, act, out, o, out, o + PackedKernel.ROWS);
+                    k.dotTwoGroups(m.packed, at, m.packed, at + groupBytes, cols, act, out, o, out, o + k.rows());
                 } else {
-                    k.dot16(m.packed, at, m.packed, at, cols, act, out, o, g, 0);
+                    k.dotTwoGroups(m.packed, at, m.packed, at, cols, act, out, o, g, 0);
                 }
             }
         }
         if (g1 == m.groups()) {
-            for (int r = g1 * PackedKernel.ROWS; r < m.rows; r++) {
+            for (int r = g1 * k.rows(); r < m.rows; r++) {
                 tail.dot(m.original, m.originalOffset + r * rowBytes, cols, act, 0, 1, g);
                 if (m2 == null) {
                     out[outOffset + r] = g[0];

@@ -10,14 +10,14 @@ import jdk.incubator.vector.VectorSpecies;
 import org.ristretto.core.quant.GgmlType;
 
 /**
- * Q4_0 in groups of eight rows, times Q8_0 activations.
+ * Q4_0 in groups of rows ({@link PackedKernel}), times Q8_0 activations.
  *
- * <p>A packed block of 32 columns is the eight rows' fp16 scales as the file has them (16 bytes), then four 32-byte
+ * <p>A packed block of 32 columns is the group's fp16 scales as the file has them (two bytes per row), then four
  * pieces: piece {@code t} is bytes {@code 4t..4t+3} of each row's 16 quant bytes, row after row. So every 32-bit
  * lane of a piece belongs to one row and holds four of its 16-bit pairs of nibbles: nibble {@code n} of the lane's
  * lower 16 bits is column {@code c(t, n)} = {@code 4t + [0, 16, 1, 17][n]}, and of its upper 16 bits column
- * {@code c(t, n) + 2}. Packing is a copy of 16- and 32-bit words: 144 bytes per row and block, the file's own size
- * (with the scales as floats, 160, read 6–9% slower from memory with two threads). The kernel converts the eight
+ * {@code c(t, n) + 2}. Packing is a copy of 16- and 32-bit words: 18 bytes per row and block, the file's own size
+ * (with the scales as floats, 160, read 6–9% slower from memory with two threads). The kernel converts the
  * scales with a few integer operations, exactly for every finite fp16; a matrix with an infinite or NaN scale stays
  * unpacked ({@link PackedKernel#copyHalf}).
  *
@@ -29,30 +29,27 @@ import org.ristretto.core.quant.GgmlType;
 final class PackedQ4_0 extends PackedKernel {
     private static final int BLOCK = 32;
     private static final int BYTES = 18;
-    private static final int SCALES = 2 * ROWS;
-    private static final int PACKED = SCALES + 4 * 32;
     private static final int NIBBLES = 0x000f000f;
     private static final int SIGN = 0x80000000;
     /** 2^(127 - 15): rebiases an fp16 exponent placed in a float's exponent bits. */
     private static final float HALF_BIAS = 0x1p112f;
-    private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
     /** Column of nibble {@code n} in the lower half of a lane of piece 0. */
     private static final int[] COLUMN = {0, 16, 1, 17};
 
-    PackedQ4_0() {
-        super(GgmlType.Q4_0, ActivationFormat.Q8_0, PACKED);
+    PackedQ4_0(Lanes lanes) {
+        super(GgmlType.Q4_0, ActivationFormat.Q8_0, lanes, BYTES * lanes.ints().length());
     }
 
     @Override
     boolean packRows(byte[] in, int rowBytes, int cols, byte[] out) {
         boolean finite = true;
         for (int b = 0; b < cols / BLOCK; b++) {
-            int o = PACKED * b;
-            for (int r = 0; r < ROWS; r++) {
+            int o = BYTES * rows * b;
+            for (int r = 0; r < rows; r++) {
                 int block = r * rowBytes + BYTES * b;
                 finite &= copyHalf(in, block, out, o + 2 * r);
                 for (int t = 0; t < 4; t++) {
-                    copy4(in, block + 2 + 4 * t, out, o + SCALES + 32 * t + 4 * r);
+                    copy4(in, block + 2 + 4 * t, out, o + 2 * rows + 4 * rows * t + 4 * r);
                 }
             }
         }
@@ -73,99 +70,106 @@ final class PackedQ4_0 extends PackedKernel {
     }
 
     @Override
-    void dot16(MemorySegment w, long group, MemorySegment w2, long group2, int cols, Activations x, float[] out,
+    void dotTwoGroups(MemorySegment w, long group, MemorySegment w2, long group2, int cols, Activations x, float[] out,
             int o, float[] out2, int o2) {
+        VectorSpecies<Float> fs = lanes.floats();
+        VectorSpecies<Integer> is = lanes.ints();
+        VectorSpecies<Short> ss = lanes.shorts();
+        VectorSpecies<Short> hs = lanes.halfShorts();
+        int scales = 2 * is.length();
+        int piece = 4 * is.length();
+        int packed = BYTES * is.length();
         int[] xp = x.pairs;
         float[] xd = x.d;
         float[] xs = x.blockSum;
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(fs);
         FloatVector acc2 = acc;
         for (int b = 0; b < cols / BLOCK; b++) {
-            long p = group + (long) PACKED * b;
-            long p2 = group2 + (long) PACKED * b;
+            long p = group + (long) packed * b;
+            long p2 = group2 + (long) packed * b;
             int k = 16 * b;
             // Written out in full: see IntDot on why kernels have no vector helpers. Sixteen products of at most
             // 15·127 per 16-bit lane fit; the pairs' sums need the exact widening.
-            ShortVector s = ShortVector.zero(S);
+            ShortVector s = ShortVector.zero(ss);
             ShortVector s2 = s;
             IntVector v;
             IntVector u;
             ShortVector xv;
-            v = IntVector.fromMemorySegment(I, w, p + SCALES, ByteOrder.LITTLE_ENDIAN);
-            u = IntVector.fromMemorySegment(I, w2, p2 + SCALES, ByteOrder.LITTLE_ENDIAN);
-            xv = IntVector.broadcast(I, xp[k]).reinterpretAsShorts();
+            v = IntVector.fromMemorySegment(is, w, p + scales, ByteOrder.LITTLE_ENDIAN);
+            u = IntVector.fromMemorySegment(is, w2, p2 + scales, ByteOrder.LITTLE_ENDIAN);
+            xv = IntVector.broadcast(is, xp[k]).reinterpretAsShorts();
             s = s.add(v.and(NIBBLES).reinterpretAsShorts().mul(xv));
             s2 = s2.add(u.and(NIBBLES).reinterpretAsShorts().mul(xv));
-            xv = IntVector.broadcast(I, xp[k + 1]).reinterpretAsShorts();
+            xv = IntVector.broadcast(is, xp[k + 1]).reinterpretAsShorts();
             s = s.add(v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(xv));
             s2 = s2.add(u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(xv));
-            xv = IntVector.broadcast(I, xp[k + 2]).reinterpretAsShorts();
+            xv = IntVector.broadcast(is, xp[k + 2]).reinterpretAsShorts();
             s = s.add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(xv));
             s2 = s2.add(u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(xv));
-            xv = IntVector.broadcast(I, xp[k + 3]).reinterpretAsShorts();
+            xv = IntVector.broadcast(is, xp[k + 3]).reinterpretAsShorts();
             s = s.add(v.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(xv));
             s2 = s2.add(u.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(xv));
-            v = IntVector.fromMemorySegment(I, w, p + SCALES + 32, ByteOrder.LITTLE_ENDIAN);
-            u = IntVector.fromMemorySegment(I, w2, p2 + SCALES + 32, ByteOrder.LITTLE_ENDIAN);
-            xv = IntVector.broadcast(I, xp[k + 4]).reinterpretAsShorts();
+            v = IntVector.fromMemorySegment(is, w, p + scales + piece, ByteOrder.LITTLE_ENDIAN);
+            u = IntVector.fromMemorySegment(is, w2, p2 + scales + piece, ByteOrder.LITTLE_ENDIAN);
+            xv = IntVector.broadcast(is, xp[k + 4]).reinterpretAsShorts();
             s = s.add(v.and(NIBBLES).reinterpretAsShorts().mul(xv));
             s2 = s2.add(u.and(NIBBLES).reinterpretAsShorts().mul(xv));
-            xv = IntVector.broadcast(I, xp[k + 5]).reinterpretAsShorts();
+            xv = IntVector.broadcast(is, xp[k + 5]).reinterpretAsShorts();
             s = s.add(v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(xv));
             s2 = s2.add(u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(xv));
-            xv = IntVector.broadcast(I, xp[k + 6]).reinterpretAsShorts();
+            xv = IntVector.broadcast(is, xp[k + 6]).reinterpretAsShorts();
             s = s.add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(xv));
             s2 = s2.add(u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(xv));
-            xv = IntVector.broadcast(I, xp[k + 7]).reinterpretAsShorts();
+            xv = IntVector.broadcast(is, xp[k + 7]).reinterpretAsShorts();
             s = s.add(v.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(xv));
             s2 = s2.add(u.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(xv));
-            v = IntVector.fromMemorySegment(I, w, p + SCALES + 64, ByteOrder.LITTLE_ENDIAN);
-            u = IntVector.fromMemorySegment(I, w2, p2 + SCALES + 64, ByteOrder.LITTLE_ENDIAN);
-            xv = IntVector.broadcast(I, xp[k + 8]).reinterpretAsShorts();
+            v = IntVector.fromMemorySegment(is, w, p + scales + 2 * piece, ByteOrder.LITTLE_ENDIAN);
+            u = IntVector.fromMemorySegment(is, w2, p2 + scales + 2 * piece, ByteOrder.LITTLE_ENDIAN);
+            xv = IntVector.broadcast(is, xp[k + 8]).reinterpretAsShorts();
             s = s.add(v.and(NIBBLES).reinterpretAsShorts().mul(xv));
             s2 = s2.add(u.and(NIBBLES).reinterpretAsShorts().mul(xv));
-            xv = IntVector.broadcast(I, xp[k + 9]).reinterpretAsShorts();
+            xv = IntVector.broadcast(is, xp[k + 9]).reinterpretAsShorts();
             s = s.add(v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(xv));
             s2 = s2.add(u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(xv));
-            xv = IntVector.broadcast(I, xp[k + 10]).reinterpretAsShorts();
+            xv = IntVector.broadcast(is, xp[k + 10]).reinterpretAsShorts();
             s = s.add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(xv));
             s2 = s2.add(u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(xv));
-            xv = IntVector.broadcast(I, xp[k + 11]).reinterpretAsShorts();
+            xv = IntVector.broadcast(is, xp[k + 11]).reinterpretAsShorts();
             s = s.add(v.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(xv));
             s2 = s2.add(u.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(xv));
-            v = IntVector.fromMemorySegment(I, w, p + SCALES + 96, ByteOrder.LITTLE_ENDIAN);
-            u = IntVector.fromMemorySegment(I, w2, p2 + SCALES + 96, ByteOrder.LITTLE_ENDIAN);
-            xv = IntVector.broadcast(I, xp[k + 12]).reinterpretAsShorts();
+            v = IntVector.fromMemorySegment(is, w, p + scales + 3 * piece, ByteOrder.LITTLE_ENDIAN);
+            u = IntVector.fromMemorySegment(is, w2, p2 + scales + 3 * piece, ByteOrder.LITTLE_ENDIAN);
+            xv = IntVector.broadcast(is, xp[k + 12]).reinterpretAsShorts();
             s = s.add(v.and(NIBBLES).reinterpretAsShorts().mul(xv));
             s2 = s2.add(u.and(NIBBLES).reinterpretAsShorts().mul(xv));
-            xv = IntVector.broadcast(I, xp[k + 13]).reinterpretAsShorts();
+            xv = IntVector.broadcast(is, xp[k + 13]).reinterpretAsShorts();
             s = s.add(v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(xv));
             s2 = s2.add(u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(xv));
-            xv = IntVector.broadcast(I, xp[k + 14]).reinterpretAsShorts();
+            xv = IntVector.broadcast(is, xp[k + 14]).reinterpretAsShorts();
             s = s.add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(xv));
             s2 = s2.add(u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(xv));
-            xv = IntVector.broadcast(I, xp[k + 15]).reinterpretAsShorts();
+            xv = IntVector.broadcast(is, xp[k + 15]).reinterpretAsShorts();
             s = s.add(v.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(xv));
             s2 = s2.add(u.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(xv));
             IntVector a = s.reinterpretAsInts();
             IntVector c = s2.reinterpretAsInts();
             // The scales, fp16 to float: the magnitude's bits moved to a float's places and scaled by 2^(127-15)
             // (exact for zeros and subnormals too), then the sign, which the sign-extending load put in bit 31.
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(S8, w, p, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.S2I, I, 0);
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(hs, w, p, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, is, 0);
             FloatVector d = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(HALF_BIAS)
                     .reinterpretAsInts().or(h.and(SIGN)).reinterpretAsFloats();
-            IntVector h2 = (IntVector) ShortVector.fromMemorySegment(S8, w2, p2, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.S2I, I, 0);
+            IntVector h2 = (IntVector) ShortVector.fromMemorySegment(hs, w2, p2, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, is, 0);
             FloatVector d2 = h2.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(HALF_BIAS)
                     .reinterpretAsInts().or(h2.and(SIGN)).reinterpretAsFloats();
-            FloatVector dx = FloatVector.broadcast(F, xd[b]);
-            FloatVector offset = FloatVector.broadcast(F, -8 * xs[b]);
+            FloatVector dx = FloatVector.broadcast(fs, xd[b]);
+            FloatVector offset = FloatVector.broadcast(fs, -8 * xs[b]);
             acc = ((FloatVector) a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(a.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(dx, offset)
+                    .add(a.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, fs, 0)).fma(dx, offset)
                     .fma(d, acc);
             acc2 = ((FloatVector) c.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(c.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, F, 0)).fma(dx, offset)
+                    .add(c.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, fs, 0)).fma(dx, offset)
                     .fma(d2, acc2);
         }
         acc.intoArray(out, o);

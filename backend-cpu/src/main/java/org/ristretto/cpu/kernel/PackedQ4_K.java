@@ -11,11 +11,11 @@ import jdk.incubator.vector.VectorSpecies;
 import org.ristretto.core.quant.GgmlType;
 
 /**
- * Q4_K in groups of eight rows, times Q8_K activations.
+ * Q4_K in groups of rows ({@link PackedKernel}), times Q8_K activations.
  *
- * <p>A packed block of 256 columns is the eight rows' {@code d} and {@code dmin} as floats (64 bytes), their
- * sub-block scales and mins unpacked from 6 bits to one byte each (sub-block after sub-block, eight rows each: 128
- * bytes), then 32 pieces of 32 bytes: piece {@code t} is bytes {@code 4t..4t+3} of each row's 128 quant bytes, as
+ * <p>A packed block of 256 columns is the group's {@code d}, then its {@code dmin}, as floats, the sub-block scales
+ * and then mins unpacked from 6 bits to one byte each (sub-block after sub-block, a byte per row each), then 32
+ * pieces: piece {@code t} is bytes {@code 4t..4t+3} of each row's 128 quant bytes, as
  * in {@link PackedQ4_0}. In the file's layout byte {@code i} of the quants holds column {@code 64⌊i/32⌋ + i % 32}
  * in its low nibble and that plus 32 in its high one, so nibbles 0 and 2 of a lane's 16-bit halves belong to the
  * even sub-block of their 64 columns and nibbles 1 and 3 to the odd one; each sub-block sums its products in 16-bit
@@ -27,37 +27,37 @@ final class PackedQ4_K extends PackedKernel {
     private static final int BYTES = 144;
     private static final int SCALES = 4;
     private static final int QS = 16;
-    private static final int PACKED_SCALES = 64;
-    private static final int PACKED_MINS = PACKED_SCALES + 8 * ROWS;
-    private static final int PACKED_QUANTS = PACKED_MINS + 8 * ROWS;
-    private static final int PACKED = PACKED_QUANTS + 128 * ROWS;
+    /** Packed bytes per row and block: {@code d} and {@code dmin} as floats, 8 scales, 8 mins, 128 quant bytes. */
+    private static final int PACKED_ROW = 8 + 8 + 8 + 128;
     private static final int NIBBLES = 0x000f000f;
-    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
     /** Column of nibble {@code n} in the lower half of a lane of piece 0. */
     private static final int[] COLUMN = {0, 32, 1, 33};
 
-    PackedQ4_K() {
-        super(GgmlType.Q4_K, ActivationFormat.Q8_K, PACKED);
+    PackedQ4_K(Lanes lanes) {
+        super(GgmlType.Q4_K, ActivationFormat.Q8_K, lanes, PACKED_ROW * lanes.ints().length());
     }
 
     @Override
     boolean packRows(byte[] in, int rowBytes, int cols, byte[] out) {
+        int packedScales = 8 * rows;
+        int packedMins = packedScales + 8 * rows;
+        int packedQuants = packedMins + 8 * rows;
         for (int b = 0; b < cols / BLOCK; b++) {
-            int o = PACKED * b;
-            for (int r = 0; r < ROWS; r++) {
+            int o = PACKED_ROW * rows * b;
+            for (int r = 0; r < rows; r++) {
                 int block = r * rowBytes + BYTES * b;
                 putFloat(out, o + 4 * r, half(in, block));
-                putFloat(out, o + 32 + 4 * r, half(in, block + 2));
+                putFloat(out, o + 4 * rows + 4 * r, half(in, block + 2));
                 int sm = block + SCALES;
                 for (int j = 0; j < 8; j++) {
                     // ggml's get_scale_min_k4
                     int sc = j < 4 ? in[sm + j] & 63 : (in[sm + j + 4] & 0xf) | (in[sm + j - 4] & 0xff) >> 6 << 4;
                     int m = j < 4 ? in[sm + j + 4] & 63 : (in[sm + j + 4] & 0xff) >> 4 | (in[sm + j] & 0xff) >> 6 << 4;
-                    out[o + PACKED_SCALES + ROWS * j + r] = (byte) sc;
-                    out[o + PACKED_MINS + ROWS * j + r] = (byte) m;
+                    out[o + packedScales + rows * j + r] = (byte) sc;
+                    out[o + packedMins + rows * j + r] = (byte) m;
                 }
                 for (int t = 0; t < 32; t++) {
-                    copy4(in, block + QS + 4 * t, out, o + PACKED_QUANTS + 32 * t + 4 * r);
+                    copy4(in, block + QS + 4 * t, out, o + packedQuants + 4 * rows * t + 4 * r);
                 }
             }
         }
@@ -77,36 +77,46 @@ final class PackedQ4_K extends PackedKernel {
     }
 
     @Override
-    void dot16(MemorySegment w, long group, MemorySegment w2, long group2, int cols, Activations x, float[] out,
+    void dotTwoGroups(MemorySegment w, long group, MemorySegment w2, long group2, int cols, Activations x, float[] out,
             int o, float[] out2, int o2) {
+        VectorSpecies<Float> fs = lanes.floats();
+        VectorSpecies<Integer> is = lanes.ints();
+        VectorSpecies<Short> ss = lanes.shorts();
+        VectorSpecies<Byte> qb = lanes.quarterBytes();
+        int n = is.length();
+        int piece = 4 * n;
+        int packedScales = 8 * n;
+        int packedMins = packedScales + 8 * n;
+        int packedQuants = packedMins + 8 * n;
+        int packed = PACKED_ROW * n;
         int[] xp = x.pairs;
         float[] xd = x.d;
         short[] s32 = x.sums32;
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(fs);
         FloatVector acc2 = acc;
         for (int b = 0; b < cols / BLOCK; b++) {
-            long p = group + (long) PACKED * b;
-            long p2 = group2 + (long) PACKED * b;
-            IntVector sum = IntVector.zero(I);
+            long p = group + (long) packed * b;
+            long p2 = group2 + (long) packed * b;
+            IntVector sum = IntVector.zero(is);
             IntVector sum2 = sum;
             IntVector mins = sum;
             IntVector mins2 = sum;
             for (int c = 0; c < 4; c++) {
-                long q = p + PACKED_QUANTS + 256 * c;
-                long q2 = p2 + PACKED_QUANTS + 256 * c;
+                long q = p + packedQuants + 8 * piece * c;
+                long q2 = p2 + packedQuants + 8 * piece * c;
                 int k = 128 * b + 32 * c;
-                ShortVector even = ShortVector.zero(S);
+                ShortVector even = ShortVector.zero(ss);
                 ShortVector odd = even;
                 ShortVector even2 = even;
                 ShortVector odd2 = even;
                 for (int m = 0; m < 8; m++) {
-                    IntVector v = IntVector.fromMemorySegment(I, w, q + 32 * m, ByteOrder.LITTLE_ENDIAN);
-                    IntVector u = IntVector.fromMemorySegment(I, w2, q2 + 32 * m, ByteOrder.LITTLE_ENDIAN);
+                    IntVector v = IntVector.fromMemorySegment(is, w, q + piece * m, ByteOrder.LITTLE_ENDIAN);
+                    IntVector u = IntVector.fromMemorySegment(is, w2, q2 + piece * m, ByteOrder.LITTLE_ENDIAN);
                     int km = k + 4 * m;
-                    ShortVector x0 = IntVector.broadcast(I, xp[km]).reinterpretAsShorts();
-                    ShortVector x1 = IntVector.broadcast(I, xp[km + 1]).reinterpretAsShorts();
-                    ShortVector x2 = IntVector.broadcast(I, xp[km + 2]).reinterpretAsShorts();
-                    ShortVector x3 = IntVector.broadcast(I, xp[km + 3]).reinterpretAsShorts();
+                    ShortVector x0 = IntVector.broadcast(is, xp[km]).reinterpretAsShorts();
+                    ShortVector x1 = IntVector.broadcast(is, xp[km + 1]).reinterpretAsShorts();
+                    ShortVector x2 = IntVector.broadcast(is, xp[km + 2]).reinterpretAsShorts();
+                    ShortVector x3 = IntVector.broadcast(is, xp[km + 3]).reinterpretAsShorts();
                     even = even.add(v.and(NIBBLES).reinterpretAsShorts().mul(x0))
                             .add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2));
                     odd = odd.add(v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1))
@@ -121,41 +131,41 @@ final class PackedQ4_K extends PackedKernel {
                 IntVector e = even.reinterpretAsInts();
                 IntVector d = odd.reinterpretAsInts();
                 sum = sum.add(e.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(e.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(B8, w,
-                        p + PACKED_SCALES + 16 * c, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)))
+                        .add(e.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(qb, w,
+                        p + packedScales + 2 * n * c, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)))
                         .add(d.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(d.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(B8, w,
-                        p + PACKED_SCALES + 16 * c + 8, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)));
-                mins = mins.add(((IntVector) ByteVector.fromMemorySegment(B8, w, p + PACKED_MINS + 16 * c,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).mul(sumA))
-                        .add(((IntVector) ByteVector.fromMemorySegment(B8, w, p + PACKED_MINS + 16 * c + 8,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).mul(sumB));
+                        .add(d.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(qb, w,
+                        p + packedScales + 2 * n * c + n, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)));
+                mins = mins.add(((IntVector) ByteVector.fromMemorySegment(qb, w, p + packedMins + 2 * n * c,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).mul(sumA))
+                        .add(((IntVector) ByteVector.fromMemorySegment(qb, w, p + packedMins + 2 * n * c + n,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).mul(sumB));
                 e = even2.reinterpretAsInts();
                 d = odd2.reinterpretAsInts();
                 sum2 = sum2.add(e.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(e.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(B8, w2,
-                        p2 + PACKED_SCALES + 16 * c, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)))
+                        .add(e.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(qb, w2,
+                        p2 + packedScales + 2 * n * c, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)))
                         .add(d.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(d.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(B8, w2,
-                        p2 + PACKED_SCALES + 16 * c + 8, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)));
-                mins2 = mins2.add(((IntVector) ByteVector.fromMemorySegment(B8, w2, p2 + PACKED_MINS + 16 * c,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).mul(sumA))
-                        .add(((IntVector) ByteVector.fromMemorySegment(B8, w2, p2 + PACKED_MINS + 16 * c + 8,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).mul(sumB));
+                        .add(d.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(qb, w2,
+                        p2 + packedScales + 2 * n * c + n, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)));
+                mins2 = mins2.add(((IntVector) ByteVector.fromMemorySegment(qb, w2, p2 + packedMins + 2 * n * c,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).mul(sumA))
+                        .add(((IntVector) ByteVector.fromMemorySegment(qb, w2, p2 + packedMins + 2 * n * c + n,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).mul(sumB));
             }
             float dx = xd[b];
-            acc = ((FloatVector) sum.convertShape(VectorOperators.I2F, F, 0))
-                    .fma(FloatVector.fromMemorySegment(F, w, p, ByteOrder.LITTLE_ENDIAN).mul(dx), acc);
-            acc = ((FloatVector) mins.convertShape(VectorOperators.I2F, F, 0))
-                    .fma(FloatVector.fromMemorySegment(F, w, p + 32, ByteOrder.LITTLE_ENDIAN).mul(-dx), acc);
-            acc2 = ((FloatVector) sum2.convertShape(VectorOperators.I2F, F, 0))
-                    .fma(FloatVector.fromMemorySegment(F, w2, p2, ByteOrder.LITTLE_ENDIAN).mul(dx), acc2);
-            acc2 = ((FloatVector) mins2.convertShape(VectorOperators.I2F, F, 0))
-                    .fma(FloatVector.fromMemorySegment(F, w2, p2 + 32, ByteOrder.LITTLE_ENDIAN).mul(-dx), acc2);
+            acc = ((FloatVector) sum.convertShape(VectorOperators.I2F, fs, 0))
+                    .fma(FloatVector.fromMemorySegment(fs, w, p, ByteOrder.LITTLE_ENDIAN).mul(dx), acc);
+            acc = ((FloatVector) mins.convertShape(VectorOperators.I2F, fs, 0))
+                    .fma(FloatVector.fromMemorySegment(fs, w, p + 4 * n, ByteOrder.LITTLE_ENDIAN).mul(-dx), acc);
+            acc2 = ((FloatVector) sum2.convertShape(VectorOperators.I2F, fs, 0))
+                    .fma(FloatVector.fromMemorySegment(fs, w2, p2, ByteOrder.LITTLE_ENDIAN).mul(dx), acc2);
+            acc2 = ((FloatVector) mins2.convertShape(VectorOperators.I2F, fs, 0))
+                    .fma(FloatVector.fromMemorySegment(fs, w2, p2 + 4 * n, ByteOrder.LITTLE_ENDIAN).mul(-dx), acc2);
         }
         acc.intoArray(out, o);
         acc2.intoArray(out2, o2);

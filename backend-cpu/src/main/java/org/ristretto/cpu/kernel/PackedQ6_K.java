@@ -11,12 +11,12 @@ import jdk.incubator.vector.VectorSpecies;
 import org.ristretto.core.quant.GgmlType;
 
 /**
- * Q6_K in groups of eight rows, times Q8_K activations, with the 6-bit quants unpacked to bytes.
+ * Q6_K in groups of rows ({@link PackedKernel}), times Q8_K activations, with the 6-bit quants unpacked to bytes.
  *
- * <p>A packed block of 256 columns is the eight rows' {@code d} as floats (32 bytes), their 16 sub-block scales
- * (sub-block after sub-block, eight rows each: 128 bytes), then for each sub-block and each of its eight column
- * pairs the eight rows' two values {@code q − 32} as signed bytes (16 bytes). That is 276 bytes per row and block
- * instead of 210: the product reads 31% more, but a pair of columns for eight rows is then one sign-extending load,
+ * <p>A packed block of 256 columns is the group's {@code d} as floats, their 16 sub-block scales (sub-block after
+ * sub-block, a byte per row each), then for each sub-block and each of its eight column pairs every row's two
+ * values {@code q − 32} as signed bytes. That is 276 bytes per row and block instead of 210: the product reads 31%
+ * more, but a pair of columns for the whole group is then one sign-extending load,
  * where unpacking six bits from the file's two planes costs five or six instructions per vector. Q6_K is mostly
  * the output matrix of 4-bit models, where this kernel turned it from the slowest part of a token into one that
  * streams at memory speed.
@@ -27,28 +27,27 @@ final class PackedQ6_K extends PackedKernel {
     private static final int QH = 128;
     private static final int SCALES = 192;
     private static final int D = 208;
-    private static final int PACKED_SCALES = 32;
-    private static final int PACKED_QUANTS = 32 + 16 * ROWS;
-    private static final int PACKED = PACKED_QUANTS + BLOCK * ROWS;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
-    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    /** Packed bytes per row and block: {@code d} as a float, 16 scales, 256 quants as bytes. */
+    private static final int PACKED_ROW = 4 + 16 + BLOCK;
 
-    PackedQ6_K() {
-        super(GgmlType.Q6_K, ActivationFormat.Q8_K, PACKED);
+    PackedQ6_K(Lanes lanes) {
+        super(GgmlType.Q6_K, ActivationFormat.Q8_K, lanes, PACKED_ROW * lanes.ints().length());
     }
 
     @Override
     boolean packRows(byte[] in, int rowBytes, int cols, byte[] out) {
+        int packedScales = 4 * rows;
+        int packedQuants = packedScales + 16 * rows;
         for (int b = 0; b < cols / BLOCK; b++) {
-            int o = PACKED * b;
-            for (int r = 0; r < ROWS; r++) {
+            int o = PACKED_ROW * rows * b;
+            for (int r = 0; r < rows; r++) {
                 int block = r * rowBytes + BYTES * b;
                 putFloat(out, o + 4 * r, half(in, block + D));
                 for (int j = 0; j < 16; j++) {
-                    out[o + PACKED_SCALES + ROWS * j + r] = in[block + SCALES + j];
+                    out[o + packedScales + rows * j + r] = in[block + SCALES + j];
                 }
                 // Value v = 128h + 32k + l sits where Q6_KKernels describes; it goes to pair v / 2, lane 2r + v % 2.
-                int q = o + PACKED_QUANTS + 2 * r;
+                int q = o + packedQuants + 2 * r;
                 for (int h = 0; h < 2; h++) {
                     for (int k = 0; k < 4; k++) {
                         int low = block + 64 * h + 32 * (k & 1);
@@ -57,7 +56,7 @@ final class PackedQ6_K extends PackedKernel {
                         for (int l = 0; l < 32; l++) {
                             int v = 128 * h + 32 * k + l;
                             int six = (in[low + l] >> shift & 15) | (in[high + l] >> 2 * k & 3) << 4;
-                            out[q + 16 * (v >> 1) + (v & 1)] = (byte) (six - 32);
+                            out[q + 2 * rows * (v >> 1) + (v & 1)] = (byte) (six - 32);
                         }
                     }
                 }
@@ -74,45 +73,54 @@ final class PackedQ6_K extends PackedKernel {
     }
 
     @Override
-    void dot16(MemorySegment w, long group, MemorySegment w2, long group2, int cols, Activations x, float[] out,
+    void dotTwoGroups(MemorySegment w, long group, MemorySegment w2, long group2, int cols, Activations x, float[] out,
             int o, float[] out2, int o2) {
+        VectorSpecies<Float> fs = lanes.floats();
+        VectorSpecies<Integer> is = lanes.ints();
+        VectorSpecies<Short> ss = lanes.shorts();
+        VectorSpecies<Byte> hb = lanes.halfBytes();
+        VectorSpecies<Byte> qb = lanes.quarterBytes();
+        int n = is.length();
+        int packedScales = 4 * n;
+        int packedQuants = packedScales + 16 * n;
+        int packed = PACKED_ROW * n;
         int[] xp = x.pairs;
         float[] xd = x.d;
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(fs);
         FloatVector acc2 = acc;
         for (int b = 0; b < cols / BLOCK; b++) {
-            long p = group + (long) PACKED * b;
-            long p2 = group2 + (long) PACKED * b;
-            IntVector sum = IntVector.zero(I);
+            long p = group + (long) packed * b;
+            long p2 = group2 + (long) packed * b;
+            IntVector sum = IntVector.zero(is);
             IntVector sum2 = sum;
             for (int j = 0; j < 16; j++) {
-                long q = p + PACKED_QUANTS + 128 * j;
-                long q2 = p2 + PACKED_QUANTS + 128 * j;
+                long q = p + packedQuants + 16 * n * j;
+                long q2 = p2 + packedQuants + 16 * n * j;
                 int k = 128 * b + 8 * j;
-                ShortVector s = ShortVector.zero(S);
+                ShortVector s = ShortVector.zero(ss);
                 ShortVector s2 = s;
                 for (int m = 0; m < 8; m++) {
-                    ShortVector xv = IntVector.broadcast(I, xp[k + m]).reinterpretAsShorts();
-                    s = s.add(((ShortVector) ByteVector.fromMemorySegment(B, w, q + 16 * m, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.B2S, S, 0)).mul(xv));
-                    s2 = s2.add(((ShortVector) ByteVector.fromMemorySegment(B, w2, q2 + 16 * m,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, S, 0)).mul(xv));
+                    ShortVector xv = IntVector.broadcast(is, xp[k + m]).reinterpretAsShorts();
+                    s = s.add(((ShortVector) ByteVector.fromMemorySegment(hb, w, q + 2 * n * m, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2S, ss, 0)).mul(xv));
+                    s2 = s2.add(((ShortVector) ByteVector.fromMemorySegment(hb, w2, q2 + 2 * n * m,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, ss, 0)).mul(xv));
                 }
                 IntVector v = s.reinterpretAsInts();
                 sum = sum.add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(v.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(B8, w,
-                        p + PACKED_SCALES + ROWS * j, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2I, I, 0)));
+                        .add(v.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(qb, w,
+                        p + packedScales + n * j, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2I, is, 0)));
                 v = s2.reinterpretAsInts();
                 sum2 = sum2.add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(v.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(B8, w2,
-                        p2 + PACKED_SCALES + ROWS * j, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2I, I, 0)));
+                        .add(v.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(qb, w2,
+                        p2 + packedScales + n * j, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2I, is, 0)));
             }
-            acc = ((FloatVector) sum.convertShape(VectorOperators.I2F, F, 0))
-                    .fma(FloatVector.fromMemorySegment(F, w, p, ByteOrder.LITTLE_ENDIAN).mul(xd[b]), acc);
-            acc2 = ((FloatVector) sum2.convertShape(VectorOperators.I2F, F, 0))
-                    .fma(FloatVector.fromMemorySegment(F, w2, p2, ByteOrder.LITTLE_ENDIAN).mul(xd[b]), acc2);
+            acc = ((FloatVector) sum.convertShape(VectorOperators.I2F, fs, 0))
+                    .fma(FloatVector.fromMemorySegment(fs, w, p, ByteOrder.LITTLE_ENDIAN).mul(xd[b]), acc);
+            acc2 = ((FloatVector) sum2.convertShape(VectorOperators.I2F, fs, 0))
+                    .fma(FloatVector.fromMemorySegment(fs, w2, p2, ByteOrder.LITTLE_ENDIAN).mul(xd[b]), acc2);
         }
         acc.intoArray(out, o);
         acc2.intoArray(out2, o2);

@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
@@ -16,6 +19,7 @@ import jdk.incubator.vector.VectorShape;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.cpu.parallel.WorkerPool;
@@ -23,10 +27,13 @@ import org.ristretto.cpu.parallel.WorkerPool;
 /** The packed matrix×vector kernels against the scalar reference, on whole groups, partial groups and tails. */
 class PackedMatMulTest {
     /** The types with a packed kernel. */
-    static final GgmlType[] TYPES = {GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K};
+    static final GgmlType[] TYPES = {GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K};
     static final int[] THREADS = {1, 2, 7};
-    /** rows, blocks per row: one group, a group and a row, many groups with a tail, one block, several blocks. */
-    static final int[][] PROBLEMS = {{8, 1}, {9, 2}, {16, 3}, {157, 2}, {71, 5}, {64, 1}};
+    /**
+     * rows, blocks per row: one group (8 rows at 256 bits, 16 at 512), a group and a row, many groups with a tail,
+     * one block, several blocks; at 512 bits, 8 and 9 rows are less than a group and stay unpacked.
+     */
+    static final int[][] PROBLEMS = {{8, 1}, {9, 2}, {16, 3}, {17, 2}, {157, 2}, {71, 5}, {64, 1}, {40, 1}};
 
     static Stream<Arguments> cases() {
         List<Arguments> all = new ArrayList<>();
@@ -59,6 +66,10 @@ class PackedMatMulTest {
                 float[] deqUp = Weights.dequantize(type, up, 1, rows, cols);
                 PackedMatrix pw = mm.pack(type, w, wOff, rows, cols, arena);
                 PackedMatrix pu = mm.pack(type, up, 1, rows, cols, arena);
+                if (rows < shape.vectorBitSize() / 32) {
+                    assertNull(pw, rows + " rows are less than a group at " + shape);
+                    continue;
+                }
                 assertNotNull(pw, type + " has a packed kernel");
                 int xOff = 5;
                 float[] x = exact ? MatMulTest.exactActivations(xOff, cols, rnd)
@@ -113,6 +124,7 @@ class PackedMatMulTest {
         try (WorkerPool pool = new WorkerPool(1); Arena arena = Arena.ofShared()) {
             MemorySegment w = Weights.random(arena, GgmlType.Q4_0, 8, 32, 0, rnd);
             assertNull(new MatMul(pool, VectorShape.S_256_BIT).pack(GgmlType.Q4_0, w, 0, 7, 32, arena));
+            assertNull(new MatMul(pool, VectorShape.S_512_BIT).pack(GgmlType.Q4_0, w, 0, 8, 32, arena));
             assertNull(new MatMul(pool, VectorShape.S_128_BIT).pack(GgmlType.Q4_0, w, 0, 8, 32, arena));
             assertNull(new MatMul(pool, VectorShape.S_256_BIT).pack(GgmlType.IQ4_NL, w, 0, 8, 32, arena));
             assertThrows(IllegalArgumentException.class,
@@ -121,49 +133,86 @@ class PackedMatMulTest {
         }
     }
 
-    /** fp16 scales the packed Q4_0 kernel converts itself: zeros, subnormals, the extremes, both signs. */
+    /** fp16 scales the packed Q4_0 and Q8_0 kernels convert themselves: zeros, subnormals, the extremes, both signs. */
     private static final short[] SPECIAL_SCALES = {0x0000, (short) 0x8000, 0x0001, 0x03ff, (short) 0x83ff, 0x0400,
             0x3c00, (short) 0xc100, 0x7bff, (short) 0xfbff, 0x1234, (short) 0x8001};
 
-    @Test
-    void q4_0ScalesOfEveryFiniteKindConvertExactly() {
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0"})
+    void scalesOfEveryFiniteKindConvertExactly(GgmlType type) {
         SplittableRandom rnd = new SplittableRandom(5);
         try (WorkerPool pool = new WorkerPool(2); Arena arena = Arena.ofShared()) {
             MatMul mm = new MatMul(pool, VectorShape.S_256_BIT);
             int rows = 24;
             int cols = 96;
-            MemorySegment w = Weights.random(arena, GgmlType.Q4_0, rows, cols, 0, rnd);
+            MemorySegment w = Weights.random(arena, type, rows, cols, 0, rnd);
             int blocks = rows * cols / 32;
             for (int i = 0; i < blocks; i++) {
-                w.set(HALF, 18L * i, SPECIAL_SCALES[i % SPECIAL_SCALES.length]);
+                w.set(HALF, type.byteSize(32) * i, SPECIAL_SCALES[i % SPECIAL_SCALES.length]);
             }
-            float[] deq = Weights.dequantize(GgmlType.Q4_0, w, 0, rows, cols);
+            float[] deq = Weights.dequantize(type, w, 0, rows, cols);
             float[] x = MatMulTest.exactActivations(0, cols, rnd);
             double[] ref = Weights.referenceProduct(deq, rows, cols, x, 0, 1);
             float[] out = new float[rows];
-            mm.multiply(mm.pack(GgmlType.Q4_0, w, 0, rows, cols, arena), x, 0, 1, out, 0);
+            mm.multiply(mm.pack(type, w, 0, rows, cols, arena), x, 0, 1, out, 0);
             double[] e = new double[cols];
             for (int r = 0; r < rows; r++) {
-                compare("special scales", r, ref[r], out[r], Tolerance.bound(deq, r, cols, x, 0, 0, e));
+                compare(type + " special scales", r, ref[r], out[r], Tolerance.bound(deq, r, cols, x, 0, 0, e));
             }
         }
     }
 
-    @Test
-    void aQ4_0MatrixWithAnInfiniteOrNanScaleStaysUnpacked() {
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0"})
+    void aMatrixWithAnInfiniteOrNanScaleStaysUnpacked(GgmlType type) {
         SplittableRandom rnd = new SplittableRandom(6);
         try (WorkerPool pool = new WorkerPool(2); Arena arena = Arena.ofShared()) {
             MatMul mm = new MatMul(pool, VectorShape.S_256_BIT);
             for (short bad : new short[] {0x7c00, (short) 0xfc00, 0x7e00, 0x7c01}) {
-                MemorySegment w = Weights.random(arena, GgmlType.Q4_0, 16, 64, 0, rnd);
-                w.set(HALF, 18L * 21, bad);
-                assertNull(mm.pack(GgmlType.Q4_0, w, 0, 16, 64, arena), "scale " + Integer.toHexString(bad & 0xffff));
+                MemorySegment w = Weights.random(arena, type, 16, 64, 0, rnd);
+                w.set(HALF, type.byteSize(32) * 21, bad);
+                assertNull(mm.pack(type, w, 0, 16, 64, arena), type + " scale " + Integer.toHexString(bad & 0xffff));
             }
         }
     }
 
-    private static final java.lang.foreign.ValueLayout.OfShort HALF =
-            java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+    /**
+     * Q8_0 quants of -128 (which ggml's quantizer never writes, but a file may hold) against activations of -127:
+     * the largest products, two of which the packed kernel sums in a 16-bit lane.
+     */
+    @ParameterizedTest
+    @EnumSource(value = VectorShape.class, names = {"S_256_BIT", "S_512_BIT"})
+    void q8_0ExtremeQuantsDoNotOverflow(VectorShape shape) {
+        try (WorkerPool pool = new WorkerPool(1); Arena arena = Arena.ofShared()) {
+            MatMul mm = new MatMul(pool, shape);
+            int rows = 16;
+            int cols = 64;
+            MemorySegment w = arena.allocate(GgmlType.Q8_0.byteSize(cols) * rows);
+            for (int b = 0; b < rows * cols / 32; b++) {
+                w.set(HALF, 34L * b, (short) 0x3c00);
+                for (int i = 0; i < 32; i++) {
+                    // Row 0 all -128, row 1 all 127, the others alternating.
+                    int r = b / (cols / 32);
+                    byte q = r == 0 ? -128 : r == 1 ? 127 : (byte) (i % 2 == 0 ? -128 : 127);
+                    w.set(ValueLayout.JAVA_BYTE, 34L * b + 2 + i, q);
+                }
+            }
+            float[] x = new float[cols];
+            Arrays.fill(x, -1f);
+            float[] out = new float[rows];
+            mm.multiply(mm.pack(GgmlType.Q8_0, w, 0, rows, cols, arena), x, 0, 1, out, 0);
+            // The activations' scale is an fp16 (1/127 to 2^-11 relative); a sum that overflowed would be far off.
+            double tolerance = 128.0 * cols / 1024;
+            assertEquals(128.0 * cols, out[0], tolerance);
+            assertEquals(-127.0 * cols, out[1], tolerance);
+            for (int r = 2; r < rows; r++) {
+                assertEquals(0.5 * cols, out[r], tolerance, "row " + r);
+            }
+        }
+    }
+
+    private static final ValueLayout.OfShort HALF =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private static void compare(String where, int r, double expected, float actual, double tol) {
         if (!(Math.abs(actual - expected) <= tol)) {

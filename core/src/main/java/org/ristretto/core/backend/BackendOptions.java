@@ -6,8 +6,8 @@ package org.ristretto.core.backend;
  * @param deviceIndex which of the probe's devices to use
  * @param threads     host worker threads (the CPU backend's pool size; other backends use it for host-side work)
  * @param packWeights whether the backend may keep copies of weight matrices in a layout of its own where that makes
- *                    decoding faster (the CPU backend does for Q4_0, Q4_K and Q6_K: about the size of those weights
- *                    again in memory, made on first use); false keeps only the file's mapping
+ *                    decoding faster (the CPU backend does for Q4_0, Q8_0, Q4_K and Q6_K: about the size of those
+ *                    weights again in memory, made on first use); false keeps only the file's mapping
  */
 public record BackendOptions(int deviceIndex, int threads, boolean packWeights) {
 
