@@ -1,6 +1,5 @@
 package org.ristretto.cpu;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -34,7 +33,7 @@ public final class CpuBackend implements Backend {
     private final FlashAttention attention;
     private final List<CpuKvCache> caches = new ArrayList<>();
     /** The packed copies of weight matrices, made on their first matrix×vector product. */
-    private final Arena packedArena = Arena.ofShared();
+    private final PackedMemory packedMemory = new PackedMemory();
     /** Types of the weights with a packed kernel that has not run yet. */
     private final Set<GgmlType> coldPackedTypes = EnumSet.noneOf(GgmlType.class);
     private final boolean packWeights;
@@ -261,7 +260,7 @@ public final class CpuBackend implements Backend {
         }
         if (!w.packTried()) {
             warmUpPackedKernels();
-            w.setPacked(matMul.pack(w.type(), w.data(), 0, w.rows(), w.columns(), packedArena));
+            w.setPacked(matMul.pack(w.type(), w.data(), 0, w.rows(), w.columns(), packedMemory));
         }
         return w.packed();
     }
@@ -374,7 +373,7 @@ public final class CpuBackend implements Backend {
         caches.forEach(CpuKvCache::close);
         caches.clear();
         pool.close();
-        packedArena.close();
+        packedMemory.close();
     }
 
     // ---- checks -----------------------------------------------------------------------------------------------

@@ -24,6 +24,11 @@ import org.ristretto.core.quant.GgmlType;
  * by the process that uses them.
  */
 abstract class PackedKernel {
+    /** The sign bit of a float, where a sign-extended fp16 has its sign too. */
+    static final int SIGN = 0x80000000;
+    /** 2^(127 - 15): rebiases an fp16 exponent placed in a float's exponent bits. */
+    static final float HALF_BIAS = 0x1p112f;
+
     /** The vector width; kernels ask it for their species each time (see {@link Lanes}). */
     final Lanes lanes;
     /** Rows per interleaved group: the int lanes of a full-width vector. */

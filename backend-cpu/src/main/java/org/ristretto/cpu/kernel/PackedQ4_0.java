@@ -30,9 +30,6 @@ final class PackedQ4_0 extends PackedKernel {
     private static final int BLOCK = 32;
     private static final int BYTES = 18;
     private static final int NIBBLES = 0x000f000f;
-    private static final int SIGN = 0x80000000;
-    /** 2^(127 - 15): rebiases an fp16 exponent placed in a float's exponent bits. */
-    private static final float HALF_BIAS = 0x1p112f;
     /** Column of nibble {@code n} in the lower half of a lane of piece 0. */
     private static final int[] COLUMN = {0, 16, 1, 17};
 

@@ -25,9 +25,6 @@ import org.ristretto.core.quant.GgmlType;
 final class PackedQ8_0 extends PackedKernel {
     private static final int BLOCK = 32;
     private static final int BYTES = 34;
-    private static final int SIGN = 0x80000000;
-    /** 2^(127 - 15): rebiases an fp16 exponent placed in a float's exponent bits. */
-    private static final float HALF_BIAS = 0x1p112f;
 
     PackedQ8_0(Lanes lanes) {
         super(GgmlType.Q8_0, ActivationFormat.Q8_0, lanes, BYTES * lanes.ints().length());
