@@ -131,6 +131,28 @@ abstract class PackedKernel {
     /** At most 40 000 calls: the JIT compiles within about 6 000. */
     private static final int WARM_UP_BATCHES = 160;
 
+    /**
+     * {@link #packRows} for blocks of an fp16 scale followed by 4-byte words of quants (Q4_0, Q8_0): each packed block
+     * is the group's scales as they are, then word 0 of every row, word 1 of every row, and so on.
+     *
+     * @return false where a scale is infinite or NaN ({@link #copyHalf})
+     */
+    final boolean packScalesAndWords(byte[] in, int rowBytes, int blocks, int blockBytes, byte[] out) {
+        int words = (blockBytes - 2) / 4;
+        boolean finite = true;
+        for (int b = 0; b < blocks; b++) {
+            int o = blockBytes * rows * b;
+            for (int r = 0; r < rows; r++) {
+                int block = r * rowBytes + blockBytes * b;
+                finite &= copyHalf(in, block, out, o + 2 * r);
+                for (int t = 0; t < words; t++) {
+                    copy4(in, block + 2 + 4 * t, out, o + 2 * rows + 4 * rows * t + 4 * r);
+                }
+            }
+        }
+        return finite;
+    }
+
     /** The little-endian fp16 at {@code a[i]}, as a float. */
     static float half(byte[] a, int i) {
         return Float.float16ToFloat((short) ((a[i] & 0xff) | a[i + 1] << 8));

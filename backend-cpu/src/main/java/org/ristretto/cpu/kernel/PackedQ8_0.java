@@ -32,18 +32,7 @@ final class PackedQ8_0 extends PackedKernel {
 
     @Override
     boolean packRows(byte[] in, int rowBytes, int cols, byte[] out) {
-        boolean finite = true;
-        for (int b = 0; b < cols / BLOCK; b++) {
-            int o = BYTES * rows * b;
-            for (int r = 0; r < rows; r++) {
-                int block = r * rowBytes + BYTES * b;
-                finite &= copyHalf(in, block, out, o + 2 * r);
-                for (int t = 0; t < 8; t++) {
-                    copy4(in, block + 2 + 4 * t, out, o + 2 * rows + 4 * rows * t + 4 * r);
-                }
-            }
-        }
-        return finite;
+        return packScalesAndWords(in, rowBytes, cols / BLOCK, BYTES, out);
     }
 
     @Override
