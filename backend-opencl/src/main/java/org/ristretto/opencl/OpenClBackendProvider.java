@@ -27,11 +27,11 @@ public final class OpenClBackendProvider implements BackendProvider {
         try {
             OpenClDevices found = OpenClDevices.probe();
             if (!found.available()) {
-                return Probe.unavailable(name(), found.unavailableReason().orElse("unavailable: no OpenCL device"));
+                return Probe.unavailable(name(), found.unavailableReason().orElse("no OpenCL device"));
             }
             List<OpenClDevice> usable = usable(found);
             if (usable.isEmpty()) {
-                return Probe.unavailable(name(), "unavailable: every OpenCL device reports CL_DEVICE_AVAILABLE = false");
+                return Probe.unavailable(name(), "every OpenCL device reports CL_DEVICE_AVAILABLE = false");
             }
             List<DeviceInfo> infos = new ArrayList<>();
             List<String> notes = new ArrayList<>();
@@ -41,7 +41,7 @@ public final class OpenClBackendProvider implements BackendProvider {
             }
             return new Probe(name(), true, String.join("; ", notes), infos);
         } catch (RuntimeException | LinkageError e) {
-            return Probe.unavailable(name(), "unavailable: probing OpenCL failed: " + e);
+            return Probe.unavailable(name(), "probing OpenCL failed: " + e);
         }
     }
 
@@ -55,7 +55,7 @@ public final class OpenClBackendProvider implements BackendProvider {
         }
         List<OpenClDevice> usable = usable(found);
         if (usable.isEmpty()) {
-            throw new BackendException("OpenCL is " + found.unavailableReason().orElse("unavailable: no device"));
+            throw new BackendException("OpenCL is unavailable: " + found.unavailableReason().orElse("no device"));
         }
         if (options.deviceIndex() >= usable.size()) {
             throw new BackendException("OpenCL has " + usable.size() + " device(s); device " + options.deviceIndex()

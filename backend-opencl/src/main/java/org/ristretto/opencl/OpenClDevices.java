@@ -1,8 +1,11 @@
 package org.ristretto.opencl;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.SymbolLookup;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import org.jocl.CL;
 import org.jocl.Pointer;
@@ -33,15 +36,38 @@ public record OpenClDevices(List<OpenClDevice> devices, Optional<String> unavail
 
     /** Enumerates platforms and devices; never throws for a machine without OpenCL. */
     public static OpenClDevices probe() {
+        if (!icdLoaderFound()) {
+            return none("no OpenCL ICD loader (libOpenCL.so.1) on this machine; install one and a driver"
+                    + " (apt-get install ocl-icd-libopencl1 pocl-opencl-icd for CPUs)");
+        }
         try {
             return enumerate();
         } catch (LinkageError e) {
             // UnsatisfiedLinkError on first use, NoClassDefFoundError for CL on every later use.
-            return none("unavailable: the OpenCL library could not be loaded (" + e.getClass().getSimpleName() + ": "
+            return none("the OpenCL library could not be loaded (" + e.getClass().getSimpleName() + ": "
                     + e.getMessage() + "); install an OpenCL ICD loader and a driver (PoCL for CPUs)");
         } catch (OpenClException e) {
-            return none("unavailable: " + e.getMessage());
+            return none(e.getMessage());
         }
+    }
+
+    /**
+     * On Linux, whether the dynamic loader finds the OpenCL ICD loader under the names JOCL's native library tries;
+     * asked first because JOCL, failing to find it, prints its own lines to stderr. True elsewhere (JOCL decides).
+     */
+    private static boolean icdLoaderFound() {
+        if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux")) {
+            return true;
+        }
+        for (String name : new String[] {"libOpenCL.so.1", "libOpenCL.so"}) {
+            try (Arena arena = Arena.ofConfined()) {
+                SymbolLookup.libraryLookup(name, arena);
+                return true;
+            } catch (IllegalArgumentException notFound) {
+                // try the next name
+            }
+        }
+        return false;
     }
 
     private static OpenClDevices none(String reason) {
@@ -52,7 +78,7 @@ public record OpenClDevices(List<OpenClDevice> devices, Optional<String> unavail
         int[] count = new int[1];
         int status = CL.clGetPlatformIDs(0, null, count);
         if (status == CL.CL_PLATFORM_NOT_FOUND_KHR || (status == CL.CL_SUCCESS && count[0] == 0)) {
-            return none("unavailable: the OpenCL ICD loader found no platform (no driver is installed under"
+            return none("the OpenCL ICD loader found no platform (no driver is installed under"
                     + " /etc/OpenCL/vendors; PoCL provides one for CPUs)");
         }
         OpenClException.check(status, "listing OpenCL platforms");
@@ -77,7 +103,7 @@ public record OpenClDevices(List<OpenClDevice> devices, Optional<String> unavail
             }
         }
         if (devices.isEmpty()) {
-            return none("unavailable: OpenCL platform(s) " + empty + " report no device");
+            return none("OpenCL platform(s) " + empty + " report no device");
         }
         return new OpenClDevices(devices, Optional.empty());
     }
