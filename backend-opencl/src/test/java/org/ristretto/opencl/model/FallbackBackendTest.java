@@ -136,7 +136,11 @@ class FallbackBackendTest {
             float[] got = model.forward(prompt, 0, true);
             assertEquals(want.length, got.length);
             for (int i = 0; i < want.length; i++) {
-                assertEquals(want[i], got[i], 1e-3, "logit " + i % 512 + " of prompt token " + i / 512);
+                // The device's and the CPU's float sums differ in their last bits; an f16 cache then rounds a K or V
+                // value either way, one f16 step (2^-11 relative), which reaches the logits at about that size
+                // (seen: 1.3e-3 on a logit of 2.18 with the CPU at 512-bit vectors).
+                double tolerance = kv == GgmlType.F16 ? 1e-3 + 0x1p-9 * Math.abs(want[i]) : 1e-3;
+                assertEquals(want[i], got[i], tolerance, "logit " + i % 512 + " of prompt token " + i / 512);
             }
         }
     }
