@@ -67,15 +67,15 @@ abstract sealed class Lanes {
     }
 
     static final class Bits128 extends Lanes {
-        /** There are no 32-bit vectors; nothing at this width needs them (the packed kernels are off). */
-        @Override VectorSpecies<Byte> quarterBytes() {
-            throw new UnsupportedOperationException("no 32-bit byte vectors");
-        }
         @Override VectorSpecies<Float> floats() { return FloatVector.SPECIES_128; }
         @Override VectorSpecies<Integer> ints() { return IntVector.SPECIES_128; }
         @Override VectorSpecies<Short> shorts() { return ShortVector.SPECIES_128; }
         @Override VectorSpecies<Byte> halfBytes() { return ByteVector.SPECIES_64; }
         @Override VectorSpecies<Short> halfShorts() { return ShortVector.SPECIES_64; }
+        /** There are no 32-bit vectors; nothing at this width needs them (the packed kernels are off). */
+        @Override VectorSpecies<Byte> quarterBytes() {
+            throw new UnsupportedOperationException("no 32-bit byte vectors");
+        }
         @Override VectorSpecies<Short> pieceShorts() { return ShortVector.SPECIES_128; }
         @Override VectorSpecies<Byte> pieceBytes() { return ByteVector.SPECIES_64; }
         @Override VectorSpecies<Integer> pieceInts() { return IntVector.SPECIES_128; }

@@ -31,7 +31,10 @@ abstract class PackedKernel {
 
     /** The vector width; kernels ask it for their species each time (see {@link Lanes}). */
     final Lanes lanes;
-    /** Rows per interleaved group: the int lanes of a full-width vector. */
+    /**
+     * Rows per interleaved group: the int lanes of a full-width vector. For packing and callers; the kernels' loops
+     * use {@code lanes.ints().length()} instead, which C2 folds to a constant where a field load stays a load.
+     */
     final int rows;
     private final GgmlType type;
     private final ActivationFormat activation;
