@@ -135,13 +135,14 @@ abstract class PackedKernel {
     private static final int WARM_UP_BATCHES = 160;
 
     /**
-     * {@link #packRows} for blocks of an fp16 scale followed by 4-byte words of quants (Q4_0, Q8_0): each packed block
-     * is the group's scales as they are, then word 0 of every row, word 1 of every row, and so on.
+     * {@link #packRows} for blocks of an fp16 scale followed by quants in words of {@code wordBytes} bytes (Q4_0: 4,
+     * Q8_0: 2): each packed block is the group's scales as they are, then word 0 of every row, word 1 of every row,
+     * and so on.
      *
      * @return false where a scale is infinite or NaN ({@link #copyHalf})
      */
-    final boolean packScalesAndWords(byte[] in, int rowBytes, int blocks, int blockBytes, byte[] out) {
-        int words = (blockBytes - 2) / 4;
+    final boolean packScalesAndWords(byte[] in, int rowBytes, int blocks, int blockBytes, int wordBytes, byte[] out) {
+        int words = (blockBytes - 2) / wordBytes;
         boolean finite = true;
         for (int b = 0; b < blocks; b++) {
             int o = blockBytes * rows * b;
@@ -149,7 +150,11 @@ abstract class PackedKernel {
                 int block = r * rowBytes + blockBytes * b;
                 finite &= copyHalf(in, block, out, o + 2 * r);
                 for (int t = 0; t < words; t++) {
-                    copy4(in, block + 2 + 4 * t, out, o + 2 * rows + 4 * rows * t + 4 * r);
+                    int from = block + 2 + wordBytes * t;
+                    int to = o + 2 * rows + wordBytes * (rows * t + r);
+                    for (int i = 0; i < wordBytes; i++) {
+                        out[to + i] = in[from + i];
+                    }
                 }
             }
         }

@@ -39,7 +39,7 @@ final class PackedQ4_0 extends PackedKernel {
 
     @Override
     boolean packRows(byte[] in, int rowBytes, int cols, byte[] out) {
-        return packScalesAndWords(in, rowBytes, cols / BLOCK, BYTES, out);
+        return packScalesAndWords(in, rowBytes, cols / BLOCK, BYTES, 4, out);
     }
 
     @Override

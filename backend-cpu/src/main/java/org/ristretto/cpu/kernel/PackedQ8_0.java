@@ -2,6 +2,7 @@ package org.ristretto.cpu.kernel;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -12,19 +13,30 @@ import org.ristretto.core.quant.GgmlType;
 /**
  * Q8_0 in groups of rows ({@link PackedKernel}), times Q8_0 activations.
  *
- * <p>A packed block of 32 columns is the group's fp16 scales as the file has them (two bytes per row), then eight
- * pieces: piece {@code t} is bytes {@code 4t..4t+3} of each row's 32 quants, row after row, so every 32-bit lane
- * holds four consecutive quants of one row. That is 34 bytes per row and block, the file's own size.
+ * <p>A packed block of 32 columns is the group's fp16 scales as the file has them (two bytes per row), then sixteen
+ * pieces: piece {@code t} is bytes {@code 2t, 2t+1} of each row's 32 quants, row after row. That is 34 bytes per row
+ * and block, the file's own size. A piece is half a vector of bytes; one sign extension to 16 bits puts its two
+ * quants of a row in the two halves of that row's 32-bit lane, ready to multiply the broadcast activation pair
+ * {@code (x[2t], x[2t+1])}. Pieces {@code 2j} and {@code 2j+1} are multiplied and added in 16 bits: a lane half then
+ * holds two products of at most {@code 128·127}, which fits.
  *
- * <p>Seen as two 16-bit lanes, a 32-bit lane holds columns {@code (c, c+1)} and {@code (c+2, c+3)}; a shift pair
- * sign-extends the even columns and one shift the odd ones, which multiply the broadcast activation pairs
- * {@code (x[c], x[c+2])} and {@code (x[c+1], x[c+3])}. The two products a 16-bit lane then sums are at most
- * {@code 2·128·127}, which fits; the lane's two halves (the same row) widen to 32 bits exactly once per piece. The
- * scales are converted as in {@link PackedQ4_0}, so a matrix with an infinite or NaN scale stays unpacked.
+ * <p>The two halves of a lane belong to the same row and must be summed exactly. Rather than sign-extending both
+ * halves of every sum (three shifts and two additions), the kernel adds, per block, the lanes with their lower half
+ * biased by {@code 2^15} (an exclusive or: the half then reads as an unsigned number, with no borrow from the upper
+ * one) and, separately, the upper halves (one shift). At the block's end the two sums give the exact total: the
+ * first is {@code 2^16·Σhigh + Σlow + 2^15·n} modulo {@code 2^32}, and its low part, {@code Σlow + 2^15·n}, is far
+ * inside 32 bits. Measured on a 2-core Zen 5, one thread, weights in cache: 64 GB/s, against 52 with the shifts and
+ * 57 for the previous layout (four quants of a row per lane, split by shifts); from memory all three ran at the same
+ * speed, about 25 GB/s.
+ * The scales are converted as in {@link PackedQ4_0}, so a matrix with an infinite or NaN scale stays unpacked.
  */
 final class PackedQ8_0 extends PackedKernel {
     private static final int BLOCK = 32;
     private static final int BYTES = 34;
+    /** Flips the sign bit of a lane's lower 16 bits: read unsigned, the half is then its value plus 2^15. */
+    private static final int LOW_BIAS = 0x8000;
+    /** The biases the eight sums of a block add to each lane's lower half. */
+    private static final int BLOCK_BIAS = 8 * LOW_BIAS;
 
     PackedQ8_0(Lanes lanes) {
         super(GgmlType.Q8_0, ActivationFormat.Q8_0, lanes, BYTES * lanes.ints().length());
@@ -32,14 +44,13 @@ final class PackedQ8_0 extends PackedKernel {
 
     @Override
     boolean packRows(byte[] in, int rowBytes, int cols, byte[] out) {
-        return packScalesAndWords(in, rowBytes, cols / BLOCK, BYTES, out);
+        return packScalesAndWords(in, rowBytes, cols / BLOCK, BYTES, 2, out);
     }
 
     @Override
     void pairs(Activations x) {
-        for (int c = 0; c < x.cols; c += 4) {
-            x.pairs[c / 2] = pair(x.q[c], x.q[c + 2]);
-            x.pairs[c / 2 + 1] = pair(x.q[c + 1], x.q[c + 3]);
+        for (int c = 0; c < x.cols; c += 2) {
+            x.pairs[c / 2] = pair(x.q[c], x.q[c + 1]);
         }
     }
 
@@ -48,9 +59,11 @@ final class PackedQ8_0 extends PackedKernel {
             int o, float[] out2, int o2) {
         VectorSpecies<Float> fs = lanes.floats();
         VectorSpecies<Integer> is = lanes.ints();
+        VectorSpecies<Short> ss = lanes.shorts();
+        VectorSpecies<Byte> bs = lanes.halfBytes();
         VectorSpecies<Short> hs = lanes.halfShorts();
         int scales = 2 * is.length();
-        int piece = 4 * is.length();
+        int piece = 2 * is.length();
         int packed = BYTES * is.length();
         int[] xp = x.pairs;
         float[] xd = x.d;
@@ -58,72 +71,85 @@ final class PackedQ8_0 extends PackedKernel {
         FloatVector acc2 = acc;
         IntVector s = IntVector.zero(is);
         IntVector s2 = s;
-        // Half a block (four pieces) per iteration, written out: the whole block's eight pieces made a method too
-        // large for C1 ("out of virtual registers"), and a loop over pieces compiled with its bounds checks inside.
+        IntVector high = s;
+        IntVector high2 = s;
+        // Half a block (eight pieces) per iteration, written out: a whole block made a method too large for C1 ("out
+        // of virtual registers"), and a loop over pieces compiled with its bounds checks inside. No helper methods
+        // either: see IntDot.
         for (int h = 0; h < 2 * (cols / BLOCK); h++) {
             int b = h >> 1;
             long p = group + (long) packed * b;
             long p2 = group2 + (long) packed * b;
-            long q = p + scales + 4 * piece * (h & 1);
-            long q2 = p2 + scales + 4 * piece * (h & 1);
+            long q = p + scales + 8 * piece * (h & 1);
+            long q2 = p2 + scales + 8 * piece * (h & 1);
             int k = 8 * h;
-            ShortVector v;
-            ShortVector u;
-            ShortVector even;
-            ShortVector odd;
+            ShortVector x0;
+            ShortVector x1;
             IntVector a;
             IntVector c;
-            v = IntVector.fromMemorySegment(is, w, q, ByteOrder.LITTLE_ENDIAN).reinterpretAsShorts();
-            u = IntVector.fromMemorySegment(is, w2, q2, ByteOrder.LITTLE_ENDIAN).reinterpretAsShorts();
-            even = IntVector.broadcast(is, xp[k]).reinterpretAsShorts();
-            odd = IntVector.broadcast(is, xp[k + 1]).reinterpretAsShorts();
-            a = v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(even)
-                    .add(v.lanewise(VectorOperators.ASHR, 8).mul(odd)).reinterpretAsInts();
-            c = u.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(even)
-                    .add(u.lanewise(VectorOperators.ASHR, 8).mul(odd)).reinterpretAsInts();
-            s = s.add(a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
-                    .add(a.lanewise(VectorOperators.ASHR, 16));
-            s2 = s2.add(c.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
-                    .add(c.lanewise(VectorOperators.ASHR, 16));
-            v = IntVector.fromMemorySegment(is, w, q + piece, ByteOrder.LITTLE_ENDIAN).reinterpretAsShorts();
-            u = IntVector.fromMemorySegment(is, w2, q2 + piece, ByteOrder.LITTLE_ENDIAN).reinterpretAsShorts();
-            even = IntVector.broadcast(is, xp[k + 2]).reinterpretAsShorts();
-            odd = IntVector.broadcast(is, xp[k + 3]).reinterpretAsShorts();
-            a = v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(even)
-                    .add(v.lanewise(VectorOperators.ASHR, 8).mul(odd)).reinterpretAsInts();
-            c = u.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(even)
-                    .add(u.lanewise(VectorOperators.ASHR, 8).mul(odd)).reinterpretAsInts();
-            s = s.add(a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
-                    .add(a.lanewise(VectorOperators.ASHR, 16));
-            s2 = s2.add(c.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
-                    .add(c.lanewise(VectorOperators.ASHR, 16));
-            v = IntVector.fromMemorySegment(is, w, q + 2 * piece, ByteOrder.LITTLE_ENDIAN).reinterpretAsShorts();
-            u = IntVector.fromMemorySegment(is, w2, q2 + 2 * piece, ByteOrder.LITTLE_ENDIAN).reinterpretAsShorts();
-            even = IntVector.broadcast(is, xp[k + 4]).reinterpretAsShorts();
-            odd = IntVector.broadcast(is, xp[k + 5]).reinterpretAsShorts();
-            a = v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(even)
-                    .add(v.lanewise(VectorOperators.ASHR, 8).mul(odd)).reinterpretAsInts();
-            c = u.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(even)
-                    .add(u.lanewise(VectorOperators.ASHR, 8).mul(odd)).reinterpretAsInts();
-            s = s.add(a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
-                    .add(a.lanewise(VectorOperators.ASHR, 16));
-            s2 = s2.add(c.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
-                    .add(c.lanewise(VectorOperators.ASHR, 16));
-            v = IntVector.fromMemorySegment(is, w, q + 3 * piece, ByteOrder.LITTLE_ENDIAN).reinterpretAsShorts();
-            u = IntVector.fromMemorySegment(is, w2, q2 + 3 * piece, ByteOrder.LITTLE_ENDIAN).reinterpretAsShorts();
-            even = IntVector.broadcast(is, xp[k + 6]).reinterpretAsShorts();
-            odd = IntVector.broadcast(is, xp[k + 7]).reinterpretAsShorts();
-            a = v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(even)
-                    .add(v.lanewise(VectorOperators.ASHR, 8).mul(odd)).reinterpretAsInts();
-            c = u.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(even)
-                    .add(u.lanewise(VectorOperators.ASHR, 8).mul(odd)).reinterpretAsInts();
-            s = s.add(a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
-                    .add(a.lanewise(VectorOperators.ASHR, 16));
-            s2 = s2.add(c.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
-                    .add(c.lanewise(VectorOperators.ASHR, 16));
+            x0 = IntVector.broadcast(is, xp[k]).reinterpretAsShorts();
+            x1 = IntVector.broadcast(is, xp[k + 1]).reinterpretAsShorts();
+            a = ((ShortVector) ByteVector.fromMemorySegment(bs, w, q, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(bs, w, q + piece, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
+            c = ((ShortVector) ByteVector.fromMemorySegment(bs, w2, q2, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(bs, w2, q2 + piece, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
+            s = s.add(a.lanewise(VectorOperators.XOR, LOW_BIAS));
+            high = high.add(a.lanewise(VectorOperators.ASHR, 16));
+            s2 = s2.add(c.lanewise(VectorOperators.XOR, LOW_BIAS));
+            high2 = high2.add(c.lanewise(VectorOperators.ASHR, 16));
+            x0 = IntVector.broadcast(is, xp[k + 2]).reinterpretAsShorts();
+            x1 = IntVector.broadcast(is, xp[k + 3]).reinterpretAsShorts();
+            a = ((ShortVector) ByteVector.fromMemorySegment(bs, w, q + 2 * piece, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(bs, w, q + 3 * piece, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
+            c = ((ShortVector) ByteVector.fromMemorySegment(bs, w2, q2 + 2 * piece, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(bs, w2, q2 + 3 * piece, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
+            s = s.add(a.lanewise(VectorOperators.XOR, LOW_BIAS));
+            high = high.add(a.lanewise(VectorOperators.ASHR, 16));
+            s2 = s2.add(c.lanewise(VectorOperators.XOR, LOW_BIAS));
+            high2 = high2.add(c.lanewise(VectorOperators.ASHR, 16));
+            x0 = IntVector.broadcast(is, xp[k + 4]).reinterpretAsShorts();
+            x1 = IntVector.broadcast(is, xp[k + 5]).reinterpretAsShorts();
+            a = ((ShortVector) ByteVector.fromMemorySegment(bs, w, q + 4 * piece, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(bs, w, q + 5 * piece, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
+            c = ((ShortVector) ByteVector.fromMemorySegment(bs, w2, q2 + 4 * piece, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(bs, w2, q2 + 5 * piece, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
+            s = s.add(a.lanewise(VectorOperators.XOR, LOW_BIAS));
+            high = high.add(a.lanewise(VectorOperators.ASHR, 16));
+            s2 = s2.add(c.lanewise(VectorOperators.XOR, LOW_BIAS));
+            high2 = high2.add(c.lanewise(VectorOperators.ASHR, 16));
+            x0 = IntVector.broadcast(is, xp[k + 6]).reinterpretAsShorts();
+            x1 = IntVector.broadcast(is, xp[k + 7]).reinterpretAsShorts();
+            a = ((ShortVector) ByteVector.fromMemorySegment(bs, w, q + 6 * piece, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(bs, w, q + 7 * piece, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
+            c = ((ShortVector) ByteVector.fromMemorySegment(bs, w2, q2 + 6 * piece, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(bs, w2, q2 + 7 * piece, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
+            s = s.add(a.lanewise(VectorOperators.XOR, LOW_BIAS));
+            high = high.add(a.lanewise(VectorOperators.ASHR, 16));
+            s2 = s2.add(c.lanewise(VectorOperators.XOR, LOW_BIAS));
+            high2 = high2.add(c.lanewise(VectorOperators.ASHR, 16));
             if ((h & 1) == 0) {
                 continue;
             }
+            // The exact sums: the lower halves' part of s (s minus 2^16·high, modulo 2^32) less their biases, plus
+            // the upper halves' sum.
+            s = s.sub(high.lanewise(VectorOperators.LSHL, 16)).add(high).sub(BLOCK_BIAS);
+            s2 = s2.sub(high2.lanewise(VectorOperators.LSHL, 16)).add(high2).sub(BLOCK_BIAS);
             // The scales, fp16 to float, as in PackedQ4_0.
             IntVector hw = (IntVector) ShortVector.fromMemorySegment(hs, w, p, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, is, 0);
@@ -138,6 +164,8 @@ final class PackedQ8_0 extends PackedKernel {
             acc2 = ((FloatVector) s2.convertShape(VectorOperators.I2F, fs, 0)).mul(dx).fma(d2, acc2);
             s = IntVector.zero(is);
             s2 = s;
+            high = s;
+            high2 = s;
         }
         acc.intoArray(out, o);
         acc2.intoArray(out2, o2);
