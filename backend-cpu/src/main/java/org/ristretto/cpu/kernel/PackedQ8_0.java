@@ -24,11 +24,11 @@ import org.ristretto.core.quant.GgmlType;
  * halves of every sum (three shifts and two additions), the kernel adds, per block, the lanes with their lower half
  * biased by {@code 2^15} (an exclusive or: the half then reads as an unsigned number, with no borrow from the upper
  * one) and, separately, the upper halves (one shift). At the block's end the two sums give the exact total: the
- * first is {@code 2^16·Σhigh + Σlow + 2^15·n} modulo {@code 2^32}, and its low part, {@code Σlow + 2^15·n}, is far
- * inside 32 bits. Measured on a 2-core Zen 5, one thread, weights in cache: 64 GB/s, against 52 with the shifts and
- * 57 for the previous layout (four quants of a row per lane, split by shifts); from memory all three ran at the same
- * speed, about 25 GB/s.
- * The scales are converted as in {@link PackedQ4_0}, so a matrix with an infinite or NaN scale stays unpacked.
+ * first is {@code 2^16·Σhigh + Σlow + 2^15·n} modulo {@code 2^32}, and its low part, {@code Σlow + 2^15·n}, is
+ * far inside 32 bits. Measured on a 2-core Zen 5, one thread, weights in cache: 64 GB/s, against 52 with the
+ * shifts and 57 for the previous layout (four quants of a row per lane, split by shifts); from memory all three ran
+ * at the same speed, about 25 GB/s. The scales are converted as in {@link PackedQ4_0}, so a matrix with an infinite
+ * or NaN scale stays unpacked.
  */
 final class PackedQ8_0 extends PackedKernel {
     private static final int BLOCK = 32;
