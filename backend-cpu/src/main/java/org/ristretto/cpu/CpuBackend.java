@@ -33,7 +33,7 @@ public final class CpuBackend implements Backend {
     private final FlashAttention attention;
     private final List<CpuKvCache> caches = new ArrayList<>();
     /** The packed copies of weight matrices, made on their first matrix×vector product. */
-    private final PackedMemory packedMemory = new PackedMemory();
+    private final MappedMemory packedMemory = new MappedMemory(true);
     /** Types of the weights with a packed kernel that has not run yet. */
     private final Set<GgmlType> coldPackedTypes = EnumSet.noneOf(GgmlType.class);
     private final boolean packWeights;

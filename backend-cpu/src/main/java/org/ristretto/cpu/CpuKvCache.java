@@ -1,6 +1,5 @@
 package org.ristretto.cpu;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -21,7 +20,8 @@ final class CpuKvCache implements KvCache {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final KvCacheSpec spec;
-    private final Arena arena;
+    private final MappedMemory memory;
+    private boolean closed;
     private final MemorySegment keys;
     private final MemorySegment values;
     private final long rowBytes;
@@ -30,12 +30,14 @@ final class CpuKvCache implements KvCache {
     CpuKvCache(KvCacheSpec spec) {
         this.spec = spec;
         this.rowBytes = spec.type().byteSize(spec.headDim());
-        this.arena = Arena.ofShared();
+        // Mapped, not allocated from an arena: the cache reads as zeros without being zeroed up front, and a short
+        // context touches only its first pages (MappedMemory).
+        this.memory = new MappedMemory(false);
         try {
-            this.keys = arena.allocate(spec.bytes() / 2, 64);
-            this.values = arena.allocate(spec.bytes() / 2, 64);
+            this.keys = memory.allocate(spec.bytes() / 2, 64);
+            this.values = memory.allocate(spec.bytes() / 2, 64);
         } catch (OutOfMemoryError e) {
-            arena.close();
+            memory.close();
             throw new org.ristretto.core.backend.BackendException("the KV cache needs " + spec.bytes()
                     + " bytes of native memory, which could not be allocated", e);
         }
@@ -110,8 +112,9 @@ final class CpuKvCache implements KvCache {
 
     @Override
     public void close() {
-        if (arena.scope().isAlive()) {
-            arena.close();
+        if (!closed) {
+            closed = true;
+            memory.close();
         }
     }
 }

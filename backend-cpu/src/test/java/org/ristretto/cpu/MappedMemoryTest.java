@@ -9,15 +9,17 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** {@link PackedMemory} hands out aligned, disjoint, zeroed, writable slices and frees them all on close. */
-class PackedMemoryTest {
+/** {@link MappedMemory} hands out aligned, disjoint, zeroed, writable slices and frees them all on close. */
+class MappedMemoryTest {
 
-    @Test
-    void slicesAreAlignedDisjointZeroedAndWritable() {
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void slicesAreAlignedDisjointZeroedAndWritable(boolean hugePages) {
         List<MemorySegment> all = new ArrayList<>();
-        try (PackedMemory memory = new PackedMemory()) {
+        try (MappedMemory memory = new MappedMemory(hugePages)) {
             // Small ones that share a mapping, one larger than a mapping, and small ones after it.
             long[] sizes = {100, 4096, 1, 70L << 20, 33, 5000, 40L << 20, 40L << 20};
             for (long size : sizes) {

@@ -10,17 +10,19 @@ import java.lang.invoke.MethodHandle;
 import java.util.Locale;
 
 /**
- * Memory for the packed copies of weight matrices: on Linux, anonymous mappings advised for transparent huge pages
- * and handed out in slices; elsewhere (or where a mapping fails), a shared arena's allocations.
+ * Native memory from anonymous mappings, handed out in slices, for the packed copies of weight matrices and for the KV
+ * cache; on Linux only (elsewhere, or where a mapping fails, a shared arena's allocations).
  *
- * <p>Packing writes about a model's size of fresh memory before the second generated token, and on the virtual
- * machines we measure on that time went mostly to faulting 4 KB pages in (and to {@link Arena#allocate} zeroing
- * them first): 0.71 GB of Q8_0 copies took 2.8–4.2 s from an arena and 0.9 s from mappings advised with
- * {@code MADV_HUGEPAGE}. Mappings are 64 MB or the size asked for, whichever is larger, so the pages a slice leaves
- * unused cost at most one partly used mapping's worth. Everything is unmapped when this closes; one allocating
- * thread at a time.
+ * <p>A fresh mapping reads as zeros without being written: the kernel supplies zeroed pages when they are first
+ * touched. {@link Arena#allocate} instead zeroes all of it first, and on the virtual machines we measure on most of
+ * that time is faulting 4 KB pages in: 128 MB (a 1B model's KV cache of 4096 positions) took 0.36 s from an arena,
+ * before the first token, where a short prompt touches a few megabytes of it. With {@code hugePages} the mappings are
+ * advised {@code MADV_HUGEPAGE}, for memory that is written in full right away: 0.71 GB of Q8_0 packed copies took
+ * 2.8–4.2 s from an arena and 0.9 s from such mappings. Mappings are 64 MB or the size asked for, whichever is larger,
+ * so the pages a slice leaves unused cost at most one partly used mapping's worth. Everything is unmapped when this
+ * closes; one allocating thread at a time.
  */
-final class PackedMemory implements SegmentAllocator, AutoCloseable {
+final class MappedMemory implements SegmentAllocator, AutoCloseable {
     private static final long CHUNK = 64L << 20;
     private static final long HUGE_PAGE = 2L << 20;
     private static final int PROT_READ_WRITE = 0x1 | 0x2;
@@ -29,8 +31,17 @@ final class PackedMemory implements SegmentAllocator, AutoCloseable {
 
     private final Arena arena = Arena.ofShared();
     private final Mapper mapper = Mapper.forThisPlatform();
+    private final boolean hugePages;
     private MemorySegment chunk;
     private long used;
+
+    /**
+     * @param hugePages whether to advise the mappings for transparent huge pages: for memory written in full soon
+     *     after (a first touch then faults 2 MB at once), not for memory touched sparsely
+     */
+    MappedMemory(boolean hugePages) {
+        this.hugePages = hugePages;
+    }
 
     @Override
     public MemorySegment allocate(long byteSize, long byteAlignment) {
@@ -40,7 +51,7 @@ final class PackedMemory implements SegmentAllocator, AutoCloseable {
         long start = chunk == null ? 0 : (used + byteAlignment - 1) & -byteAlignment;
         if (chunk == null || start + byteSize > chunk.byteSize()) {
             long size = Math.max(CHUNK, (byteSize + HUGE_PAGE - 1) & -HUGE_PAGE);
-            MemorySegment mapped = mapper.map(size, arena);
+            MemorySegment mapped = mapper.map(size, hugePages, arena);
             if (mapped == null) {
                 return arena.allocate(byteSize, byteAlignment);
             }
@@ -87,17 +98,19 @@ final class PackedMemory implements SegmentAllocator, AutoCloseable {
          * refuses it. The huge-page advice is only advice: a kernel without transparent huge pages ignores or refuses
          * it, and the mapping is used with 4 KB pages.
          */
-        MemorySegment map(long size, Arena arena) {
+        MemorySegment map(long size, boolean hugePages, Arena arena) {
             try {
                 MemorySegment at = (MemorySegment) mmap.invokeExact(MemorySegment.NULL, size, PROT_READ_WRITE,
                         MAP_PRIVATE_ANONYMOUS, -1, 0L);
                 if (at.address() == -1L || at.address() == 0L) {
                     return null;
                 }
-                int ignored = (int) madvise.invokeExact(at, size, MADV_HUGEPAGE);
+                if (hugePages) {
+                    int ignored = (int) madvise.invokeExact(at, size, MADV_HUGEPAGE);
+                }
                 return at.reinterpret(size, arena, mapping -> unmap(mapping, size));
             } catch (Throwable e) {
-                throw new IllegalStateException("mapping " + size + " bytes for packed weights failed", e);
+                throw new IllegalStateException("mapping " + size + " bytes of native memory failed", e);
             }
         }
 
@@ -105,7 +118,7 @@ final class PackedMemory implements SegmentAllocator, AutoCloseable {
             try {
                 int ignored = (int) munmap.invokeExact(mapping, size);
             } catch (Throwable e) {
-                throw new IllegalStateException("unmapping packed weights failed", e);
+                throw new IllegalStateException("unmapping " + size + " bytes of native memory failed", e);
             }
         }
     }
