@@ -21,11 +21,11 @@ final class CpuKvCache implements KvCache {
 
     private final KvCacheSpec spec;
     private final MappedMemory memory;
-    private boolean closed;
     private final MemorySegment keys;
     private final MemorySegment values;
     private final long rowBytes;
     private final QuantFormat q8;
+    private boolean closed;
 
     CpuKvCache(KvCacheSpec spec) {
         this.spec = spec;
