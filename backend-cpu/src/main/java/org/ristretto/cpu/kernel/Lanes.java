@@ -49,12 +49,22 @@ abstract sealed class Lanes {
     /** Floats with half the lanes of {@link #pieceShorts()}. */
     abstract VectorSpecies<Float> pieceFloats();
 
-    /** The lanes for {@code shape}: 128, 256 or 512 bits. */
+    /**
+     * The lanes for {@code shape}: 128, 256 or 512 bits.
+     *
+     * <p>Each width is made by a factory in its own class, so that only the class of the width in use is ever loaded
+     * ({@code new Bits128()} here would have the verifier load all three). With one subclass loaded, C2 inlines the
+     * kernels' calls on their {@code Lanes} by class hierarchy analysis alone, so their species are constants, and the
+     * Vector API's intrinsics apply, even in code compiled without type profiles: on a busy two-core machine the JIT
+     * compiles some kernels from profile-less tier-2 code, and with three subclasses loaded those compiles left the
+     * calls virtual, ran the Vector API's Java fallbacks and deoptimized over and over (cold 5-token prompt of a
+     * Q4_K_M 1B model with {@code --no-repack} on a 2-core Zen 5: 15.9–17.8 s, then 5.3–7.6 s).
+     */
     static Lanes of(VectorShape shape) {
         return switch (shape) {
-            case S_128_BIT -> new Bits128();
-            case S_256_BIT -> new Bits256();
-            case S_512_BIT -> new Bits512();
+            case S_128_BIT -> Bits128.create();
+            case S_256_BIT -> Bits256.create();
+            case S_512_BIT -> Bits512.create();
             default -> throw new IllegalArgumentException("vector shape " + shape + " is not supported; use 128, 256 or"
                     + " 512 bits");
         };
@@ -67,6 +77,10 @@ abstract sealed class Lanes {
     }
 
     static final class Bits128 extends Lanes {
+        static Lanes create() {
+            return new Bits128();
+        }
+
         @Override VectorSpecies<Float> floats() { return FloatVector.SPECIES_128; }
         @Override VectorSpecies<Integer> ints() { return IntVector.SPECIES_128; }
         @Override VectorSpecies<Short> shorts() { return ShortVector.SPECIES_128; }
@@ -83,6 +97,10 @@ abstract sealed class Lanes {
     }
 
     static final class Bits256 extends Lanes {
+        static Lanes create() {
+            return new Bits256();
+        }
+
         @Override VectorSpecies<Float> floats() { return FloatVector.SPECIES_256; }
         @Override VectorSpecies<Integer> ints() { return IntVector.SPECIES_256; }
         @Override VectorSpecies<Short> shorts() { return ShortVector.SPECIES_256; }
@@ -96,6 +114,10 @@ abstract sealed class Lanes {
     }
 
     static final class Bits512 extends Lanes {
+        static Lanes create() {
+            return new Bits512();
+        }
+
         @Override VectorSpecies<Float> floats() { return FloatVector.SPECIES_512; }
         @Override VectorSpecies<Integer> ints() { return IntVector.SPECIES_512; }
         @Override VectorSpecies<Short> shorts() { return ShortVector.SPECIES_512; }

@@ -44,7 +44,7 @@ final class PackedProducts {
         this.pool = pool;
         this.scratch = scratch;
         this.rowKernels = rowKernels;
-        if (!(lanes instanceof Lanes.Bits128)) {
+        if (lanes.ints().length() >= 8) {
             kernels.put(GgmlType.Q4_0, new PackedQ4_0(lanes));
             kernels.put(GgmlType.Q8_0, new PackedQ8_0(lanes));
             kernels.put(GgmlType.Q4_K, new PackedQ4_K(lanes));
