@@ -46,8 +46,8 @@ public final class CpuBackend implements Backend {
 
     /**
      * A backend for {@code device} with {@code threads} worker threads (the caller included); with
-     * {@code packWeights}, Q4_0, Q8_0, Q4_K and Q6_K matrices get a packed copy for one-token products on first use
-     * ({@link MatMul#pack}).
+     * {@code packWeights}, Q4_0, Q8_0, Q4_K and Q6_K matrices get a packed copy on first use ({@link MatMul#pack}), for
+     * products of up to {@link MatMul#PACKED_MAX_TOKENS} tokens.
      */
     public CpuBackend(DeviceInfo device, int threads, boolean packWeights) {
         this.device = device;
@@ -204,9 +204,9 @@ public final class CpuBackend implements Backend {
         CpuActivation o = activation(out, "matmul output");
         checkProduct("matmul", m, in, o);
         warmUpPackedKernels();
-        PackedMatrix p = in.rows() == 1 ? packed(m) : null;
+        PackedMatrix p = in.rows() <= MatMul.PACKED_MAX_TOKENS ? packed(m) : null;
         if (p != null) {
-            matMul.multiply(p, in.data(), in.offset(), 1, o.data(), o.offset());
+            matMul.multiply(p, in.data(), in.offset(), in.rows(), o.data(), o.offset());
             return;
         }
         matMul.multiply(m.type(), m.data(), 0, m.rows(), m.columns(), in.data(), in.offset(), in.rows(), o.data(),
@@ -224,11 +224,11 @@ public final class CpuBackend implements Backend {
         }
         checkProduct("matmulSwiGlu", g, in, o);
         warmUpPackedKernels();
-        if (in.rows() == 1 && g.type() == u.type()) {
+        if (in.rows() <= MatMul.PACKED_MAX_TOKENS && g.type() == u.type()) {
             PackedMatrix pg = packed(g);
             PackedMatrix pu = packed(u);
             if (pg != null && pu != null) {
-                matMul.multiplySwiGlu(pg, pu, in.data(), in.offset(), 1, o.data(), o.offset());
+                matMul.multiplySwiGlu(pg, pu, in.data(), in.offset(), in.rows(), o.data(), o.offset());
                 return;
             }
         }
@@ -251,8 +251,8 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * The weight's packed copy, made on first use: decoding pays for it once, and a run that only multiplies batches
-     * (prefill, logits of a whole prompt) never does.
+     * The weight's packed copy, made on first use: decoding and short prompts pay for it once, and a run that only
+     * multiplies batches the tiled product takes (a long prefill, logits of a whole long prompt) never does.
      */
     private PackedMatrix packed(CpuWeight w) {
         if (!packWeights) {
