@@ -1,5 +1,6 @@
 package org.ristretto.cpu.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -98,23 +99,36 @@ class PackedMatMulTest {
         }
     }
 
-    /** Products of several tokens read the original blocks and give what the unpacked matrix gives. */
+    /**
+     * Products of up to {@link MatMul#PACKED_MAX_TOKENS} tokens are the packed one-token products, token by token;
+     * longer batches read the original blocks and give exactly what the unpacked matrix gives.
+     */
     @Test
-    void severalTokensUseTheOriginal() {
+    void fewTokensRunPackedAndLongBatchesUseTheOriginal() {
         SplittableRandom rnd = new SplittableRandom(3);
         try (WorkerPool pool = new WorkerPool(2); Arena arena = Arena.ofShared()) {
             MatMul mm = new MatMul(pool, VectorShape.S_256_BIT);
             int rows = 19;
             int cols = 64;
             MemorySegment w = Weights.random(arena, GgmlType.Q4_0, rows, cols, 0, rnd);
-            float[] x = MatMulTest.randomActivations(3 * cols, rnd);
-            float[] expected = new float[3 * rows];
-            float[] actual = new float[3 * rows];
-            mm.multiply(GgmlType.Q4_0, w, 0, rows, cols, x, 0, 3, expected, 0);
-            mm.multiply(mm.pack(GgmlType.Q4_0, w, 0, rows, cols, arena), x, 0, 3, actual, 0);
-            for (int i = 0; i < expected.length; i++) {
-                assertEquals(expected[i], actual[i], "output " + i);
+            PackedMatrix packed = mm.pack(GgmlType.Q4_0, w, 0, rows, cols, arena);
+            int few = 3;
+            float[] x = MatMulTest.randomActivations(few * cols, rnd);
+            float[] expected = new float[few * rows];
+            float[] actual = new float[few * rows];
+            for (int t = 0; t < few; t++) {
+                mm.multiply(packed, x, t * cols, 1, expected, t * rows);
             }
+            mm.multiply(packed, x, 0, few, actual, 0);
+            assertArrayEquals(expected, actual, "a few tokens, packed");
+
+            int many = MatMul.PACKED_MAX_TOKENS + 1;
+            x = MatMulTest.randomActivations(many * cols, rnd);
+            expected = new float[many * rows];
+            actual = new float[many * rows];
+            mm.multiply(GgmlType.Q4_0, w, 0, rows, cols, x, 0, many, expected, 0);
+            mm.multiply(packed, x, 0, many, actual, 0);
+            assertArrayEquals(expected, actual, "a longer batch, from the original blocks");
         }
     }
 
