@@ -32,7 +32,7 @@ public final class CpuBackend implements Backend {
     private final RopeKernel rope;
     private final FlashAttention attention;
     private final List<CpuKvCache> caches = new ArrayList<>();
-    /** The packed copies of weight matrices, made on their first matrix×vector product. */
+    /** The packed copies of weight matrices, made on their first product of up to PACKED_MAX_TOKENS tokens. */
     private final MappedMemory packedMemory = new MappedMemory(true);
     /** Types of the weights with a packed kernel that has not run yet. */
     private final Set<GgmlType> coldPackedTypes = EnumSet.noneOf(GgmlType.class);

@@ -51,7 +51,10 @@ final class CpuWeight extends AbstractTensor implements CpuTensor {
         return packTried;
     }
 
-    /** The packed copy for matrix×vector products, or null where there is none. */
+    /**
+     * The packed copy for products of a few tokens ({@link org.ristretto.cpu.kernel.MatMul#PACKED_MAX_TOKENS}), or
+     * null where there is none.
+     */
     PackedMatrix packed() {
         return packed;
     }

@@ -208,7 +208,7 @@ public final class MatMul {
     }
 
     /**
-     * The matrix with a packed copy of its rows for faster matrix×vector products, made in {@code memory} by the
+     * The matrix with a packed copy of its rows for faster products of a few tokens, made in {@code memory} by the
      * pool; null when {@code type} has no packed kernel at this vector width, the matrix has fewer rows than a group
      * (8 at 256 bits, 16 at 512), or a Q4_0 or Q8_0 block's scale is infinite or NaN (those packed kernels convert
      * finite fp16 scales only; the file-layout kernels then give the same infinities and NaNs llama.cpp would).

@@ -6,8 +6,9 @@ import org.ristretto.core.quant.GgmlType;
 /**
  * A weight matrix together with a copy of its rows in a kernel's packed layout ({@link MatMul#pack}).
  *
- * <p>Matrix×vector products read the packed copy; products of several tokens read the original blocks, which the
- * matrix keeps referring to. Rows past the last whole group ({@link PackedKernel#rows()}) stay in the original only.
+ * <p>Products of up to {@link MatMul#PACKED_MAX_TOKENS} tokens read the packed copy, token by token; longer batches
+ * read the original blocks, which the matrix keeps referring to. Rows past the last whole group
+ * ({@link PackedKernel#rows()}) stay in the original only.
  */
 public final class PackedMatrix {
     final MemorySegment original;
