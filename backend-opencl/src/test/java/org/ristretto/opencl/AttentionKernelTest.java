@@ -26,7 +26,7 @@ class AttentionKernelTest {
 
     @BeforeAll
     void open() {
-        runtime = OpenClTestSupport.openFirstDevice();
+        runtime = OpenClTestSupport.openPreferredDevice();
         ops = new OpenClOps(runtime);
     }
 

@@ -29,7 +29,7 @@ class GetRowsKernelTest {
 
     @BeforeAll
     void open() {
-        runtime = OpenClTestSupport.openFirstDevice();
+        runtime = OpenClTestSupport.openPreferredDevice();
         ops = new OpenClOps(runtime);
     }
 

@@ -37,7 +37,7 @@ class MatmulKernelTest {
 
     @BeforeAll
     void open() {
-        runtime = OpenClTestSupport.openFirstDevice();
+        runtime = OpenClTestSupport.openPreferredDevice();
         ops = new OpenClOps(runtime);
         for (OpenClOps.MatmulLayout l : OpenClOps.MatmulLayout.values()) {
             layouts.put(l, new OpenClOps(runtime, l));

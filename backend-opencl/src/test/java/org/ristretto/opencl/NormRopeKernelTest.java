@@ -23,7 +23,7 @@ class NormRopeKernelTest {
 
     @BeforeAll
     void open() {
-        runtime = OpenClTestSupport.openFirstDevice();
+        runtime = OpenClTestSupport.openPreferredDevice();
         ops = new OpenClOps(runtime);
     }
 

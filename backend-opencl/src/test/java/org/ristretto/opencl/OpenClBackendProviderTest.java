@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
@@ -93,11 +94,17 @@ class OpenClBackendProviderTest {
                 System.getProperty("java.class.path"), ProbeMain.class.getName());
         pb.environment().put("OCL_ICD_VENDORS", empty.toString());
         pb.environment().remove("OPENCL_VENDOR_PATH");
+        pb.environment().remove("OCL_ICD_FILENAMES"); // drivers listed by file, read by both common ICD loaders
         pb.redirectErrorStream(true);
         Process p = pb.start();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM did not finish");
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.exitValue(), out);
+        assertFalse(out.contains("Exception in thread"), out);
+        // On the lent GPU machine (PoCL and NVIDIA's driver installed) the child still found PoCL this way.
+        assumeFalse(out.contains("available=true"), () -> "skipped: with OCL_ICD_VENDORS pointing at an empty "
+                + "folder this machine's OpenCL ICD loader still finds a driver, so no driverless JVM can be made "
+                + "here: " + out.strip());
         assertTrue(out.contains("available=false"), out);
         assertTrue(out.contains("reason=") && !out.contains("reason=\n"), out);
         assertFalse(out.contains("Exception in thread"), out);

@@ -44,7 +44,7 @@ class OpenClBackendTest {
     void open() {
         Probe probe = new OpenClBackendProvider().probe();
         assumeTrue(probe.available(), () -> "skipped: no OpenCL device: " + probe.reason());
-        ocl = new OpenClBackendProvider().open(new BackendOptions(0, 1));
+        ocl = new OpenClBackendProvider().open(new BackendOptions(probe.preferredDevice().index(), 1));
         cpu = new CpuBackendProvider().open(new BackendOptions(0, 1));
         arena = Arena.ofShared();
     }

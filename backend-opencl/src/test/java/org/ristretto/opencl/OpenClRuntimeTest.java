@@ -37,7 +37,7 @@ class OpenClRuntimeTest {
 
     @Test
     void buffersRoundTripAndAreAccounted() {
-        try (OpenClRuntime rt = OpenClTestSupport.openFirstDevice()) {
+        try (OpenClRuntime rt = OpenClTestSupport.openPreferredDevice()) {
             assertEquals(0, rt.allocatedBytes());
             float[] data = {1.5f, -2f, 3.25f, Float.MIN_VALUE, Float.NaN};
             DeviceBuffer b = rt.upload(data, "floats");
@@ -83,7 +83,7 @@ class OpenClRuntimeTest {
 
     @Test
     void outOfMemorySaysNeededAndFree() {
-        try (OpenClRuntime rt = OpenClTestSupport.openFirstDevice()) {
+        try (OpenClRuntime rt = OpenClTestSupport.openPreferredDevice()) {
             long tooMuch = rt.device().maxAllocationBytes() + 1;
             OpenClException e = assertThrows(OpenClException.class, () -> rt.allocate(tooMuch, "blk.0.ffn_up.weight"));
             assertTrue(e.getMessage().contains("blk.0.ffn_up.weight") && e.getMessage().contains("at most"),
@@ -106,7 +106,7 @@ class OpenClRuntimeTest {
 
     @Test
     void buildErrorCarriesTheBuildLog() {
-        try (OpenClRuntime rt = OpenClTestSupport.openFirstDevice()) {
+        try (OpenClRuntime rt = OpenClTestSupport.openPreferredDevice()) {
             OpenClException e = assertThrows(OpenClException.class,
                     () -> rt.kernel(List.of("common.cl", "broken_for_test.cl"), "broken"));
             assertTrue(e.getMessage().contains("broken_for_test.cl") && e.getMessage().contains("build log"),
@@ -120,7 +120,7 @@ class OpenClRuntimeTest {
 
     @Test
     void closedRuntimeRefusesWork() {
-        OpenClRuntime rt = OpenClTestSupport.openFirstDevice();
+        OpenClRuntime rt = OpenClTestSupport.openPreferredDevice();
         DeviceBuffer b = rt.allocate(64, "left open");
         rt.close();
         assertEquals(0, rt.allocatedBytes(), "close releases buffers left open");

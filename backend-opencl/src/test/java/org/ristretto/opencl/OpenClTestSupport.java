@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 import java.util.SplittableRandom;
+import org.ristretto.core.backend.Probe;
 import org.ristretto.core.quant.Fp16;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.core.quant.QuantFormats;
@@ -14,12 +16,15 @@ import org.ristretto.core.quant.QuantFormats;
 final class OpenClTestSupport {
     private OpenClTestSupport() {}
 
-    /** The first device's runtime; skips (JUnit assumption) with the probe's reason when there is no device. */
-    static OpenClRuntime openFirstDevice() {
-        OpenClDevices devices = OpenClDevices.probe();
-        assumeTrue(devices.available(), () -> "skipped: no OpenCL device to test on: "
-                + devices.unavailableReason().orElse("none found"));
-        return OpenClRuntime.open(devices.devices().getFirst());
+    /**
+     * The runtime of the device {@code --backend opencl} would pick (its first GPU or accelerator, else its first
+     * device); skips (JUnit assumption) with the probe's reason when there is no device.
+     */
+    static OpenClRuntime openPreferredDevice() {
+        Probe probe = new OpenClBackendProvider().probe();
+        assumeTrue(probe.available(), () -> "skipped: no OpenCL device to test on: " + probe.reason());
+        List<OpenClDevice> usable = OpenClDevices.probe().devices().stream().filter(OpenClDevice::available).toList();
+        return OpenClRuntime.open(usable.get(probe.preferredDevice().index()));
     }
 
     /** Roughly normal values with an occasional outlier, like trained weights and activations. */

@@ -15,6 +15,7 @@ import org.ristretto.core.backend.Backend;
 import org.ristretto.core.backend.BackendOptions;
 import org.ristretto.core.backend.FallbackBackend;
 import org.ristretto.core.backend.Op;
+import org.ristretto.core.backend.Probe;
 import org.ristretto.core.gguf.GgufFile;
 import org.ristretto.core.model.ModelConfig;
 import org.ristretto.core.model.ModelWeights;
@@ -90,10 +91,11 @@ class FallbackBackendTest {
         }
     }
 
-    /** The OpenCL backend on the first device, or a CPU backend where there is none. */
+    /** The OpenCL backend on its preferred device, or a CPU backend where there is none. */
     private static Backend realPrimary() {
         OpenClBackendProvider opencl = new OpenClBackendProvider();
-        return opencl.probe().available() ? opencl.open(new BackendOptions(0, 1))
+        Probe probe = opencl.probe();
+        return probe.available() ? opencl.open(new BackendOptions(probe.preferredDevice().index(), 1))
                 : new CpuBackendProvider().open(new BackendOptions(0, 1));
     }
 

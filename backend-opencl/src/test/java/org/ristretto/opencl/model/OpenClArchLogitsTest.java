@@ -42,7 +42,7 @@ class OpenClArchLogitsTest {
         reference = new ObjectMapper().readTree(SharedModels.require("reference/arch-logits.json").toFile());
         Probe probe = new OpenClBackendProvider().probe();
         assumeTrue(probe.available(), () -> "skipped: no OpenCL device: " + probe.reason());
-        opencl = new OpenClBackendProvider().open(new BackendOptions(0, 1));
+        opencl = new OpenClBackendProvider().open(new BackendOptions(probe.preferredDevice().index(), 1));
         cpu = new CpuBackendProvider().open(new BackendOptions(0, 2));
     }
 

@@ -42,7 +42,7 @@ class OpenClStories260KTest {
                 .get("variants");
         Probe probe = new OpenClBackendProvider().probe();
         assumeTrue(probe.available(), () -> "skipped: no OpenCL device: " + probe.reason());
-        opencl = new OpenClBackendProvider().open(new BackendOptions(0, 1));
+        opencl = new OpenClBackendProvider().open(new BackendOptions(probe.preferredDevice().index(), 1));
         cpu = new CpuBackendProvider().open(new BackendOptions(0, 2));
     }
 

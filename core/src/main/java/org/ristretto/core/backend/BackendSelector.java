@@ -62,12 +62,17 @@ public final class BackendSelector {
         if (!probe.available()) {
             throw new BackendException("backend " + requested + " is unavailable: " + probe.reason());
         }
-        int index = deviceIndex < 0 ? 0 : deviceIndex;
-        if (index >= probe.devices().size()) {
-            throw new BackendException("backend " + requested + " has " + probe.devices().size()
-                    + " device(s); --device " + index + " does not exist");
+        if (deviceIndex < 0) {
+            DeviceInfo preferred = probe.preferredDevice();
+            return new Selection(provider, preferred, "requested " + requested
+                    + (probe.devices().size() > 1 ? "; its first " + (preferred.kind() == DeviceKind.CPU
+                    ? "device" : "GPU or accelerator") + " of " + probe.devices().size() : ""));
         }
-        return new Selection(provider, probe.devices().get(index), "requested " + requested);
+        if (deviceIndex >= probe.devices().size()) {
+            throw new BackendException("backend " + requested + " has " + probe.devices().size()
+                    + " device(s); --device " + deviceIndex + " does not exist");
+        }
+        return new Selection(provider, probe.devices().get(deviceIndex), "requested " + requested);
     }
 
     /**
@@ -148,7 +153,7 @@ public final class BackendSelector {
             throw new BackendException("no usable backend: " + String.join("; ", skipped)
                     + (cpu == null ? "; cpu not installed" : "; cpu unavailable: " + probe(cpu).reason()));
         }
-        return new Selection(cpu, probe(cpu).devices().getFirst(), reason("auto fell back to the CPU", skipped));
+        return new Selection(cpu, probe(cpu).preferredDevice(), reason("auto fell back to the CPU", skipped));
     }
 
     private static String reason(String head, List<String> skipped) {

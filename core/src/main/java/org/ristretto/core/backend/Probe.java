@@ -16,6 +16,20 @@ public record Probe(String backend, boolean available, String reason, List<Devic
         devices = List.copyOf(devices);
     }
 
+    /**
+     * The device a backend runs on when no {@code --device} is given: its first GPU or accelerator, else its first
+     * device. An OpenCL platform list often starts with a CPU driver (PoCL) ahead of the GPU, so the first device
+     * alone would put a model on the CPU through OpenCL while a GPU sits idle.
+     *
+     * @throws IllegalStateException when the backend is unavailable (no devices)
+     */
+    public DeviceInfo preferredDevice() {
+        if (devices.isEmpty()) {
+            throw new IllegalStateException(backend + " has no device: " + reason);
+        }
+        return devices.stream().filter(d -> d.kind() != DeviceKind.CPU).findFirst().orElse(devices.getFirst());
+    }
+
     /** A probe result for a backend that cannot run here. */
     public static Probe unavailable(String backend, String reason) {
         return new Probe(backend, false, reason, List.of());

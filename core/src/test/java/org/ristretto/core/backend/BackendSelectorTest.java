@@ -63,6 +63,15 @@ class BackendSelectorTest {
     }
 
     @Test
+    void aNamedBackendWithoutDeviceIndexPrefersItsGpuOverAnOpenClCpuDevice() {
+        var gpu = new BackendSelector(List.of(CPU, OPENCL_GPU)).select("opencl", -1);
+        assertEquals("Radeon", gpu.device().name());
+        assertTrue(gpu.reason().contains("first GPU or accelerator of 2"), gpu.reason());
+        assertEquals("pthread", new BackendSelector(List.of(CPU, OPENCL_GPU)).select("opencl", 0).device().name());
+        assertEquals("pthread", new BackendSelector(List.of(CPU, POCL)).select("opencl", -1).device().name());
+    }
+
+    @Test
     void aDeviceIndexOutOfRangeIsAnError() {
         var e = assertThrows(BackendException.class,
                 () -> new BackendSelector(List.of(CPU, POCL)).select("opencl", 3));
