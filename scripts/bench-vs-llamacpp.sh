@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Ristretto against llama.cpp on one GGUF file: llama-bench's tests for both, same threads, taking turns, one table.
 #   scripts/bench-vs-llamacpp.sh -m FILE.gguf -t 2 [-p 512] [-n 128] [-d 0] [-r 5] [-b 512] [-o md|json]
-# llama.cpp is build 4916 from the de.kherud:llama jar, called through FFM (bench module, LlamaCppPeer).
+#                                [--llama-bench PROGRAM]
+# llama.cpp is build 4916 from the de.kherud:llama jar, called through FFM (bench module, LlamaCppPeer): a generic
+# AVX2 build. --llama-bench runs a llama-bench program instead (a native build of your own), once per test.
 # Builds what it needs first: the app through the ./ristretto launcher, then the bench module with Maven.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -30,7 +30,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * Ristretto against llama.cpp on one GGUF file in one run: the same llama-bench tests, the same thread count, batch
  * size, repetitions and F16 KV cache, both models loaded once, the two engines taking turns test by test (which one
  * goes first alternates, so drift in the machine's load or clock affects both alike), and one table of tokens per
- * second with the ratio Ristretto / llama.cpp. llama.cpp runs through {@link LlamaCppPeer} with flash attention on,
+ * second with the ratio Ristretto / llama.cpp. llama.cpp runs through {@link LlamaCppPeer} with flash attention on
+ * (or, with {@code --llama-bench}, as a llama-bench program of the user's own: {@link LlamaBenchProcess}),
  * Ristretto through the {@code ristretto bench} runner ({@link BenchRunner}); see those for what each times.
  *
  * <p>{@code scripts/bench-vs-llamacpp.sh} builds and runs this; {@code -o json} prints both tools' llama-bench JSON.
@@ -75,6 +76,11 @@ public final class BenchVsLlamaCpp implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, defaultValue = "md", paramLabel = "md|json",
             description = "The comparison table, or both tools' llama-bench JSON (default ${DEFAULT-VALUE}).")
     String output;
+
+    @Option(names = "--llama-bench", paramLabel = "PROGRAM",
+            description = "A llama-bench program to compare against (run once per test, -o json), such as a native "
+                    + "build for this machine; default: build 4916 from the de.kherud:llama jar, in this process.")
+    Path llamaBench;
 
     @Option(names = "--no-warmup", description = "Skip the warm-up runs.")
     boolean noWarmup;
@@ -121,18 +127,15 @@ public final class BenchVsLlamaCpp implements Callable<Integer> {
                 !noWarmup, TOKEN_SEED);
         var ristrettoSettings = new BenchRunner.Settings(batchSize, 0, GgmlType.F16, repetitions, !noWarmup,
                 TOKEN_SEED);
-        List<LlamaBenchResult> llamaResults = new ArrayList<>();
+        List<LlamaCppSide.Measured> llamaResults = new ArrayList<>();
         List<BenchResult> ristrettoResults = new ArrayList<>();
-        try (LlamaCppPeer llama = LlamaCppPeer.open(model, llamaSettings);
+        try (LlamaCppSide llama = openLlamaCpp(llamaSettings);
              BenchModel ristretto = BenchModel.open(model, backend, -1, t, true, err::println)) {
             BenchRunner runner = new BenchRunner(ristretto, ristrettoSettings);
-            LlamaCppNative lib = LlamaCppNative.get();
             if (output.equals("md")) {
-                out.printf("model: %s (llama.cpp: %s; Ristretto: %s)%n", model, llama.model().description(),
-                        ristretto.description());
-                out.printf("threads %d, batch %d, repetitions %d, KV cache f16; llama.cpp build %d (%s), flash "
-                        + "attention on; Ristretto on %s%n%n", t, batchSize, repetitions, lib.buildNumber(),
-                        lib.commit(), ristretto.backendLabel());
+                out.printf("model: %s (Ristretto: %s)%n", model, ristretto.description());
+                out.printf("threads %d, batch %d, repetitions %d, KV cache f16, llama.cpp with flash attention on; "
+                        + "Ristretto on %s%n%n", t, batchSize, repetitions, ristretto.backendLabel());
                 out.printf("| %-15s | %20s | %20s | %7s |%n", "test", "llama.cpp t/s", "Ristretto t/s", "ratio");
                 out.printf("| %s: | %s: | %s: | %s: |%n", "-".repeat(14), "-".repeat(19), "-".repeat(19),
                         "-".repeat(6));
@@ -141,7 +144,7 @@ public final class BenchVsLlamaCpp implements Callable<Integer> {
             for (int i = 0; i < tests.size(); i++) {
                 BenchTest test = tests.get(i);
                 LlamaBenchTest llamaTest = new LlamaBenchTest(test.nPrompt(), test.nGen(), test.nDepth());
-                LlamaBenchResult l;
+                LlamaCppSide.Measured l;
                 BenchResult r;
                 if (i % 2 == 0) {
                     l = llama.run(llamaTest);
@@ -162,9 +165,9 @@ public final class BenchVsLlamaCpp implements Callable<Integer> {
             }
             if (output.equals("md")) {
                 out.printf("%nratio = Ristretto t/s / llama.cpp t/s (above 1: Ristretto is faster)%n");
+                out.printf("llama.cpp: %s; model %s%n", llama.buildDescription(), llama.modelDescription());
             } else {
-                out.println(json(new LlamaBenchReport(lib.commit(), lib.buildNumber()), llamaResults,
-                        new BenchReport(ristretto, ristrettoSettings), ristrettoResults));
+                out.println(json(llamaResults, new BenchReport(ristretto, ristrettoSettings), ristrettoResults));
             }
         }
         if (output.equals("md")) {
@@ -180,7 +183,7 @@ public final class BenchVsLlamaCpp implements Callable<Integer> {
      * For the generation tests, the bytes each tool reads per second (the file's size × tokens/s, as the roofline
      * counts them) against the read bandwidth of this file's mapping with the same threads, measured now.
      */
-    private void printRoofline(PrintWriter out, List<BenchTest> tests, List<LlamaBenchResult> llamaResults,
+    private void printRoofline(PrintWriter out, List<BenchTest> tests, List<LlamaCppSide.Measured> llamaResults,
                                List<BenchResult> ristrettoResults, int threadCount)
             throws IOException, InterruptedException {
         if (tests.stream().noneMatch(test -> test.nGen() > 0)) {
@@ -216,15 +219,21 @@ public final class BenchVsLlamaCpp implements Callable<Integer> {
     /** Files below this fit in (or next to) a server's last-level cache, so their "bandwidth" says nothing. */
     private static final long ROOFLINE_MIN_BYTES = 256L << 20;
 
-    private static String json(LlamaBenchReport llamaReport, List<LlamaBenchResult> llamaResults,
-                               BenchReport ristrettoReport, List<BenchResult> ristrettoResults) throws Exception {
+    private static String json(List<LlamaCppSide.Measured> llamaResults, BenchReport ristrettoReport,
+                               List<BenchResult> ristrettoResults) throws Exception {
         ObjectMapper m = new ObjectMapper();
         ObjectNode root = m.createObjectNode();
         ArrayNode l = root.putArray("llama.cpp");
-        llamaResults.forEach(r -> l.add(llamaReport.toJson(r)));
+        llamaResults.forEach(r -> l.add(r.json()));
         ArrayNode r = root.putArray("ristretto");
         ristrettoResults.forEach(x -> r.add(ristrettoReport.toJson(x)));
         return m.writer().with(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root);
+    }
+
+    /** The llama-bench program given with {@code --llama-bench}, else the jar's library in this process. */
+    private LlamaCppSide openLlamaCpp(LlamaCppPeer.Settings settings) throws NoSuchFileException {
+        return llamaBench != null ? new LlamaBenchProcess(llamaBench, model, settings)
+                : new LlamaCppSide.InProcess(LlamaCppPeer.open(model, settings));
     }
 
     /** llama-bench's order: for each depth, the pp tests, then the tg tests; zero lengths are skipped. */

@@ -5,16 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class BenchVsLlamaCppTest {
     private static final Pattern ROW = Pattern.compile(
-            "\\| +(\\S+) \\| +([\\d.]+) ± [\\d.]+ \\| +([\\d.]+) ± [\\d.]+ \\| +([\\d.]+) \\|");
+            "\\| +(\\S+(?: @ d\\d+)?) \\| +([\\d.]+) ± [\\d.]+ \\| +([\\d.]+) ± [\\d.]+ \\| +([\\d.]+) \\|");
 
     private record Run(int code, String out, String err) {}
 
@@ -34,7 +39,7 @@ class BenchVsLlamaCppTest {
         TestData.assumeLlamaCpp();
         Run r = run("-m", model, "-t", "1", "-p", "16", "-n", "4", "-r", "2");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("llama.cpp build 4916"), r.out());
+        assertTrue(r.out().contains("llama.cpp: build 4916"), r.out());
         List<Matcher> rows = r.out().lines().map(ROW::matcher).filter(Matcher::matches).toList();
         assertEquals(2, rows.size(), r.out());
         assertEquals("pp16", rows.get(0).group(1));
@@ -70,6 +75,61 @@ class BenchVsLlamaCppTest {
             assertTrue(llama.get(i).get("avg_ts").asDouble() > 0);
             assertTrue(ristretto.get(i).get("avg_ts").asDouble() > 0);
         }
+    }
+
+    /**
+     * A stand-in llama-bench (a shell script) that prints its arguments back as llama-bench's JSON fields, with
+     * 100 ± 1 t/s, or fails: what {@code --llama-bench} passes and how it reads the answer.
+     */
+    private static Path fakeLlamaBench(Path dir, boolean fail) throws IOException {
+        Path script = dir.resolve(fail ? "failing-llama-bench" : "llama-bench");
+        Files.writeString(script, fail ? "#!/bin/sh\necho 'error: unknown argument' >&2\nexit 3\n" : """
+                #!/bin/sh
+                echo "$@" > "$(dirname "$0")/args"
+                while [ $# -gt 0 ]; do
+                  case "$1" in -p) p=$2;; -n) n=$2;; -d) d=$2;; -t) t=$2;; esac; shift 2
+                done
+                printf '[{"build_commit":"abc1234","build_number":7,"model_type":"llama ?B Q8_0","n_prompt":%s,\
+                "n_gen":%s,"n_depth":%s,"n_threads":%s,"avg_ts":100.0,"stddev_ts":1.0}]\n' "$p" "$n" "${d:-0}" "$t"
+                """);
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return script;
+    }
+
+    @Test
+    void aLlamaBenchProgramIsRunPerTestWithTheSameSettings(@TempDir Path dir) throws Exception {
+        String model = TestData.shared("gguf/stories260K-q8_0.gguf").toString();
+        Path fake = fakeLlamaBench(dir, false);
+        Run r = run("-m", model, "-t", "1", "-p", "16", "-n", "4", "-d", "0,8", "-r", "2", "-b", "64",
+                "--llama-bench", fake.toString());
+        assertEquals(0, r.code(), r.err());
+        List<Matcher> rows = r.out().lines().map(ROW::matcher).filter(Matcher::matches).toList();
+        assertEquals(List.of("pp16", "tg4", "pp16 @ d8", "tg4 @ d8"), rows.stream().map(m -> m.group(1)).toList(), r.out());
+        for (Matcher m : rows) {
+            assertEquals(100.0, Double.parseDouble(m.group(2)), 0.0, m.group());
+        }
+        assertTrue(r.out().contains("llama.cpp: " + fake + " build 7 (abc1234); model llama ?B Q8_0"), r.out());
+        // The last test: tg4 at depth 8.
+        assertEquals("-m " + model + " -t 1 -b 64 -ub 64 -fa 1 -ctk f16 -ctv f16 -r 2 -p 0 -n 4 -o json -d 8",
+                Files.readString(dir.resolve("args")).strip());
+        Run json = run("-m", model, "-t", "1", "-p", "8", "-n", "0", "-r", "1", "-o", "json",
+                "--llama-bench", fake.toString());
+        assertEquals(0, json.code(), json.err());
+        assertEquals("abc1234", new ObjectMapper().readTree(json.out()).get("llama.cpp").get(0)
+                .get("build_commit").asText());
+    }
+
+    @Test
+    void aFailingLlamaBenchProgramIsAnErrorWithItsMessage(@TempDir Path dir) throws Exception {
+        String model = TestData.shared("gguf/stories260K-q8_0.gguf").toString();
+        Run r = run("-m", model, "-t", "1", "-p", "8", "-n", "0", "-r", "1", "--llama-bench",
+                fakeLlamaBench(dir, true).toString());
+        assertEquals(1, r.code(), r.out());
+        assertEquals("bench-vs-llamacpp: failing-llama-bench exited with 3 on pp8: error: unknown argument",
+                r.err().strip().lines().reduce((a, b) -> b).orElse(""), r.err());
+        Run missing = run("-m", model, "--llama-bench", dir.resolve("absent").toString());
+        assertEquals(1, missing.code());
+        assertTrue(missing.err().contains("--llama-bench: not an executable file"), missing.err());
     }
 
     @Test
