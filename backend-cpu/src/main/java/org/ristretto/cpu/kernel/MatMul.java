@@ -356,19 +356,17 @@ public final class MatMul {
         int r0 = chunk * TiledProduct.ROWS;
         int r1 = Math.min(rows, r0 + TiledProduct.ROWS);
         tiled.rows(type, w, wOffset, rowBytes, r0, r1, cols, xt, nTokens, s.weights, s.acc);
-        if (w2 == null) {
-            for (int i = 0; i < r1 - r0; i++) {
-                for (int t = 0; t < nTokens; t++) {
-                    out[outOffset + t * rows + r0 + i] = s.acc[i * padded + t];
-                }
-            }
-            return;
+        int n = r1 - r0;
+        if (w2 != null) {
+            tiled.rows(type2, w2, w2Offset, rowBytes2, r0, r1, cols, xt, nTokens, s.weights, s.acc2);
+            tiled.swiGlu(s.acc, s.acc2, n * padded);
         }
-        tiled.rows(type2, w2, w2Offset, rowBytes2, r0, r1, cols, xt, nTokens, s.weights,
-                s.acc2);
-        for (int i = 0; i < r1 - r0; i++) {
-            for (int t = 0; t < nTokens; t++) {
-                out[outOffset + t * rows + r0 + i] = swiGlu(s.acc[i * padded + t], s.acc2[i * padded + t]);
+        // Token by token, so that each token's rows are one contiguous write (row by row, every write of a row
+        // landed in another page of the output).
+        for (int t = 0; t < nTokens; t++) {
+            int o = outOffset + t * rows + r0;
+            for (int i = 0; i < n; i++) {
+                out[o + i] = s.acc[i * padded + t];
             }
         }
     }
