@@ -37,6 +37,8 @@ final class FlashAttention {
         final int headDim;
         final int rows;
         final float[] keys;
+        /** The tile's keys transposed, {@code [d][j]}: one vector load gives one dimension of many keys. */
+        final float[] keysT;
         final float[] values;
         final short[] halves;
         final byte[] raw;
@@ -49,6 +51,7 @@ final class FlashAttention {
             this.headDim = headDim;
             this.rows = rows;
             this.keys = new float[TILE * headDim];
+            this.keysT = new float[headDim * TILE];
             this.values = new float[TILE * headDim];
             this.halves = new short[TILE * headDim];
             this.raw = new byte[TILE * headDim / 32 * 34 + 34];
@@ -118,6 +121,7 @@ final class FlashAttention {
             int tileLen = Math.min(TILE, last + 1 - tile);
             cache.load(true, layer, kvHead, tile, tileLen, s.keys, s.halves, s.raw);
             cache.load(false, layer, kvHead, tile, tileLen, s.values, s.halves, s.raw);
+            transpose(s.keys, tileLen, hd, s.keysT);
             for (int r = 0; r < rows; r++) {
                 int t = t0 + r / nh;
                 int visible = Math.min(tileLen, startPos + t - tile + 1);
@@ -125,11 +129,10 @@ final class FlashAttention {
                     continue;
                 }
                 int qAt = q.rowOffset(t) + (h0 + r % nh) * hd;
+                scores(qd, qAt, s.keysT, hd, scale, s.scores);
                 float tileMax = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j < visible; j++) {
-                    float score = dot(qd, qAt, s.keys, j * hd, hd) * scale;
-                    s.scores[j] = score;
-                    tileMax = Math.max(tileMax, score);
+                    tileMax = Math.max(tileMax, s.scores[j]);
                 }
                 int accAt = r * hd;
                 if (tileMax > s.max[r]) {
@@ -139,9 +142,7 @@ final class FlashAttention {
                     s.max[r] = tileMax;
                 }
                 float sum = s.sum[r] + exponentiate(s.scores, visible, s.max[r]);
-                for (int j = 0; j < visible; j++) {
-                    axpy(s.scores[j], s.values, j * hd, s.acc, accAt, hd);
-                }
+                accumulate(s.scores, visible, s.values, hd, s.acc, accAt);
                 s.sum[r] = sum;
             }
         }
@@ -152,6 +153,61 @@ final class FlashAttention {
             for (int d = 0; d < hd; d++) {
                 od[o + d] = s.acc[r * hd + d] * inv;
             }
+        }
+    }
+
+    /** {@code keysT[d·TILE + j] = keys[j·hd + d]} for the {@code n} keys of a tile. */
+    static void transpose(float[] keys, int n, int hd, float[] keysT) {
+        for (int j = 0; j < n; j++) {
+            for (int d = 0; d < hd; d++) {
+                keysT[d * TILE + j] = keys[j * hd + d];
+            }
+        }
+    }
+
+    /**
+     * {@code scores[j] = scale · Σ_d q[qAt + d] · keysT[d·TILE + j]} for all {@link #TILE} positions of a tile (those
+     * past the tile's keys are left over from an earlier tile and never read): one query row against many keys at
+     * once, with no horizontal sum per key as a dot product per key needs. TILE is a multiple of every lane count.
+     */
+    static void scores(float[] q, int qAt, float[] keysT, int hd, float scale, float[] scores) {
+        int l = SPECIES.length();
+        for (int j0 = 0; j0 < TILE; j0 += 4 * l) {
+            FloatVector s0 = FloatVector.zero(SPECIES), s1 = s0, s2 = s0, s3 = s0;
+            for (int d = 0; d < hd; d++) {
+                FloatVector qd = FloatVector.broadcast(SPECIES, q[qAt + d]);
+                int k = d * TILE + j0;
+                s0 = FloatVector.fromArray(SPECIES, keysT, k).fma(qd, s0);
+                s1 = FloatVector.fromArray(SPECIES, keysT, k + l).fma(qd, s1);
+                s2 = FloatVector.fromArray(SPECIES, keysT, k + 2 * l).fma(qd, s2);
+                s3 = FloatVector.fromArray(SPECIES, keysT, k + 3 * l).fma(qd, s3);
+            }
+            s0.mul(scale).intoArray(scores, j0);
+            s1.mul(scale).intoArray(scores, j0 + l);
+            s2.mul(scale).intoArray(scores, j0 + 2 * l);
+            s3.mul(scale).intoArray(scores, j0 + 3 * l);
+        }
+    }
+
+    /**
+     * {@code acc[accAt + d] += Σ_{j<n} p[j] · values[j·hd + d]}: one vector of the output row stays in a register
+     * while the tile's values stream past it (an update per value row would load and store it each time).
+     */
+    static void accumulate(float[] p, int n, float[] values, int hd, float[] acc, int accAt) {
+        int d = 0;
+        for (int bound = SPECIES.loopBound(hd); d < bound; d += SPECIES.length()) {
+            FloatVector a = FloatVector.fromArray(SPECIES, acc, accAt + d);
+            for (int j = 0; j < n; j++) {
+                a = FloatVector.fromArray(SPECIES, values, j * hd + d).fma(FloatVector.broadcast(SPECIES, p[j]), a);
+            }
+            a.intoArray(acc, accAt + d);
+        }
+        for (; d < hd; d++) {
+            float a = acc[accAt + d];
+            for (int j = 0; j < n; j++) {
+                a += p[j] * values[j * hd + d];
+            }
+            acc[accAt + d] = a;
         }
     }
 
@@ -176,39 +232,6 @@ final class FlashAttention {
             sum += e;
         }
         return sum;
-    }
-
-    static float dot(float[] a, int aAt, float[] b, int bAt, int n) {
-        int i = 0;
-        float sum = 0f;
-        int bound = SPECIES.loopBound(n);
-        if (bound > 0) {
-            FloatVector v = FloatVector.zero(SPECIES);
-            for (; i < bound; i += SPECIES.length()) {
-                v = FloatVector.fromArray(SPECIES, a, aAt + i).fma(FloatVector.fromArray(SPECIES, b, bAt + i), v);
-            }
-            sum = v.reduceLanes(VectorOperators.ADD);
-        }
-        for (; i < n; i++) {
-            sum += a[aAt + i] * b[bAt + i];
-        }
-        return sum;
-    }
-
-    /** {@code y += alpha · x} over {@code n} elements. */
-    static void axpy(float alpha, float[] x, int xAt, float[] y, int yAt, int n) {
-        int i = 0;
-        int bound = SPECIES.loopBound(n);
-        if (bound > 0) {
-            FloatVector a = FloatVector.broadcast(SPECIES, alpha);
-            for (; i < bound; i += SPECIES.length()) {
-                FloatVector.fromArray(SPECIES, x, xAt + i).fma(a, FloatVector.fromArray(SPECIES, y, yAt + i))
-                        .intoArray(y, yAt + i);
-            }
-        }
-        for (; i < n; i++) {
-            y[yAt + i] += alpha * x[xAt + i];
-        }
     }
 
     private static void scale(float[] y, int at, int n, float factor) {
