@@ -14,7 +14,7 @@ import org.ristretto.core.quant.QuantFormats;
  * Dequantization for the tiled product, where every weight is dequantized once per call: the most common types get
  * a loop per block (same arithmetic, in the same order, as the scalar references, so the floats are identical:
  * integer to float is exact, and a multiply then a subtract stay two roundings in vectors too), the others go through
- * {@code QuantFormats}. Q4_0, Q8_0 and Q4_K decode a float vector of quants per step: as plain loops they took 8% of
+ * {@code QuantFormats}. Q4_0, Q8_0, Q4_K and Q6_K decode a float vector of quants per step: as plain loops they took 8% of
  * a Q4_0 model's 512-token prefill (perf, Zen 5); the reference's per-element decoding once cost about 6 ns a
  * weight for Q4_K, a third of such a prefill.
  */
@@ -30,13 +30,9 @@ final class FastDequant {
             case Q8_0 -> q8_0(lanes, w, at, dst, off, n);
             case Q4_0 -> q4_0(lanes, w, at, dst, off, n);
             case Q4_K -> q4_K(lanes, w, at, dst, off, n);
-            case Q6_K -> q6_K(w, at, dst, off, n);
+            case Q6_K -> q6_K(lanes, w, at, dst, off, n);
             default -> QuantFormats.of(type).dequantize(w, at, dst, off, n);
         }
-    }
-
-    private static int u8(MemorySegment w, long at) {
-        return w.get(ValueLayout.JAVA_BYTE, at) & 0xff;
     }
 
     /** Byte loads of as many lanes as a float vector, or (128 bits, no 32-bit byte vectors) of two float vectors. */
@@ -113,7 +109,10 @@ final class FastDequant {
         }
     }
 
-    private static void q6_K(MemorySegment w, long at, float[] dst, int off, int n) {
+    private static void q6_K(Lanes lanes, MemorySegment w, long at, float[] dst, int off, int n) {
+        VectorSpecies<Float> fs = lanes.floats();
+        VectorSpecies<Byte> bs = byteSpecies(lanes);
+        int step = bs.length(); // at most 16: a step never straddles two 16-value scale groups
         for (int b = 0; b < n / 256; b++) {
             long o = at + 210L * b;
             float d = IntDot.half(w, o + 208);
@@ -122,11 +121,13 @@ final class FastDequant {
                     long ql = o + 64 * h + 32 * (k % 2);
                     long qh = o + 128 + 32 * h;
                     int to = off + 256 * b + 128 * h + 32 * k;
-                    for (int l = 0; l < 32; l++) {
-                        int low = u8(w, ql + l) >>> (4 * (k / 2)) & 0x0f;
-                        int high = u8(w, qh + l) >>> (2 * k) & 3;
+                    for (int l = 0; l < 32; l += step) {
+                        ByteVector low = bytes(bs, w, ql + l).lanewise(VectorOperators.LSHR, 4 * (k / 2))
+                                .and((byte) 0x0f);
+                        ByteVector high = bytes(bs, w, qh + l).lanewise(VectorOperators.LSHR, 2 * k)
+                                .and((byte) 3).lanewise(VectorOperators.LSHL, 4);
                         int scale = w.get(ValueLayout.JAVA_BYTE, o + 192 + (128 * h + 32 * k + l) / 16);
-                        dst[to + l] = d * scale * ((low | high << 4) - 32);
+                        store(low.or(high).sub((byte) 32), fs, d * scale, 0f, dst, to + l);
                     }
                 }
             }
