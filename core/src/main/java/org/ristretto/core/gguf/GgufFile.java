@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
@@ -41,9 +42,14 @@ public final class GgufFile implements AutoCloseable {
      * Maps and parses a GGUF file.
      *
      * @throws GgufFormatException if the content is not a valid GGUF file
-     * @throws IOException         if the file cannot be opened or mapped
+     * @throws IOException         if the file cannot be opened or mapped, or the path is a directory
      */
     public static GgufFile open(Path path) throws IOException {
+        if (Files.exists(path) && !Files.isRegularFile(path)) {
+            // Mapping a directory fails with the bare "No such device" of ENODEV.
+            throw new IOException(path + " is " + (Files.isDirectory(path) ? "a directory" : "not a regular file")
+                    + ", not a GGUF file");
+        }
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();

@@ -67,6 +67,12 @@ class GgufBadInputTest {
     }
 
     @Test
+    void aDirectoryIsNamedAsOne(@TempDir Path dir) {
+        IOException e = assertThrows(IOException.class, () -> GgufFile.open(dir));
+        assertEquals(dir + " is a directory, not a GGUF file", e.getMessage());
+    }
+
+    @Test
     void wrongMagic() throws IOException {
         byte[] b = small();
         b[0] = 'X';
