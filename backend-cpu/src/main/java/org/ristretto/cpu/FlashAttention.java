@@ -18,6 +18,12 @@ import org.ristretto.cpu.parallel.WorkerPool;
 final class FlashAttention {
     /** Positions per tile of keys and values. */
     static final int TILE = 64;
+    /**
+     * Query rows (tokens × heads) of a chunk from which a tile's keys are transposed for {@link #scores}: the
+     * transposition costs about what scoring one row the other way does, so a one-token chunk (decode: the 4 heads
+     * of a GQA group) scores key by key ({@link #dot}) instead.
+     */
+    static final int TRANSPOSE_MIN_ROWS = 8;
     /** The most tokens one chunk handles; the tokens of a chunk share each decoded tile. */
     private static final int MAX_QUERY_BLOCK = 8;
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
@@ -121,7 +127,10 @@ final class FlashAttention {
             int tileLen = Math.min(TILE, last + 1 - tile);
             cache.load(true, layer, kvHead, tile, tileLen, s.keys, s.halves, s.raw);
             cache.load(false, layer, kvHead, tile, tileLen, s.values, s.halves, s.raw);
-            transpose(s.keys, tileLen, hd, s.keysT);
+            boolean transposed = rows >= TRANSPOSE_MIN_ROWS;
+            if (transposed) {
+                transpose(s.keys, tileLen, hd, s.keysT);
+            }
             for (int r = 0; r < rows; r++) {
                 int t = t0 + r / nh;
                 int visible = Math.min(tileLen, startPos + t - tile + 1);
@@ -129,7 +138,13 @@ final class FlashAttention {
                     continue;
                 }
                 int qAt = q.rowOffset(t) + (h0 + r % nh) * hd;
-                scores(qd, qAt, s.keysT, hd, scale, s.scores);
+                if (transposed) {
+                    scores(qd, qAt, s.keysT, hd, scale, s.scores);
+                } else {
+                    for (int j = 0; j < visible; j++) {
+                        s.scores[j] = dot(qd, qAt, s.keys, j * hd, hd) * scale;
+                    }
+                }
                 float tileMax = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j < visible; j++) {
                     tileMax = Math.max(tileMax, s.scores[j]);
@@ -230,6 +245,23 @@ final class FlashAttention {
             float e = (float) Math.exp(scores[j] - max);
             scores[j] = e;
             sum += e;
+        }
+        return sum;
+    }
+
+    static float dot(float[] a, int aAt, float[] b, int bAt, int n) {
+        int i = 0;
+        float sum = 0f;
+        int bound = SPECIES.loopBound(n);
+        if (bound > 0) {
+            FloatVector v = FloatVector.zero(SPECIES);
+            for (; i < bound; i += SPECIES.length()) {
+                v = FloatVector.fromArray(SPECIES, a, aAt + i).fma(FloatVector.fromArray(SPECIES, b, bAt + i), v);
+            }
+            sum = v.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            sum += a[aAt + i] * b[bAt + i];
         }
         return sum;
     }
