@@ -123,11 +123,11 @@ final class FlashAttention {
         java.util.Arrays.fill(s.acc, 0, rows * hd, 0f);
         float[] qd = q.data();
         int last = startPos + t1 - 1; // the last position any query of the block sees
+        boolean transposed = rows >= TRANSPOSE_MIN_ROWS;
         for (int tile = 0; tile <= last; tile += TILE) {
             int tileLen = Math.min(TILE, last + 1 - tile);
             cache.load(true, layer, kvHead, tile, tileLen, s.keys, s.halves, s.raw);
             cache.load(false, layer, kvHead, tile, tileLen, s.values, s.halves, s.raw);
-            boolean transposed = rows >= TRANSPOSE_MIN_ROWS;
             if (transposed) {
                 transpose(s.keys, tileLen, hd, s.keysT);
             }
@@ -181,9 +181,10 @@ final class FlashAttention {
     }
 
     /**
-     * {@code scores[j] = scale · Σ_d q[qAt + d] · keysT[d·TILE + j]} for all {@link #TILE} positions of a tile (those
-     * past the tile's keys are left over from an earlier tile and never read): one query row against many keys at
-     * once, with no horizontal sum per key as a dot product per key needs. TILE is a multiple of every lane count.
+     * {@code scores[j] = scale · Σ_d q[qAt + d] · keysT[d·TILE + j]} for all {@link #TILE} positions of a tile
+     * (those past the tile's keys are left over from an earlier tile and never read): one query row against many
+     * keys at once, with no horizontal sum per key as a dot product per key needs. TILE is a multiple of every lane
+     * count.
      */
     static void scores(float[] q, int qAt, float[] keysT, int hd, float scale, float[] scores) {
         int l = SPECIES.length();

@@ -104,7 +104,8 @@ class BenchVsLlamaCppTest {
                 "--llama-bench", fake.toString());
         assertEquals(0, r.code(), r.err());
         List<Matcher> rows = r.out().lines().map(ROW::matcher).filter(Matcher::matches).toList();
-        assertEquals(List.of("pp16", "tg4", "pp16 @ d8", "tg4 @ d8"), rows.stream().map(m -> m.group(1)).toList(), r.out());
+        assertEquals(List.of("pp16", "tg4", "pp16 @ d8", "tg4 @ d8"), rows.stream().map(m -> m.group(1)).toList(),
+                r.out());
         for (Matcher m : rows) {
             assertEquals(100.0, Double.parseDouble(m.group(2)), 0.0, m.group());
         }

@@ -14,9 +14,9 @@ import org.ristretto.core.quant.QuantFormats;
  * Dequantization for the tiled product, where every weight is dequantized once per call: the most common types get
  * a loop per block (same arithmetic, in the same order, as the scalar references, so the floats are identical:
  * integer to float is exact, and a multiply then a subtract stay two roundings in vectors too), the others go through
- * {@code QuantFormats}. Q4_0, Q8_0, Q4_K and Q6_K decode a float vector of quants per step: as plain loops they took 8% of
- * a Q4_0 model's 512-token prefill (perf, Zen 5); the reference's per-element decoding once cost about 6 ns a
- * weight for Q4_K, a third of such a prefill.
+ * {@code QuantFormats}. Q4_0, Q8_0, Q4_K and Q6_K decode a float vector of quants per step: as plain loops they took
+ * 8% of a Q4_0 model's 512-token prefill (perf, Zen 5); the reference's per-element decoding once cost about 6 ns
+ * a weight for Q4_K, a third of such a prefill.
  */
 final class FastDequant {
     private FastDequant() {}

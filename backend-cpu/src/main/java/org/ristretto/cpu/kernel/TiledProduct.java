@@ -94,7 +94,8 @@ final class TiledProduct {
             int kb = Math.min(K_BLOCK, cols - k0);
             long colBytes = type.byteSize(k0);
             for (int i = 0; i < n; i++) {
-                FastDequant.dequantize(lanes, type, w, wOffset + (r0 + i) * rowBytes + colBytes, weights, i * K_BLOCK, kb);
+                long at = wOffset + (r0 + i) * rowBytes + colBytes;
+                FastDequant.dequantize(lanes, type, w, at, weights, i * K_BLOCK, kb);
             }
             for (int i = n; i < rowsK; i++) {
                 Arrays.fill(weights, i * K_BLOCK, i * K_BLOCK + kb, 0f);

@@ -64,9 +64,10 @@ public final class BackendSelector {
         }
         if (deviceIndex < 0) {
             DeviceInfo preferred = probe.preferredDevice();
+            int count = probe.devices().size();
+            String which = preferred.kind() == DeviceKind.CPU ? "device" : "GPU or accelerator";
             return new Selection(provider, preferred, "requested " + requested
-                    + (probe.devices().size() > 1 ? "; its first " + (preferred.kind() == DeviceKind.CPU
-                    ? "device" : "GPU or accelerator") + " of " + probe.devices().size() : ""));
+                    + (count > 1 ? "; its first " + which + " of " + count : ""));
         }
         if (deviceIndex >= probe.devices().size()) {
             throw new BackendException("backend " + requested + " has " + probe.devices().size()
