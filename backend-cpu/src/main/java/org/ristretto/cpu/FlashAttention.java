@@ -24,6 +24,8 @@ final class FlashAttention {
      * of a GQA group) scores key by key ({@link #dot}) instead.
      */
     static final int TRANSPOSE_MIN_ROWS = 8;
+    /** Query rows whose scores, and whose value accumulation, run together: they share each load of the tile. */
+    private static final int ROW_BLOCK = 4;
     /** The most tokens one chunk handles; the tokens of a chunk share each decoded tile. */
     private static final int MAX_QUERY_BLOCK = 8;
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
@@ -48,7 +50,10 @@ final class FlashAttention {
         final float[] values;
         final short[] halves;
         final byte[] raw;
-        final float[] scores = new float[TILE];
+        /** Scores, then softmax weights, of each query row: {@code [row][TILE]}. */
+        final float[] scores;
+        /** Positions of the current tile each query row sees. */
+        final int[] visible;
         final float[] acc;
         final float[] max;
         final float[] sum;
@@ -61,6 +66,8 @@ final class FlashAttention {
             this.values = new float[TILE * headDim];
             this.halves = new short[TILE * headDim];
             this.raw = new byte[TILE * headDim / 32 * 34 + 34];
+            this.scores = new float[rows * TILE];
+            this.visible = new int[rows];
             this.acc = new float[rows * headDim];
             this.max = new float[rows];
             this.sum = new float[rows];
@@ -131,34 +138,46 @@ final class FlashAttention {
             if (transposed) {
                 transpose(s.keys, tileLen, hd, s.keysT);
             }
-            for (int r = 0; r < rows; r++) {
-                int t = t0 + r / nh;
-                int visible = Math.min(tileLen, startPos + t - tile + 1);
-                if (visible <= 0) {
-                    continue;
-                }
-                int qAt = q.rowOffset(t) + (h0 + r % nh) * hd;
+            // Scores of every row first, then the softmax update of each, then the values: the values of the tile are
+            // then read once for ROW_BLOCK rows instead of once per row.
+            int r = 0;
+            for (; transposed && r + ROW_BLOCK <= rows; r += ROW_BLOCK) {
+                scores4(qd, queryOffset(q, t0, h0, nh, hd, r), queryOffset(q, t0, h0, nh, hd, r + 1),
+                        queryOffset(q, t0, h0, nh, hd, r + 2), queryOffset(q, t0, h0, nh, hd, r + 3), s.keysT, hd,
+                        scale, s.scores, r * TILE);
+            }
+            for (; r < rows; r++) {
+                int qAt = queryOffset(q, t0, h0, nh, hd, r);
                 if (transposed) {
-                    scores(qd, qAt, s.keysT, hd, scale, s.scores);
+                    scores(qd, qAt, s.keysT, hd, scale, s.scores, r * TILE);
                 } else {
+                    int visible = visible(startPos, t0 + r / nh, tile, tileLen);
                     for (int j = 0; j < visible; j++) {
-                        s.scores[j] = dot(qd, qAt, s.keys, j * hd, hd) * scale;
+                        s.scores[r * TILE + j] = dot(qd, qAt, s.keys, j * hd, hd) * scale;
                     }
                 }
-                float tileMax = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < visible; j++) {
-                    tileMax = Math.max(tileMax, s.scores[j]);
+            }
+            for (r = 0; r < rows; r++) {
+                int visible = visible(startPos, t0 + r / nh, tile, tileLen);
+                s.visible[r] = visible;
+                if (visible > 0) {
+                    softmaxStep(s, r, visible, hd);
                 }
-                int accAt = r * hd;
-                if (tileMax > s.max[r]) {
-                    float correction = (float) Math.exp(s.max[r] - tileMax); // 0 for the first tile
-                    s.sum[r] *= correction;
-                    scale(s.acc, accAt, hd, correction);
-                    s.max[r] = tileMax;
+            }
+            for (r = 0; r + ROW_BLOCK <= rows; r += ROW_BLOCK) {
+                int n = Math.max(Math.max(s.visible[r], s.visible[r + 1]), Math.max(s.visible[r + 2], s.visible[r + 3]));
+                if (n > 0) {
+                    for (int i = r; i < r + ROW_BLOCK; i++) {
+                        // Rows that see fewer positions weigh the rest by zero (rows that see none are untouched).
+                        java.util.Arrays.fill(s.scores, i * TILE + Math.max(0, s.visible[i]), i * TILE + n, 0f);
+                    }
+                    accumulate4(s.scores, r * TILE, n, s.values, hd, s.acc, r * hd);
                 }
-                float sum = s.sum[r] + exponentiate(s.scores, visible, s.max[r]);
-                accumulate(s.scores, visible, s.values, hd, s.acc, accAt);
-                s.sum[r] = sum;
+            }
+            for (; r < rows; r++) {
+                if (s.visible[r] > 0) {
+                    accumulate(s.scores, r * TILE, s.visible[r], s.values, hd, 0, s.acc, r * hd);
+                }
             }
         }
         float[] od = out.data();
@@ -180,55 +199,185 @@ final class FlashAttention {
         }
     }
 
+    /** Where query row {@code r} of a chunk starts: token {@code t0 + r / nh}, query head {@code h0 + r % nh}. */
+    private static int queryOffset(CpuActivation q, int t0, int h0, int nh, int hd, int r) {
+        return q.rowOffset(t0 + r / nh) + (h0 + r % nh) * hd;
+    }
+
+    /** Positions of the tile at {@code tile} ({@code tileLen} long) that the token at {@code startPos + t} sees. */
+    private static int visible(int startPos, int t, int tile, int tileLen) {
+        return Math.min(tileLen, startPos + t - tile + 1);
+    }
+
     /**
-     * {@code scores[j] = scale · Σ_d q[qAt + d] · keysT[d·TILE + j]} for all {@link #TILE} positions of a tile
+     * Folds row {@code r}'s {@code visible} scores into its running maximum and sum (rescaling what it accumulated when
+     * the maximum rises) and turns them into weights {@code e^(score − max)}.
+     */
+    private static void softmaxStep(Scratch s, int r, int visible, int hd) {
+        int at = r * TILE;
+        float tileMax = Float.NEGATIVE_INFINITY;
+        int j = 0;
+        int bound = SPECIES.loopBound(visible);
+        if (bound > 0) {
+            FloatVector m = FloatVector.fromArray(SPECIES, s.scores, at);
+            for (j = SPECIES.length(); j < bound; j += SPECIES.length()) {
+                m = m.max(FloatVector.fromArray(SPECIES, s.scores, at + j));
+            }
+            tileMax = m.reduceLanes(VectorOperators.MAX);
+        }
+        for (; j < visible; j++) {
+            tileMax = Math.max(tileMax, s.scores[at + j]);
+        }
+        if (tileMax > s.max[r]) {
+            float correction = (float) Math.exp(s.max[r] - tileMax); // 0 for the first tile
+            s.sum[r] *= correction;
+            scale(s.acc, r * hd, hd, correction);
+            s.max[r] = tileMax;
+        }
+        s.sum[r] += exponentiate(s.scores, at, visible, s.max[r]);
+    }
+
+    /**
+     * {@code scores[at + j] = scale · Σ_d q[qAt + d] · keysT[d·TILE + j]} for all {@link #TILE} positions of a tile
      * (those past the tile's keys are left over from an earlier tile and never read): one query row against many
      * keys at once, with no horizontal sum per key as a dot product per key needs. TILE is a multiple of every lane
      * count.
      */
-    static void scores(float[] q, int qAt, float[] keysT, int hd, float scale, float[] scores) {
+    static void scores(float[] q, int qAt, float[] keysT, int hd, float scale, float[] scores, int at) {
         int l = SPECIES.length();
-        for (int j0 = 0; j0 < TILE; j0 += 4 * l) {
-            FloatVector s0 = FloatVector.zero(SPECIES), s1 = s0, s2 = s0, s3 = s0;
+        for (int j0 = 0; j0 < TILE; j0 += 2 * l) {
+            FloatVector s0 = FloatVector.zero(SPECIES);
+            FloatVector s1 = s0;
             for (int d = 0; d < hd; d++) {
                 FloatVector qd = FloatVector.broadcast(SPECIES, q[qAt + d]);
                 int k = d * TILE + j0;
                 s0 = FloatVector.fromArray(SPECIES, keysT, k).fma(qd, s0);
                 s1 = FloatVector.fromArray(SPECIES, keysT, k + l).fma(qd, s1);
-                s2 = FloatVector.fromArray(SPECIES, keysT, k + 2 * l).fma(qd, s2);
-                s3 = FloatVector.fromArray(SPECIES, keysT, k + 3 * l).fma(qd, s3);
             }
-            s0.mul(scale).intoArray(scores, j0);
-            s1.mul(scale).intoArray(scores, j0 + l);
-            s2.mul(scale).intoArray(scores, j0 + 2 * l);
-            s3.mul(scale).intoArray(scores, j0 + 3 * l);
+            s0.mul(scale).intoArray(scores, at + j0);
+            s1.mul(scale).intoArray(scores, at + j0 + l);
         }
     }
 
     /**
-     * {@code acc[accAt + d] += Σ_{j<n} p[j] · values[j·hd + d]}: one vector of the output row stays in a register
-     * while the tile's values stream past it (an update per value row would load and store it each time).
+     * {@link #scores} for four query rows at once, into rows {@code at}, {@code at + TILE}, ...: each load of keys
+     * serves four rows' multiply-adds (one row alone spends more on loads than on arithmetic).
      */
-    static void accumulate(float[] p, int n, float[] values, int hd, float[] acc, int accAt) {
-        int d = 0;
-        for (int bound = SPECIES.loopBound(hd); d < bound; d += SPECIES.length()) {
+    static void scores4(float[] q, int q0, int q1, int q2, int q3, float[] keysT, int hd, float scale,
+            float[] scores, int at) {
+        int l = SPECIES.length();
+        for (int j0 = 0; j0 < TILE; j0 += 2 * l) {
+            FloatVector a0 = FloatVector.zero(SPECIES);
+            FloatVector a1 = a0;
+            FloatVector b0 = a0;
+            FloatVector b1 = a0;
+            FloatVector c0 = a0;
+            FloatVector c1 = a0;
+            FloatVector e0 = a0;
+            FloatVector e1 = a0;
+            for (int d = 0; d < hd; d++) {
+                int k = d * TILE + j0;
+                FloatVector k0 = FloatVector.fromArray(SPECIES, keysT, k);
+                FloatVector k1 = FloatVector.fromArray(SPECIES, keysT, k + l);
+                FloatVector x = FloatVector.broadcast(SPECIES, q[q0 + d]);
+                a0 = k0.fma(x, a0);
+                a1 = k1.fma(x, a1);
+                x = FloatVector.broadcast(SPECIES, q[q1 + d]);
+                b0 = k0.fma(x, b0);
+                b1 = k1.fma(x, b1);
+                x = FloatVector.broadcast(SPECIES, q[q2 + d]);
+                c0 = k0.fma(x, c0);
+                c1 = k1.fma(x, c1);
+                x = FloatVector.broadcast(SPECIES, q[q3 + d]);
+                e0 = k0.fma(x, e0);
+                e1 = k1.fma(x, e1);
+            }
+            a0.mul(scale).intoArray(scores, at + j0);
+            a1.mul(scale).intoArray(scores, at + j0 + l);
+            b0.mul(scale).intoArray(scores, at + TILE + j0);
+            b1.mul(scale).intoArray(scores, at + TILE + j0 + l);
+            c0.mul(scale).intoArray(scores, at + 2 * TILE + j0);
+            c1.mul(scale).intoArray(scores, at + 2 * TILE + j0 + l);
+            e0.mul(scale).intoArray(scores, at + 3 * TILE + j0);
+            e1.mul(scale).intoArray(scores, at + 3 * TILE + j0 + l);
+        }
+    }
+
+    /**
+     * {@code acc[accAt + d] += Σ_{j<n} p[pAt + j] · values[j·hd + d]} for {@code d} from {@code d0}: one vector of the
+     * output row stays in a register while the tile's values stream past it (an update per value row would load and
+     * store it each time).
+     */
+    static void accumulate(float[] p, int pAt, int n, float[] values, int hd, int d0, float[] acc, int accAt) {
+        int d = d0;
+        for (int bound = d0 + SPECIES.loopBound(hd - d0); d < bound; d += SPECIES.length()) {
             FloatVector a = FloatVector.fromArray(SPECIES, acc, accAt + d);
             for (int j = 0; j < n; j++) {
-                a = FloatVector.fromArray(SPECIES, values, j * hd + d).fma(FloatVector.broadcast(SPECIES, p[j]), a);
+                a = FloatVector.fromArray(SPECIES, values, j * hd + d).fma(FloatVector.broadcast(SPECIES, p[pAt + j]),
+                        a);
             }
             a.intoArray(acc, accAt + d);
         }
         for (; d < hd; d++) {
             float a = acc[accAt + d];
             for (int j = 0; j < n; j++) {
-                a += p[j] * values[j * hd + d];
+                a += p[pAt + j] * values[j * hd + d];
             }
             acc[accAt + d] = a;
         }
     }
 
-    /** Replaces {@code scores[j]} by {@code e^(scores[j] - max)} for {@code j < n} and returns their sum. */
-    static float exponentiate(float[] scores, int n, float max) {
+    /**
+     * {@link #accumulate} for the four query rows whose weights are rows {@code pAt}, {@code pAt + TILE}, ... and whose
+     * outputs are rows {@code accAt}, {@code accAt + hd}, ...: two vectors of each of the four output rows stay in
+     * registers while each pair of value vectors is loaded once for all four.
+     */
+    static void accumulate4(float[] p, int pAt, int n, float[] values, int hd, float[] acc, int accAt) {
+        int l = SPECIES.length();
+        int d = 0;
+        for (; d + 2 * l <= hd; d += 2 * l) {
+            FloatVector a0 = FloatVector.fromArray(SPECIES, acc, accAt + d);
+            FloatVector a1 = FloatVector.fromArray(SPECIES, acc, accAt + d + l);
+            FloatVector b0 = FloatVector.fromArray(SPECIES, acc, accAt + hd + d);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, acc, accAt + hd + d + l);
+            FloatVector c0 = FloatVector.fromArray(SPECIES, acc, accAt + 2 * hd + d);
+            FloatVector c1 = FloatVector.fromArray(SPECIES, acc, accAt + 2 * hd + d + l);
+            FloatVector e0 = FloatVector.fromArray(SPECIES, acc, accAt + 3 * hd + d);
+            FloatVector e1 = FloatVector.fromArray(SPECIES, acc, accAt + 3 * hd + d + l);
+            for (int j = 0; j < n; j++) {
+                FloatVector v0 = FloatVector.fromArray(SPECIES, values, j * hd + d);
+                FloatVector v1 = FloatVector.fromArray(SPECIES, values, j * hd + d + l);
+                FloatVector x = FloatVector.broadcast(SPECIES, p[pAt + j]);
+                a0 = v0.fma(x, a0);
+                a1 = v1.fma(x, a1);
+                x = FloatVector.broadcast(SPECIES, p[pAt + TILE + j]);
+                b0 = v0.fma(x, b0);
+                b1 = v1.fma(x, b1);
+                x = FloatVector.broadcast(SPECIES, p[pAt + 2 * TILE + j]);
+                c0 = v0.fma(x, c0);
+                c1 = v1.fma(x, c1);
+                x = FloatVector.broadcast(SPECIES, p[pAt + 3 * TILE + j]);
+                e0 = v0.fma(x, e0);
+                e1 = v1.fma(x, e1);
+            }
+            a0.intoArray(acc, accAt + d);
+            a1.intoArray(acc, accAt + d + l);
+            b0.intoArray(acc, accAt + hd + d);
+            b1.intoArray(acc, accAt + hd + d + l);
+            c0.intoArray(acc, accAt + 2 * hd + d);
+            c1.intoArray(acc, accAt + 2 * hd + d + l);
+            e0.intoArray(acc, accAt + 3 * hd + d);
+            e1.intoArray(acc, accAt + 3 * hd + d + l);
+        }
+        if (d < hd) {
+            for (int i = 0; i < ROW_BLOCK; i++) {
+                accumulate(p, pAt + i * TILE, n, values, hd, d, acc, accAt + i * hd);
+            }
+        }
+    }
+
+    /** Replaces {@code scores[at + j]} by {@code e^(scores[at + j] − max)} for {@code j < n}; returns their sum. */
+    static float exponentiate(float[] scores, int at, int n, float max) {
         int j = 0;
         float sum = 0f;
         int bound = SPECIES.loopBound(n);
@@ -236,15 +385,15 @@ final class FlashAttention {
             FloatVector m = FloatVector.broadcast(SPECIES, max);
             FloatVector total = FloatVector.zero(SPECIES);
             for (; j < bound; j += SPECIES.length()) {
-                FloatVector e = FloatVector.fromArray(SPECIES, scores, j).sub(m).lanewise(VectorOperators.EXP);
-                e.intoArray(scores, j);
+                FloatVector e = FloatVector.fromArray(SPECIES, scores, at + j).sub(m).lanewise(VectorOperators.EXP);
+                e.intoArray(scores, at + j);
                 total = total.add(e);
             }
             sum = total.reduceLanes(VectorOperators.ADD);
         }
         for (; j < n; j++) {
-            float e = (float) Math.exp(scores[j] - max);
-            scores[j] = e;
+            float e = (float) Math.exp(scores[at + j] - max);
+            scores[at + j] = e;
             sum += e;
         }
         return sum;
