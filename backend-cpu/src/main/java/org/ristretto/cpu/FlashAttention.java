@@ -140,6 +140,9 @@ final class FlashAttention {
             }
             // Scores of every row first, then the softmax update of each, then the values: the values of the tile are
             // then read once for ROW_BLOCK rows instead of once per row.
+            for (int r = 0; r < rows; r++) {
+                s.visible[r] = visible(startPos, t0 + r / nh, tile, tileLen);
+            }
             int r = 0;
             for (; transposed && r + ROW_BLOCK <= rows; r += ROW_BLOCK) {
                 scores4(qd, queryOffset(q, t0, h0, nh, hd, r), queryOffset(q, t0, h0, nh, hd, r + 1),
@@ -151,17 +154,14 @@ final class FlashAttention {
                 if (transposed) {
                     scores(qd, qAt, s.keysT, hd, scale, s.scores, r * TILE);
                 } else {
-                    int visible = visible(startPos, t0 + r / nh, tile, tileLen);
-                    for (int j = 0; j < visible; j++) {
+                    for (int j = 0; j < s.visible[r]; j++) {
                         s.scores[r * TILE + j] = dot(qd, qAt, s.keys, j * hd, hd) * scale;
                     }
                 }
             }
             for (r = 0; r < rows; r++) {
-                int visible = visible(startPos, t0 + r / nh, tile, tileLen);
-                s.visible[r] = visible;
-                if (visible > 0) {
-                    softmaxStep(s, r, visible, hd);
+                if (s.visible[r] > 0) {
+                    softmaxStep(s, r, s.visible[r], hd);
                 }
             }
             for (r = 0; r + ROW_BLOCK <= rows; r += ROW_BLOCK) {
