@@ -42,13 +42,6 @@ ristretto_find_jdk() {
 # times a second, so by default they spent tens of seconds in slower code, and in C1 code the Vector API is not
 # compiled to vector instructions. Cold `run` of a 1B Q4_0 model: 5-token prompt 7.2-9.7 s -> 4.9-5.7 s, 48
 # generated tokens 6.4-7.6 s -> 4.3-4.9 s (three runs each, interleaved). `quiet` keeps the JIT's notice off stdout.
-# Tier3DelayOn: while C2's queue is long (always, on 2 cores at start-up) the JIT compiles methods with C1 at tier 2,
-# which collects no type profiles, instead of tier 3. A Vector API operation on a loop-carried vector (`acc =
-# acc.add(...)`) is a virtual call that C2 inlines only from such a profile; without one it calls the Java fallback,
-# which allocates a vector per operation. That is what made decode speed a lottery per process (Q4_K_M 1B, 1 thread,
-# `ristretto bench -p 0 -n 64 -r 3 -t 1`: 7.5-23.3 t/s over 4 processes, 22.5-24.0 over 5 with the flag; the slow
-# ones had a 2 GB heap and 126 GCs, JFR's allocation samples all in IntVector.mul's fallback in PackedQ4_K).
 # shellcheck disable=SC2034 # used by the scripts that source this one
 ristretto_jvm_flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xss4m
-    -XX:Tier3DelayOn=100000
     -XX:CompileCommand=quiet "-XX:CompileCommand=CompileThresholdScaling,org.ristretto.*::*,0.02")

@@ -221,7 +221,7 @@ final class FlashAttention {
         if (bound > 0) {
             FloatVector m = FloatVector.fromArray(SPECIES, s.scores, at);
             for (j = SPECIES.length(); j < bound; j += SPECIES.length()) {
-                m = m.max(FloatVector.fromArray(SPECIES, s.scores, at + j));
+                m = FloatVector.fromArray(SPECIES, s.scores, at + j).max(m);
             }
             tileMax = m.reduceLanes(VectorOperators.MAX);
         }
@@ -387,7 +387,7 @@ final class FlashAttention {
             for (; j < bound; j += SPECIES.length()) {
                 FloatVector e = FloatVector.fromArray(SPECIES, scores, at + j).sub(m).lanewise(VectorOperators.EXP);
                 e.intoArray(scores, at + j);
-                total = total.add(e);
+                total = e.add(total);
             }
             sum = total.reduceLanes(VectorOperators.ADD);
         }

@@ -113,7 +113,7 @@ public final class ActivationQuantizer {
             int xo = off + b * Q8_0_BLOCK;
             FloatVector amaxV = FloatVector.fromArray(F, x, xo).abs();
             for (int j = l; j < Q8_0_BLOCK; j += l) {
-                amaxV = amaxV.max(FloatVector.fromArray(F, x, xo + j).abs());
+                amaxV = FloatVector.fromArray(F, x, xo + j).abs().max(amaxV);
             }
             float amax = amaxV.reduceLanes(VectorOperators.MAX);
             float scale = amax / 127;
@@ -126,7 +126,7 @@ public final class ActivationQuantizer {
                 IntVector away = IntVector.broadcast(I, 1).blend(-1, v.compare(VectorOperators.LT, 0).cast(I));
                 IntVector r = t.add(away, frac.abs().compare(VectorOperators.GE, 0.5f).cast(I));
                 ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, qOff + b * Q8_0_BLOCK + j);
-                total = total.add(r);
+                total = r.add(total);
             }
             d[dOff + b] = Fp16.round(scale);
             sum[sOff + b] = d[dOff + b] * total.reduceLanes(VectorOperators.ADD);
@@ -148,7 +148,7 @@ public final class ActivationQuantizer {
             int qo = qOff + b * Q8_K_BLOCK;
             FloatVector amaxV = FloatVector.fromArray(F, x, xo).abs();
             for (int j = l; j < Q8_K_BLOCK; j += l) {
-                amaxV = amaxV.max(FloatVector.fromArray(F, x, xo + j).abs());
+                amaxV = FloatVector.fromArray(F, x, xo + j).abs().max(amaxV);
             }
             float amax = amaxV.reduceLanes(VectorOperators.MAX);
             float max;

@@ -73,7 +73,7 @@ final class IQ4Kernels {
                             .add(((ShortVector) hi.convertShape(VectorOperators.B2S, ss, 1))
                                     .mul(ShortVector.fromArray(ss, xq, xb + 24)));
                     IntVector v1 = p1.reinterpretAsInts();
-                    s = s.add(v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                    s = v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s)
                             .add(v1.lanewise(VectorOperators.ASHR, 16));
                 }
                 acc = ((FloatVector) s.convertShape(VectorOperators.I2F, fs, 0))
@@ -140,7 +140,7 @@ final class IQ4Kernels {
                                 .add(((ShortVector) hi.convertShape(VectorOperators.B2S, ss, 1))
                                         .mul(ShortVector.fromArray(ss, xq, xb + 24)));
                         IntVector v1 = p1.reinterpretAsInts();
-                        s = s.add(v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                        s = v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s)
                                 .add(v1.lanewise(VectorOperators.ASHR, 16));
                     }
                     acc = ((FloatVector) s.convertShape(VectorOperators.I2F, fs, 0))

@@ -117,43 +117,45 @@ final class PackedQ4_K extends PackedKernel {
                     ShortVector x1 = IntVector.broadcast(is, xp[km + 1]).reinterpretAsShorts();
                     ShortVector x2 = IntVector.broadcast(is, xp[km + 2]).reinterpretAsShorts();
                     ShortVector x3 = IntVector.broadcast(is, xp[km + 3]).reinterpretAsShorts();
-                    even = even.add(v.and(NIBBLES).reinterpretAsShorts().mul(x0))
+                    even = v.and(NIBBLES).reinterpretAsShorts().mul(x0).add(even)
                             .add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2));
-                    odd = odd.add(v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1))
+                    odd = v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1).add(odd)
                             .add(v.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(x3));
-                    even2 = even2.add(u.and(NIBBLES).reinterpretAsShorts().mul(x0))
+                    even2 = u.and(NIBBLES).reinterpretAsShorts().mul(x0).add(even2)
                             .add(u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2));
-                    odd2 = odd2.add(u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1))
+                    odd2 = u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1).add(odd2)
                             .add(u.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(x3));
                 }
                 short sumA = s32[8 * b + 2 * c];
                 short sumB = s32[8 * b + 2 * c + 1];
                 IntVector e = even.reinterpretAsInts();
                 IntVector d = odd.reinterpretAsInts();
-                sum = sum.add(e.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                sum = e.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(e.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(qb, w,
                         p + packedScales + 2 * n * c, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)))
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).add(sum)
                         .add(d.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(d.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(qb, w,
                         p + packedScales + 2 * n * c + n, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)));
-                mins = mins.add(((IntVector) ByteVector.fromMemorySegment(qb, w, p + packedMins + 2 * n * c,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).mul(sumA))
+                mins = ((IntVector) ByteVector.fromMemorySegment(qb, w, p + packedMins + 2 * n * c,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).mul(sumA)
+                        .add(mins)
                         .add(((IntVector) ByteVector.fromMemorySegment(qb, w, p + packedMins + 2 * n * c + n,
                         ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).mul(sumB));
                 e = even2.reinterpretAsInts();
                 d = odd2.reinterpretAsInts();
-                sum2 = sum2.add(e.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                sum2 = e.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(e.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(qb, w2,
                         p2 + packedScales + 2 * n * c, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)))
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).add(sum2)
                         .add(d.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(d.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(qb, w2,
                         p2 + packedScales + 2 * n * c + n, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)));
-                mins2 = mins2.add(((IntVector) ByteVector.fromMemorySegment(qb, w2, p2 + packedMins + 2 * n * c,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).mul(sumA))
+                mins2 = ((IntVector) ByteVector.fromMemorySegment(qb, w2, p2 + packedMins + 2 * n * c,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).mul(sumA)
+                        .add(mins2)
                         .add(((IntVector) ByteVector.fromMemorySegment(qb, w2, p2 + packedMins + 2 * n * c + n,
                         ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).mul(sumB));
             }

@@ -101,21 +101,21 @@ final class PackedQ6_K extends PackedKernel {
                 ShortVector s2 = s;
                 for (int m = 0; m < 8; m++) {
                     ShortVector xv = IntVector.broadcast(is, xp[k + m]).reinterpretAsShorts();
-                    s = s.add(((ShortVector) ByteVector.fromMemorySegment(hb, w, q + 2 * n * m, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.B2S, ss, 0)).mul(xv));
-                    s2 = s2.add(((ShortVector) ByteVector.fromMemorySegment(hb, w2, q2 + 2 * n * m,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, ss, 0)).mul(xv));
+                    s = ((ShortVector) ByteVector.fromMemorySegment(hb, w, q + 2 * n * m, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2S, ss, 0)).mul(xv).add(s);
+                    s2 = ((ShortVector) ByteVector.fromMemorySegment(hb, w2, q2 + 2 * n * m,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, ss, 0)).mul(xv).add(s2);
                 }
                 IntVector v = s.reinterpretAsInts();
-                sum = sum.add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                sum = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(v.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(qb, w,
                         p + packedScales + n * j, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2I, is, 0)));
+                        .convertShape(VectorOperators.B2I, is, 0)).add(sum);
                 v = s2.reinterpretAsInts();
-                sum2 = sum2.add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                sum2 = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(v.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(qb, w2,
                         p2 + packedScales + n * j, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2I, is, 0)));
+                        .convertShape(VectorOperators.B2I, is, 0)).add(sum2);
             }
             acc = ((FloatVector) sum.convertShape(VectorOperators.I2F, fs, 0))
                     .fma(FloatVector.fromMemorySegment(fs, w, p, ByteOrder.LITTLE_ENDIAN).mul(xd[b]), acc);

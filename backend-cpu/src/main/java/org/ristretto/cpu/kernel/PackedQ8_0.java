@@ -97,10 +97,10 @@ final class PackedQ8_0 extends PackedKernel {
                     .convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
                     .add(((ShortVector) ByteVector.fromMemorySegment(bs, w2, q2 + piece, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
-            s = s.add(a.lanewise(VectorOperators.XOR, LOW_BIAS));
-            high = high.add(a.lanewise(VectorOperators.ASHR, 16));
-            s2 = s2.add(c.lanewise(VectorOperators.XOR, LOW_BIAS));
-            high2 = high2.add(c.lanewise(VectorOperators.ASHR, 16));
+            s = a.lanewise(VectorOperators.XOR, LOW_BIAS).add(s);
+            high = a.lanewise(VectorOperators.ASHR, 16).add(high);
+            s2 = c.lanewise(VectorOperators.XOR, LOW_BIAS).add(s2);
+            high2 = c.lanewise(VectorOperators.ASHR, 16).add(high2);
             x0 = IntVector.broadcast(is, xp[k + 2]).reinterpretAsShorts();
             x1 = IntVector.broadcast(is, xp[k + 3]).reinterpretAsShorts();
             a = ((ShortVector) ByteVector.fromMemorySegment(bs, w, q + 2 * piece, ByteOrder.LITTLE_ENDIAN)
@@ -111,10 +111,10 @@ final class PackedQ8_0 extends PackedKernel {
                     .convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
                     .add(((ShortVector) ByteVector.fromMemorySegment(bs, w2, q2 + 3 * piece, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
-            s = s.add(a.lanewise(VectorOperators.XOR, LOW_BIAS));
-            high = high.add(a.lanewise(VectorOperators.ASHR, 16));
-            s2 = s2.add(c.lanewise(VectorOperators.XOR, LOW_BIAS));
-            high2 = high2.add(c.lanewise(VectorOperators.ASHR, 16));
+            s = a.lanewise(VectorOperators.XOR, LOW_BIAS).add(s);
+            high = a.lanewise(VectorOperators.ASHR, 16).add(high);
+            s2 = c.lanewise(VectorOperators.XOR, LOW_BIAS).add(s2);
+            high2 = c.lanewise(VectorOperators.ASHR, 16).add(high2);
             x0 = IntVector.broadcast(is, xp[k + 4]).reinterpretAsShorts();
             x1 = IntVector.broadcast(is, xp[k + 5]).reinterpretAsShorts();
             a = ((ShortVector) ByteVector.fromMemorySegment(bs, w, q + 4 * piece, ByteOrder.LITTLE_ENDIAN)
@@ -125,10 +125,10 @@ final class PackedQ8_0 extends PackedKernel {
                     .convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
                     .add(((ShortVector) ByteVector.fromMemorySegment(bs, w2, q2 + 5 * piece, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
-            s = s.add(a.lanewise(VectorOperators.XOR, LOW_BIAS));
-            high = high.add(a.lanewise(VectorOperators.ASHR, 16));
-            s2 = s2.add(c.lanewise(VectorOperators.XOR, LOW_BIAS));
-            high2 = high2.add(c.lanewise(VectorOperators.ASHR, 16));
+            s = a.lanewise(VectorOperators.XOR, LOW_BIAS).add(s);
+            high = a.lanewise(VectorOperators.ASHR, 16).add(high);
+            s2 = c.lanewise(VectorOperators.XOR, LOW_BIAS).add(s2);
+            high2 = c.lanewise(VectorOperators.ASHR, 16).add(high2);
             x0 = IntVector.broadcast(is, xp[k + 6]).reinterpretAsShorts();
             x1 = IntVector.broadcast(is, xp[k + 7]).reinterpretAsShorts();
             a = ((ShortVector) ByteVector.fromMemorySegment(bs, w, q + 6 * piece, ByteOrder.LITTLE_ENDIAN)
@@ -139,10 +139,10 @@ final class PackedQ8_0 extends PackedKernel {
                     .convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
                     .add(((ShortVector) ByteVector.fromMemorySegment(bs, w2, q2 + 7 * piece, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
-            s = s.add(a.lanewise(VectorOperators.XOR, LOW_BIAS));
-            high = high.add(a.lanewise(VectorOperators.ASHR, 16));
-            s2 = s2.add(c.lanewise(VectorOperators.XOR, LOW_BIAS));
-            high2 = high2.add(c.lanewise(VectorOperators.ASHR, 16));
+            s = a.lanewise(VectorOperators.XOR, LOW_BIAS).add(s);
+            high = a.lanewise(VectorOperators.ASHR, 16).add(high);
+            s2 = c.lanewise(VectorOperators.XOR, LOW_BIAS).add(s2);
+            high2 = c.lanewise(VectorOperators.ASHR, 16).add(high2);
             if ((h & 1) == 0) {
                 continue;
             }

@@ -74,7 +74,7 @@ final class Q2Q3_KKernels {
                                 o + QS + 32 * (j / 8) + 16 * (j % 2) + l, ByteOrder.LITTLE_ENDIAN)
                                 .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0))
                                 .lanewise(VectorOperators.LSHR, 2 * (j / 2 % 4)).and((short) 3);
-                        s = s.add(v.mul(ShortVector.fromArray(ss, xq, xb + 16 * j + l)));
+                        s = v.mul(ShortVector.fromArray(ss, xq, xb + 16 * j + l)).add(s);
                     }
                     acc = ((FloatVector) s.reinterpretAsInts().add(s.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
@@ -141,7 +141,7 @@ final class Q2Q3_KKernels {
                                 ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0))
                                 .lanewise(VectorOperators.LSHR, 4 * (j / 8) + k).and((short) 1);
                         ShortVector v = q.add(hbit.lanewise(VectorOperators.LSHL, 2)).sub((short) 4);
-                        s = s.add(v.mul(ShortVector.fromArray(ss, xq, xb + 16 * j + l)));
+                        s = v.mul(ShortVector.fromArray(ss, xq, xb + 16 * j + l)).add(s);
                     }
                     acc = ((FloatVector) s.reinterpretAsInts().add(s.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))

@@ -71,8 +71,8 @@ final class Q4_KKernels extends QuantKernel {
                 for (int l = p; l < 32; l += p) {
                     ShortVector v = (ShortVector) ByteVector.fromMemorySegment(bs, w, q + l, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
-                    lo = lo.add(v.and((short) 0x0f).mul(ShortVector.fromArray(ss, xq, xc + l)));
-                    hi = hi.add(v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(ss, xq, xc + 32 + l)));
+                    lo = v.and((short) 0x0f).mul(ShortVector.fromArray(ss, xq, xc + l)).add(lo);
+                    hi = v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(ss, xq, xc + 32 + l)).add(hi);
                 }
                 acc0 = ((FloatVector) lo.reinterpretAsInts().add(lo.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
@@ -91,8 +91,8 @@ final class Q4_KKernels extends QuantKernel {
                 for (int l = p; l < 32; l += p) {
                     ShortVector v = (ShortVector) ByteVector.fromMemorySegment(bs, w, q + l, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
-                    lo = lo.add(v.and((short) 0x0f).mul(ShortVector.fromArray(ss, xq, xc + l)));
-                    hi = hi.add(v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(ss, xq, xc + 32 + l)));
+                    lo = v.and((short) 0x0f).mul(ShortVector.fromArray(ss, xq, xc + l)).add(lo);
+                    hi = v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(ss, xq, xc + 32 + l)).add(hi);
                 }
                 acc0 = ((FloatVector) lo.reinterpretAsInts().add(lo.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
@@ -111,8 +111,8 @@ final class Q4_KKernels extends QuantKernel {
                 for (int l = p; l < 32; l += p) {
                     ShortVector v = (ShortVector) ByteVector.fromMemorySegment(bs, w, q + l, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
-                    lo = lo.add(v.and((short) 0x0f).mul(ShortVector.fromArray(ss, xq, xc + l)));
-                    hi = hi.add(v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(ss, xq, xc + 32 + l)));
+                    lo = v.and((short) 0x0f).mul(ShortVector.fromArray(ss, xq, xc + l)).add(lo);
+                    hi = v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(ss, xq, xc + 32 + l)).add(hi);
                 }
                 acc0 = ((FloatVector) lo.reinterpretAsInts().add(lo.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
@@ -131,8 +131,8 @@ final class Q4_KKernels extends QuantKernel {
                 for (int l = p; l < 32; l += p) {
                     ShortVector v = (ShortVector) ByteVector.fromMemorySegment(bs, w, q + l, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
-                    lo = lo.add(v.and((short) 0x0f).mul(ShortVector.fromArray(ss, xq, xc + l)));
-                    hi = hi.add(v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(ss, xq, xc + 32 + l)));
+                    lo = v.and((short) 0x0f).mul(ShortVector.fromArray(ss, xq, xc + l)).add(lo);
+                    hi = v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(ss, xq, xc + 32 + l)).add(hi);
                 }
                 acc0 = ((FloatVector) lo.reinterpretAsInts().add(lo.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
@@ -187,10 +187,10 @@ final class Q4_KKernels extends QuantKernel {
                     ShortVector v = ((ShortVector) ByteVector.fromMemorySegment(bs, w, q + l, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0))
                             .lanewise(VectorOperators.LSHR, shift).and((short) 0x0f);
-                    s0 = s0.add(v.mul(ShortVector.fromArray(ss, xq, xc + l)));
-                    s1 = s1.add(v.mul(ShortVector.fromArray(ss, xq, xc + cols + l)));
-                    s2 = s2.add(v.mul(ShortVector.fromArray(ss, xq, xc + 2 * cols + l)));
-                    s3 = s3.add(v.mul(ShortVector.fromArray(ss, xq, xc + 3 * cols + l)));
+                    s0 = v.mul(ShortVector.fromArray(ss, xq, xc + l)).add(s0);
+                    s1 = v.mul(ShortVector.fromArray(ss, xq, xc + cols + l)).add(s1);
+                    s2 = v.mul(ShortVector.fromArray(ss, xq, xc + 2 * cols + l)).add(s2);
+                    s3 = v.mul(ShortVector.fromArray(ss, xq, xc + 3 * cols + l)).add(s3);
                 }
                 float sc = d * ((c < 4 ? scLo : scHi) >>> 8 * (c & 3) & 0xff);
                 a0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))

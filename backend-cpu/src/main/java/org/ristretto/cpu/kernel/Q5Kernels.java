@@ -87,7 +87,7 @@ final class Q5Kernels extends QuantKernel {
                 ShortVector hi = q.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, (short) 16,
                         ShortVector.broadcast(ss, (short) (qh >>> (16 + k))).and(laneBits)
                                 .compare(VectorOperators.NE, 0));
-                s = s.add(lo.sub(bias).mul(ShortVector.fromArray(ss, xq, xb + k)))
+                s = lo.sub(bias).mul(ShortVector.fromArray(ss, xq, xb + k)).add(s)
                         .add(hi.sub(bias).mul(ShortVector.fromArray(ss, xq, xb + 16 + k)));
             }
             IntVector v = s.reinterpretAsInts();
@@ -130,13 +130,13 @@ final class Q5Kernels extends QuantKernel {
                         ShortVector.broadcast(ss, (short) (qh >>> (16 + k))).and(laneBits)
                                 .compare(VectorOperators.NE, 0)).sub(bias);
                 int x0 = xb + k;
-                s0 = s0.add(lo.mul(ShortVector.fromArray(ss, xq, x0)))
+                s0 = lo.mul(ShortVector.fromArray(ss, xq, x0)).add(s0)
                         .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 16)));
-                s1 = s1.add(lo.mul(ShortVector.fromArray(ss, xq, x0 + cols)))
+                s1 = lo.mul(ShortVector.fromArray(ss, xq, x0 + cols)).add(s1)
                         .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + cols + 16)));
-                s2 = s2.add(lo.mul(ShortVector.fromArray(ss, xq, x0 + 2 * cols)))
+                s2 = lo.mul(ShortVector.fromArray(ss, xq, x0 + 2 * cols)).add(s2)
                         .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 2 * cols + 16)));
-                s3 = s3.add(lo.mul(ShortVector.fromArray(ss, xq, x0 + 3 * cols)))
+                s3 = lo.mul(ShortVector.fromArray(ss, xq, x0 + 3 * cols)).add(s3)
                         .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 3 * cols + 16)));
             }
             float dw = Float.float16ToFloat(w.get(IntDot.I16, o));

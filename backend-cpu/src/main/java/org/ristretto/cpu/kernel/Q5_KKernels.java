@@ -71,8 +71,8 @@ final class Q5_KKernels extends QuantKernel {
                             .or(h.and((short) 1).lanewise(VectorOperators.LSHL, 4));
                     ShortVector hi = v.lanewise(VectorOperators.LSHR, 4)
                             .or(h.lanewise(VectorOperators.LSHR, 1).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                    s0 = s0.add(lo.mul(ShortVector.fromArray(ss, xq, xb + l)));
-                    s1 = s1.add(hi.mul(ShortVector.fromArray(ss, xq, xb + 32 + l)));
+                    s0 = lo.mul(ShortVector.fromArray(ss, xq, xb + l)).add(s0);
+                    s1 = hi.mul(ShortVector.fromArray(ss, xq, xb + 32 + l)).add(s1);
                 }
                 acc0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
@@ -94,8 +94,8 @@ final class Q5_KKernels extends QuantKernel {
                             .or(h.lanewise(VectorOperators.LSHR, 2).and((short) 1).lanewise(VectorOperators.LSHL, 4));
                     ShortVector hi = v.lanewise(VectorOperators.LSHR, 4)
                             .or(h.lanewise(VectorOperators.LSHR, 3).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                    s0 = s0.add(lo.mul(ShortVector.fromArray(ss, xq, xb + 64 + l)));
-                    s1 = s1.add(hi.mul(ShortVector.fromArray(ss, xq, xb + 96 + l)));
+                    s0 = lo.mul(ShortVector.fromArray(ss, xq, xb + 64 + l)).add(s0);
+                    s1 = hi.mul(ShortVector.fromArray(ss, xq, xb + 96 + l)).add(s1);
                 }
                 acc0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
@@ -117,8 +117,8 @@ final class Q5_KKernels extends QuantKernel {
                             .or(h.lanewise(VectorOperators.LSHR, 4).and((short) 1).lanewise(VectorOperators.LSHL, 4));
                     ShortVector hi = v.lanewise(VectorOperators.LSHR, 4)
                             .or(h.lanewise(VectorOperators.LSHR, 5).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                    s0 = s0.add(lo.mul(ShortVector.fromArray(ss, xq, xb + 128 + l)));
-                    s1 = s1.add(hi.mul(ShortVector.fromArray(ss, xq, xb + 160 + l)));
+                    s0 = lo.mul(ShortVector.fromArray(ss, xq, xb + 128 + l)).add(s0);
+                    s1 = hi.mul(ShortVector.fromArray(ss, xq, xb + 160 + l)).add(s1);
                 }
                 acc0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
@@ -140,8 +140,8 @@ final class Q5_KKernels extends QuantKernel {
                             .or(h.lanewise(VectorOperators.LSHR, 6).and((short) 1).lanewise(VectorOperators.LSHL, 4));
                     ShortVector hi = v.lanewise(VectorOperators.LSHR, 4)
                             .or(h.lanewise(VectorOperators.LSHR, 7).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                    s0 = s0.add(lo.mul(ShortVector.fromArray(ss, xq, xb + 192 + l)));
-                    s1 = s1.add(hi.mul(ShortVector.fromArray(ss, xq, xb + 224 + l)));
+                    s0 = lo.mul(ShortVector.fromArray(ss, xq, xb + 192 + l)).add(s0);
+                    s1 = hi.mul(ShortVector.fromArray(ss, xq, xb + 224 + l)).add(s1);
                 }
                 acc0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
@@ -196,10 +196,10 @@ final class Q5_KKernels extends QuantKernel {
                             ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
                     v = (j % 2 == 0 ? v.and((short) 0x0f) : v.lanewise(VectorOperators.LSHR, 4))
                             .or(h.lanewise(VectorOperators.LSHR, j).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                    s0 = s0.add(v.mul(ShortVector.fromArray(ss, xq, xj + l)));
-                    s1 = s1.add(v.mul(ShortVector.fromArray(ss, xq, xj + cols + l)));
-                    s2 = s2.add(v.mul(ShortVector.fromArray(ss, xq, xj + 2 * cols + l)));
-                    s3 = s3.add(v.mul(ShortVector.fromArray(ss, xq, xj + 3 * cols + l)));
+                    s0 = v.mul(ShortVector.fromArray(ss, xq, xj + l)).add(s0);
+                    s1 = v.mul(ShortVector.fromArray(ss, xq, xj + cols + l)).add(s1);
+                    s2 = v.mul(ShortVector.fromArray(ss, xq, xj + 2 * cols + l)).add(s2);
+                    s3 = v.mul(ShortVector.fromArray(ss, xq, xj + 3 * cols + l)).add(s3);
                 }
                 float sc = d * ((j < 4 ? scLo : scHi) >>> 8 * (j & 3) & 0xff);
                 a0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))

@@ -48,8 +48,8 @@ final class Q8_0Kernels extends QuantKernel {
             ShortVector p = ((ShortVector) ByteVector.fromMemorySegment(bs, w, o + 2, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.B2S, ss, 0)).mul(ShortVector.fromArray(ss, xq, xb));
             if (l < BLOCK) {
-                p = p.add(((ShortVector) ByteVector.fromMemorySegment(bs, w, o + 2 + l, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2S, ss, 0)).mul(ShortVector.fromArray(ss, xq, xb + l)));
+                p = ((ShortVector) ByteVector.fromMemorySegment(bs, w, o + 2 + l, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2S, ss, 0)).mul(ShortVector.fromArray(ss, xq, xb + l)).add(p);
             }
             IntVector v = p.reinterpretAsInts();
             IntVector s = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
@@ -62,7 +62,7 @@ final class Q8_0Kernels extends QuantKernel {
                                 
                                 .convertShape(VectorOperators.B2S, ss, 0)).mul(ShortVector.fromArray(ss, xq, xb + 3 * l)));
                 IntVector v2 = p2.reinterpretAsInts();
-                s = s.add(v2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                s = v2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s)
                         .add(v2.lanewise(VectorOperators.ASHR, 16));
             }
             acc = ((FloatVector) s.convertShape(VectorOperators.I2F, fs, 0))
@@ -98,10 +98,10 @@ final class Q8_0Kernels extends QuantKernel {
                 ShortVector p2 = w0.mul(ShortVector.fromArray(ss, xq, xb + 2 * cols));
                 ShortVector p3 = w0.mul(ShortVector.fromArray(ss, xq, xb + 3 * cols));
                 if (l < BLOCK) {
-                    p0 = p0.add(w1.mul(ShortVector.fromArray(ss, xq, xb + l)));
-                    p1 = p1.add(w1.mul(ShortVector.fromArray(ss, xq, xb + cols + l)));
-                    p2 = p2.add(w1.mul(ShortVector.fromArray(ss, xq, xb + 2 * cols + l)));
-                    p3 = p3.add(w1.mul(ShortVector.fromArray(ss, xq, xb + 3 * cols + l)));
+                    p0 = w1.mul(ShortVector.fromArray(ss, xq, xb + l)).add(p0);
+                    p1 = w1.mul(ShortVector.fromArray(ss, xq, xb + cols + l)).add(p1);
+                    p2 = w1.mul(ShortVector.fromArray(ss, xq, xb + 2 * cols + l)).add(p2);
+                    p3 = w1.mul(ShortVector.fromArray(ss, xq, xb + 3 * cols + l)).add(p3);
                 }
                 IntVector v0 = p0.reinterpretAsInts(), v1 = p1.reinterpretAsInts();
                 IntVector v2 = p2.reinterpretAsInts(), v3 = p3.reinterpretAsInts();
