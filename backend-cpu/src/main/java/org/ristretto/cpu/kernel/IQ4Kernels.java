@@ -73,8 +73,8 @@ final class IQ4Kernels {
                             .add(((ShortVector) hi.convertShape(VectorOperators.B2S, ss, 1))
                                     .mul(ShortVector.fromArray(ss, xq, xb + 24)));
                     IntVector v1 = p1.reinterpretAsInts();
-                    s = v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s)
-                            .add(v1.lanewise(VectorOperators.ASHR, 16));
+                    s = v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                            .add(v1.lanewise(VectorOperators.ASHR, 16)).add(s);
                 }
                 acc = ((FloatVector) s.convertShape(VectorOperators.I2F, fs, 0))
                         .fma(FloatVector.broadcast(fs, Float.float16ToFloat(w.get(IntDot.I16, o)) * xd[db + b]), acc);
@@ -140,8 +140,8 @@ final class IQ4Kernels {
                                 .add(((ShortVector) hi.convertShape(VectorOperators.B2S, ss, 1))
                                         .mul(ShortVector.fromArray(ss, xq, xb + 24)));
                         IntVector v1 = p1.reinterpretAsInts();
-                        s = v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s)
-                                .add(v1.lanewise(VectorOperators.ASHR, 16));
+                        s = v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                                .add(v1.lanewise(VectorOperators.ASHR, 16)).add(s);
                     }
                     acc = ((FloatVector) s.convertShape(VectorOperators.I2F, fs, 0))
                             .fma(FloatVector.broadcast(fs, d * (ls - 32)), acc);

@@ -26,7 +26,7 @@ import java.nio.ByteOrder;
  * very call, has it only through a type profile. Methods compiled from C1's tier 2, which records no profiles
  * (the tiered policy picks it while C2's queue is long, as on two cores at start-up), then ran the Vector API's Java
  * fallbacks, boxing a vector per operation: a Q4_K_M 1B model decoded at 7 t/s instead of 20-24 in about half the
- * processes started with {@code -XX:Tier3DelayOn=0}, and a 2048×8192 Q4_K product allocated 146 MB under
+ * processes started with {@code -XX:Tier3DelayOn=0}, and an 8192×2048 Q4_K product allocated 146 MB under
  * {@code -XX:-UseTypeProfile}, 13 bytes once written this way ({@code MatVec} with {@code -prof gc}). Uses of the
  * accumulator after the loop are fine: C2 then knows its class and inlines them late.
  *

@@ -117,14 +117,18 @@ final class PackedQ4_K extends PackedKernel {
                     ShortVector x1 = IntVector.broadcast(is, xp[km + 1]).reinterpretAsShorts();
                     ShortVector x2 = IntVector.broadcast(is, xp[km + 2]).reinterpretAsShorts();
                     ShortVector x3 = IntVector.broadcast(is, xp[km + 3]).reinterpretAsShorts();
-                    even = v.and(NIBBLES).reinterpretAsShorts().mul(x0).add(even)
-                            .add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2));
-                    odd = v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1).add(odd)
-                            .add(v.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(x3));
-                    even2 = u.and(NIBBLES).reinterpretAsShorts().mul(x0).add(even2)
-                            .add(u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2));
-                    odd2 = u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1).add(odd2)
-                            .add(u.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(x3));
+                    even = v.and(NIBBLES).reinterpretAsShorts().mul(x0)
+                            .add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2))
+                            .add(even);
+                    odd = v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
+                            .add(v.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(x3))
+                            .add(odd);
+                    even2 = u.and(NIBBLES).reinterpretAsShorts().mul(x0)
+                            .add(u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2))
+                            .add(even2);
+                    odd2 = u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
+                            .add(u.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(x3))
+                            .add(odd2);
                 }
                 short sumA = s32[8 * b + 2 * c];
                 short sumB = s32[8 * b + 2 * c + 1];
@@ -133,31 +137,31 @@ final class PackedQ4_K extends PackedKernel {
                 sum = e.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(e.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(qb, w,
                         p + packedScales + 2 * n * c, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).add(sum)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0))
                         .add(d.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(d.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(qb, w,
                         p + packedScales + 2 * n * c + n, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)));
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0))).add(sum);
                 mins = ((IntVector) ByteVector.fromMemorySegment(qb, w, p + packedMins + 2 * n * c,
                         ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).mul(sumA)
-                        .add(mins)
                         .add(((IntVector) ByteVector.fromMemorySegment(qb, w, p + packedMins + 2 * n * c + n,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).mul(sumB));
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).mul(sumB))
+                        .add(mins);
                 e = even2.reinterpretAsInts();
                 d = odd2.reinterpretAsInts();
                 sum2 = e.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(e.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(qb, w2,
                         p2 + packedScales + 2 * n * c, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).add(sum2)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0))
                         .add(d.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(d.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(qb, w2,
                         p2 + packedScales + 2 * n * c + n, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)));
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0))).add(sum2);
                 mins2 = ((IntVector) ByteVector.fromMemorySegment(qb, w2, p2 + packedMins + 2 * n * c,
                         ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).mul(sumA)
-                        .add(mins2)
                         .add(((IntVector) ByteVector.fromMemorySegment(qb, w2, p2 + packedMins + 2 * n * c + n,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).mul(sumB));
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).mul(sumB))
+                        .add(mins2);
             }
             float dx = xd[b];
             acc = ((FloatVector) sum.convertShape(VectorOperators.I2F, fs, 0))

@@ -53,9 +53,9 @@ final class Q4_0Kernels extends QuantKernel {
             for (int k = 0; k < 16; k += p) {
                 ShortVector q = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + 2 + k, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
-                s = q.and((short) 0x0f).sub((short) 8).mul(ShortVector.fromArray(ss, xq, xb + k)).add(s)
+                s = q.and((short) 0x0f).sub((short) 8).mul(ShortVector.fromArray(ss, xq, xb + k))
                         .add(q.lanewise(VectorOperators.LSHR, 4).sub((short) 8)
-                                .mul(ShortVector.fromArray(ss, xq, xb + 16 + k)));
+                                .mul(ShortVector.fromArray(ss, xq, xb + 16 + k))).add(s);
             }
             IntVector v = s.reinterpretAsInts();
             v = v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
@@ -86,14 +86,14 @@ final class Q4_0Kernels extends QuantKernel {
                 ShortVector lo = q.and((short) 0x0f).sub((short) 8);
                 ShortVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((short) 8);
                 int x0 = xb + k;
-                s0 = lo.mul(ShortVector.fromArray(ss, xq, x0)).add(s0)
-                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 16)));
-                s1 = lo.mul(ShortVector.fromArray(ss, xq, x0 + cols)).add(s1)
-                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + cols + 16)));
-                s2 = lo.mul(ShortVector.fromArray(ss, xq, x0 + 2 * cols)).add(s2)
-                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 2 * cols + 16)));
-                s3 = lo.mul(ShortVector.fromArray(ss, xq, x0 + 3 * cols)).add(s3)
-                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 3 * cols + 16)));
+                s0 = lo.mul(ShortVector.fromArray(ss, xq, x0))
+                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 16))).add(s0);
+                s1 = lo.mul(ShortVector.fromArray(ss, xq, x0 + cols))
+                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + cols + 16))).add(s1);
+                s2 = lo.mul(ShortVector.fromArray(ss, xq, x0 + 2 * cols))
+                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 2 * cols + 16))).add(s2);
+                s3 = lo.mul(ShortVector.fromArray(ss, xq, x0 + 3 * cols))
+                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 3 * cols + 16))).add(s3);
             }
             float dw = Float.float16ToFloat(w.get(IntDot.I16, o));
             IntVector v0 = s0.reinterpretAsInts(), v1 = s1.reinterpretAsInts();

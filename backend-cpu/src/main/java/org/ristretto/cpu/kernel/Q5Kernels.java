@@ -87,8 +87,8 @@ final class Q5Kernels extends QuantKernel {
                 ShortVector hi = q.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.OR, (short) 16,
                         ShortVector.broadcast(ss, (short) (qh >>> (16 + k))).and(laneBits)
                                 .compare(VectorOperators.NE, 0));
-                s = lo.sub(bias).mul(ShortVector.fromArray(ss, xq, xb + k)).add(s)
-                        .add(hi.sub(bias).mul(ShortVector.fromArray(ss, xq, xb + 16 + k)));
+                s = lo.sub(bias).mul(ShortVector.fromArray(ss, xq, xb + k))
+                        .add(hi.sub(bias).mul(ShortVector.fromArray(ss, xq, xb + 16 + k))).add(s);
             }
             IntVector v = s.reinterpretAsInts();
             v = v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
@@ -130,14 +130,14 @@ final class Q5Kernels extends QuantKernel {
                         ShortVector.broadcast(ss, (short) (qh >>> (16 + k))).and(laneBits)
                                 .compare(VectorOperators.NE, 0)).sub(bias);
                 int x0 = xb + k;
-                s0 = lo.mul(ShortVector.fromArray(ss, xq, x0)).add(s0)
-                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 16)));
-                s1 = lo.mul(ShortVector.fromArray(ss, xq, x0 + cols)).add(s1)
-                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + cols + 16)));
-                s2 = lo.mul(ShortVector.fromArray(ss, xq, x0 + 2 * cols)).add(s2)
-                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 2 * cols + 16)));
-                s3 = lo.mul(ShortVector.fromArray(ss, xq, x0 + 3 * cols)).add(s3)
-                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 3 * cols + 16)));
+                s0 = lo.mul(ShortVector.fromArray(ss, xq, x0))
+                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 16))).add(s0);
+                s1 = lo.mul(ShortVector.fromArray(ss, xq, x0 + cols))
+                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + cols + 16))).add(s1);
+                s2 = lo.mul(ShortVector.fromArray(ss, xq, x0 + 2 * cols))
+                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 2 * cols + 16))).add(s2);
+                s3 = lo.mul(ShortVector.fromArray(ss, xq, x0 + 3 * cols))
+                        .add(hi.mul(ShortVector.fromArray(ss, xq, x0 + 3 * cols + 16))).add(s3);
             }
             float dw = Float.float16ToFloat(w.get(IntDot.I16, o));
             IntVector v0 = s0.reinterpretAsInts(), v1 = s1.reinterpretAsInts();

@@ -59,11 +59,10 @@ final class Q8_0Kernels extends QuantKernel {
                         ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, ss, 0))
                         .mul(ShortVector.fromArray(ss, xq, xb + 2 * l))
                         .add(((ShortVector) ByteVector.fromMemorySegment(bs, w, o + 2 + 3 * l, ByteOrder.LITTLE_ENDIAN)
-                                
                                 .convertShape(VectorOperators.B2S, ss, 0)).mul(ShortVector.fromArray(ss, xq, xb + 3 * l)));
                 IntVector v2 = p2.reinterpretAsInts();
-                s = v2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s)
-                        .add(v2.lanewise(VectorOperators.ASHR, 16));
+                s = v2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v2.lanewise(VectorOperators.ASHR, 16)).add(s);
             }
             acc = ((FloatVector) s.convertShape(VectorOperators.I2F, fs, 0))
                     .fma(FloatVector.broadcast(fs, Float.float16ToFloat(w.get(IntDot.I16, o)) * xd[db + b]), acc);
