@@ -55,6 +55,13 @@ public class MatVec {
     @Param({"true", "false"})
     public boolean packed;
 
+    /**
+     * MiB of distinct matrices cycled through: 512 keeps the weights coming from memory, as in a real forward pass;
+     * a size that fits the last-level cache (two matrices at least) measures the kernel's arithmetic instead.
+     */
+    @Param({"512"})
+    public int footprintMiB;
+
     /** Worker threads, the caller included. */
     @Param({"1", "2"})
     public int threads;
@@ -86,7 +93,7 @@ public class MatVec {
         rows = Integer.parseInt(rc[0]);
         cols = Integer.parseInt(rc[1]);
         matrixBytes = ggmlType.byteSize(cols) * rows;
-        int count = (int) Math.max(2, (512L << 20) / matrixBytes);
+        int count = (int) Math.max(2, ((long) footprintMiB << 20) / matrixBytes);
         arena = Arena.ofShared();
         matrices = new MemorySegment[count];
         for (int i = 0; i < count; i++) {

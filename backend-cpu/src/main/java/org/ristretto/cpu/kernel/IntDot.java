@@ -30,6 +30,11 @@ import java.nio.ByteOrder;
  * {@code -XX:-UseTypeProfile}, 13 bytes once written this way ({@code MatVec} with {@code -prof gc}). Uses of the
  * accumulator after the loop are fine: C2 then knows its class and inlines them late.
  *
+ * <p>A 16-bit lane shifted by a constant is shifted by a vector of counts, {@code lanewise(LSHR, counts)}, made once
+ * per call: C2 (JDK 25) compiles {@code ShortVector.lanewise(LSHR, 4)} into a move of the count to a general register,
+ * a move from there to a vector register and a shift by that register, each time it is used (32-bit shifts take the
+ * count as an immediate), where the vector form is one {@code vpsrlvw} (seen in {@code -XX:+PrintAssembly}).
+ *
  * <p>Conversions are written {@code convertShape(op, species, 0)}, never {@code convert(op, 0)}: the latter reaches
  * {@code convertShape} through a virtual call inside {@code AbstractVector.convert}, whose type profile every
  * kernel in the process shares. After a batched prefill had run other shapes through it, C2 left that call out of

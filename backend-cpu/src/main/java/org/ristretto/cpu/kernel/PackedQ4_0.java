@@ -21,15 +21,14 @@ import org.ristretto.core.quant.GgmlType;
  * scales with a few integer operations, exactly for every finite fp16; a matrix with an infinite or NaN scale stays
  * unpacked ({@link PackedKernel#copyHalf}).
  *
- * <p>One mask (and one shift) isolates nibble {@code n} in both halves of every lane, ready to multiply 16-bit lanes
- * by the broadcast pair {@code (x[c], x[c + 2])}. The quants stay unsigned: a 16-bit lane sums at most sixteen
- * products of at most {@code 15·127}, which fits, and the {@code −8} of every quant comes back per block as
- * {@code 8·d_x·Σx} (the activations' block sums).
+ * <p>Nibble {@code n} of both halves of every lane is multiplied without a mask, shifted by {@code 4n} only, against
+ * the telescoped pair of {@code (x[c], x[c + 2])} ({@link PackedKernel#telescoped}). The quants stay unsigned: a
+ * 16-bit lane sums at most sixteen products of at most {@code 15·127}, which fits, and the {@code −8} of every
+ * quant comes back per block as {@code 8·d_x·Σx} (the activations' block sums).
  */
 final class PackedQ4_0 extends PackedKernel {
     private static final int BLOCK = 32;
     private static final int BYTES = 18;
-    private static final int NIBBLES = 0x000f000f;
     /** Column of nibble {@code n} in the lower half of a lane of piece 0. */
     private static final int[] COLUMN = {0, 16, 1, 17};
 
@@ -49,7 +48,8 @@ final class PackedQ4_0 extends PackedKernel {
             for (int t = 0; t < 4; t++) {
                 for (int n = 0; n < 4; n++) {
                     int c = BLOCK * b + 4 * t + COLUMN[n];
-                    x.pairs[16 * b + 4 * t + n] = pair(x.q[c], x.q[c + 2]);
+                    int previous = n == 0 ? -1 : BLOCK * b + 4 * t + COLUMN[n - 1];
+                    x.pairs[16 * b + 4 * t + n] = telescoped(x.q, c, c + 2, previous, previous + 2);
                 }
             }
         }
@@ -65,6 +65,11 @@ final class PackedQ4_0 extends PackedKernel {
         int scales = 2 * is.length();
         int piece = 4 * is.length();
         int packed = BYTES * is.length();
+        // Shift counts as vectors: C2 compiles a 16-bit shift by a constant int into a shift by a register loaded
+        // from a general-purpose one each time (three instructions), by a vector of counts into one.
+        ShortVector shift4 = ShortVector.broadcast(ss, (short) 4);
+        ShortVector shift8 = ShortVector.broadcast(ss, (short) 8);
+        ShortVector shift12 = ShortVector.broadcast(ss, (short) 12);
         int[] xp = x.pairs;
         float[] xd = x.d;
         float[] xs = x.blockSum;
@@ -88,59 +93,59 @@ final class PackedQ4_0 extends PackedKernel {
             v = IntVector.fromMemorySegment(is, w, p + scales, ByteOrder.LITTLE_ENDIAN);
             u = IntVector.fromMemorySegment(is, w2, p2 + scales, ByteOrder.LITTLE_ENDIAN);
             xv = IntVector.broadcast(is, xp[k]).reinterpretAsShorts();
-            s = v.and(NIBBLES).reinterpretAsShorts().mul(xv).add(s);
-            s2 = u.and(NIBBLES).reinterpretAsShorts().mul(xv).add(s2);
+            s = v.reinterpretAsShorts().mul(xv).add(s);
+            s2 = u.reinterpretAsShorts().mul(xv).add(s2);
             xv = IntVector.broadcast(is, xp[k + 1]).reinterpretAsShorts();
-            s = v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(xv).add(s);
-            s2 = u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(xv).add(s2);
+            s = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift4).mul(xv).add(s);
+            s2 = u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift4).mul(xv).add(s2);
             xv = IntVector.broadcast(is, xp[k + 2]).reinterpretAsShorts();
-            s = v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(xv).add(s);
-            s2 = u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(xv).add(s2);
+            s = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift8).mul(xv).add(s);
+            s2 = u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift8).mul(xv).add(s2);
             xv = IntVector.broadcast(is, xp[k + 3]).reinterpretAsShorts();
-            s = v.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(xv).add(s);
-            s2 = u.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(xv).add(s2);
+            s = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift12).mul(xv).add(s);
+            s2 = u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift12).mul(xv).add(s2);
             v = IntVector.fromMemorySegment(is, w, p + scales + piece, ByteOrder.LITTLE_ENDIAN);
             u = IntVector.fromMemorySegment(is, w2, p2 + scales + piece, ByteOrder.LITTLE_ENDIAN);
             xv = IntVector.broadcast(is, xp[k + 4]).reinterpretAsShorts();
-            t = v.and(NIBBLES).reinterpretAsShorts().mul(xv).add(t);
-            t2 = u.and(NIBBLES).reinterpretAsShorts().mul(xv).add(t2);
+            t = v.reinterpretAsShorts().mul(xv).add(t);
+            t2 = u.reinterpretAsShorts().mul(xv).add(t2);
             xv = IntVector.broadcast(is, xp[k + 5]).reinterpretAsShorts();
-            t = v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(xv).add(t);
-            t2 = u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(xv).add(t2);
+            t = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift4).mul(xv).add(t);
+            t2 = u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift4).mul(xv).add(t2);
             xv = IntVector.broadcast(is, xp[k + 6]).reinterpretAsShorts();
-            t = v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(xv).add(t);
-            t2 = u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(xv).add(t2);
+            t = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift8).mul(xv).add(t);
+            t2 = u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift8).mul(xv).add(t2);
             xv = IntVector.broadcast(is, xp[k + 7]).reinterpretAsShorts();
-            t = v.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(xv).add(t);
-            t2 = u.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(xv).add(t2);
+            t = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift12).mul(xv).add(t);
+            t2 = u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift12).mul(xv).add(t2);
             v = IntVector.fromMemorySegment(is, w, p + scales + 2 * piece, ByteOrder.LITTLE_ENDIAN);
             u = IntVector.fromMemorySegment(is, w2, p2 + scales + 2 * piece, ByteOrder.LITTLE_ENDIAN);
             xv = IntVector.broadcast(is, xp[k + 8]).reinterpretAsShorts();
-            s = v.and(NIBBLES).reinterpretAsShorts().mul(xv).add(s);
-            s2 = u.and(NIBBLES).reinterpretAsShorts().mul(xv).add(s2);
+            s = v.reinterpretAsShorts().mul(xv).add(s);
+            s2 = u.reinterpretAsShorts().mul(xv).add(s2);
             xv = IntVector.broadcast(is, xp[k + 9]).reinterpretAsShorts();
-            s = v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(xv).add(s);
-            s2 = u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(xv).add(s2);
+            s = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift4).mul(xv).add(s);
+            s2 = u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift4).mul(xv).add(s2);
             xv = IntVector.broadcast(is, xp[k + 10]).reinterpretAsShorts();
-            s = v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(xv).add(s);
-            s2 = u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(xv).add(s2);
+            s = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift8).mul(xv).add(s);
+            s2 = u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift8).mul(xv).add(s2);
             xv = IntVector.broadcast(is, xp[k + 11]).reinterpretAsShorts();
-            s = v.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(xv).add(s);
-            s2 = u.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(xv).add(s2);
+            s = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift12).mul(xv).add(s);
+            s2 = u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift12).mul(xv).add(s2);
             v = IntVector.fromMemorySegment(is, w, p + scales + 3 * piece, ByteOrder.LITTLE_ENDIAN);
             u = IntVector.fromMemorySegment(is, w2, p2 + scales + 3 * piece, ByteOrder.LITTLE_ENDIAN);
             xv = IntVector.broadcast(is, xp[k + 12]).reinterpretAsShorts();
-            t = v.and(NIBBLES).reinterpretAsShorts().mul(xv).add(t);
-            t2 = u.and(NIBBLES).reinterpretAsShorts().mul(xv).add(t2);
+            t = v.reinterpretAsShorts().mul(xv).add(t);
+            t2 = u.reinterpretAsShorts().mul(xv).add(t2);
             xv = IntVector.broadcast(is, xp[k + 13]).reinterpretAsShorts();
-            t = v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(xv).add(t);
-            t2 = u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(xv).add(t2);
+            t = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift4).mul(xv).add(t);
+            t2 = u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift4).mul(xv).add(t2);
             xv = IntVector.broadcast(is, xp[k + 14]).reinterpretAsShorts();
-            t = v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(xv).add(t);
-            t2 = u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(xv).add(t2);
+            t = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift8).mul(xv).add(t);
+            t2 = u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift8).mul(xv).add(t2);
             xv = IntVector.broadcast(is, xp[k + 15]).reinterpretAsShorts();
-            t = v.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(xv).add(t);
-            t2 = u.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(xv).add(t2);
+            t = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift12).mul(xv).add(t);
+            t2 = u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, shift12).mul(xv).add(t2);
             IntVector a = s.add(t).reinterpretAsInts();
             IntVector c = s2.add(t2).reinterpretAsInts();
             // The scales, fp16 to float: the magnitude's bits moved to a float's places and scaled by 2^(127-15)
