@@ -138,14 +138,18 @@ final class PackedProducts {
                 }
             }
         } else {
-            for (int group = g0; group < g1; group += 2) {
-                int o = outOffset + group * k.rows();
-                long at = group * groupBytes;
-                if (group + 1 < g1) {
-                    k.dotTwoGroups(m.packed, at, m.packed, at + groupBytes, cols, act, out, o, out, o + k.rows());
-                } else {
-                    k.dotTwoGroups(m.packed, at, m.packed, at, cols, act, out, o, g, 0);
-                }
+            // The chunk's first half against its second half, so that each of the two streams a call reads goes on
+            // where the previous call's ended; an odd middle group goes last, with itself.
+            int half = (g1 - g0 + 1) / 2;
+            for (int a = g0; a < g0 + (g1 - g0) / 2; a++) {
+                int b = a + half;
+                k.dotTwoGroups(m.packed, a * groupBytes, m.packed, b * groupBytes, cols, act,
+                        out, outOffset + a * k.rows(), out, outOffset + b * k.rows());
+            }
+            if ((g1 - g0) % 2 != 0) {
+                int a = g0 + half - 1;
+                k.dotTwoGroups(m.packed, a * groupBytes, m.packed, a * groupBytes, cols, act,
+                        out, outOffset + a * k.rows(), g, 0);
             }
         }
         if (g1 == m.groups()) {
