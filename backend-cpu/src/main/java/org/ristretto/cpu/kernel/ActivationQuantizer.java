@@ -17,6 +17,13 @@ import org.ristretto.core.quant.Fp16;
  *
  * <p>The public methods write ggml's block layout. The kernels use a split layout of the same numbers (quants in
  * one array, scales and sums in others) so that their loops load quants without skipping headers.
+ *
+ * <p>Every operand of a vector operation is a vector made outside the loop, never a scalar ({@code v.mul(scale)},
+ * not {@code v.mul(1.5f)}): the scalar forms reach the operation through a virtual call inside the JDK's
+ * {@code FloatVector.lanewise(Binary, float)} and {@code IntVector.lanewise(Binary, int)}, whose type profile every
+ * caller in the process shares. After a prefill had run other species through them, C2 recompiled {@code q8_K}
+ * with those calls out of line (JFR: {@code jdk.Deoptimization} "speculate_class_check" at them), and each call
+ * boxed its vectors: gigabytes allocated per decode sample, and decode samples at half speed.
  */
 public final class ActivationQuantizer {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -109,6 +116,11 @@ public final class ActivationQuantizer {
      */
     static void q8_0(float[] x, int off, int n, short[] q, int qOff, float[] d, int dOff, float[] sum, int sOff) {
         int l = F.length();
+        // Operands as vectors made here, not scalars: see the class javadoc.
+        IntVector one = IntVector.broadcast(I, 1);
+        IntVector minusOne = IntVector.broadcast(I, -1);
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector half = FloatVector.broadcast(F, 0.5f);
         for (int b = 0; b < n / Q8_0_BLOCK; b++) {
             int xo = off + b * Q8_0_BLOCK;
             FloatVector amaxV = FloatVector.fromArray(F, x, xo).abs();
@@ -117,14 +129,14 @@ public final class ActivationQuantizer {
             }
             float amax = amaxV.reduceLanes(VectorOperators.MAX);
             float scale = amax / 127;
-            float inv = scale != 0 ? 1.0f / scale : 0.0f;
+            FloatVector inv = FloatVector.broadcast(F, scale != 0 ? 1.0f / scale : 0.0f);
             IntVector total = IntVector.zero(I);
             for (int j = 0; j < Q8_0_BLOCK; j += l) {
                 FloatVector v = FloatVector.fromArray(F, x, xo + j).mul(inv);
                 IntVector t = (IntVector) v.convertShape(VectorOperators.F2I, I, 0);
                 FloatVector frac = v.sub((FloatVector) t.convertShape(VectorOperators.I2F, F, 0));
-                IntVector away = IntVector.broadcast(I, 1).blend(-1, v.compare(VectorOperators.LT, 0).cast(I));
-                IntVector r = t.add(away, frac.abs().compare(VectorOperators.GE, 0.5f).cast(I));
+                IntVector away = one.blend(minusOne, v.compare(VectorOperators.LT, zero).cast(I));
+                IntVector r = t.add(away, frac.abs().compare(VectorOperators.GE, half).cast(I));
                 ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, qOff + b * Q8_0_BLOCK + j);
                 total = r.add(total);
             }
@@ -143,6 +155,11 @@ public final class ActivationQuantizer {
      */
     static void q8_K(float[] x, int off, int n, short[] q, int qOff, float[] d, int dOff, short[] bsums, int bOff) {
         int l = F.length();
+        // Operands as vectors made here, not scalars: see the class javadoc.
+        FloatVector roundingBias = FloatVector.broadcast(F, 12582912.f);
+        IntVector mantissa = IntVector.broadcast(I, 0x007fffff);
+        IntVector mantissaBias = IntVector.broadcast(I, 0x00400000);
+        IntVector largest = IntVector.broadcast(I, 127);
         for (int b = 0; b < n / Q8_K_BLOCK; b++) {
             int xo = off + b * Q8_K_BLOCK;
             int qo = qOff + b * Q8_K_BLOCK;
@@ -177,9 +194,10 @@ public final class ActivationQuantizer {
                 continue;
             }
             float iscale = -127f / max;
+            FloatVector scale = FloatVector.broadcast(F, iscale);
             for (int j = 0; j < Q8_K_BLOCK; j += l) {
-                FloatVector v = FloatVector.fromArray(F, x, xo + j).mul(iscale).add(12582912.f);
-                IntVector r = v.reinterpretAsInts().and(0x007fffff).sub(0x00400000).min(127);
+                FloatVector v = FloatVector.fromArray(F, x, xo + j).mul(scale).add(roundingBias);
+                IntVector r = v.reinterpretAsInts().and(mantissa).sub(mantissaBias).min(largest);
                 ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, qo + j);
             }
             for (int j = 0; j < 16; j++) {
