@@ -121,6 +121,7 @@ public final class ActivationQuantizer {
         IntVector minusOne = IntVector.broadcast(I, -1);
         FloatVector zero = FloatVector.zero(F);
         FloatVector half = FloatVector.broadcast(F, 0.5f);
+        IntVector zeroInt = IntVector.zero(I);
         for (int b = 0; b < n / Q8_0_BLOCK; b++) {
             int xo = off + b * Q8_0_BLOCK;
             FloatVector amaxV = FloatVector.fromArray(F, x, xo).abs();
@@ -136,7 +137,8 @@ public final class ActivationQuantizer {
                 IntVector t = (IntVector) v.convertShape(VectorOperators.F2I, I, 0);
                 FloatVector frac = v.sub((FloatVector) t.convertShape(VectorOperators.I2F, F, 0));
                 IntVector away = one.blend(minusOne, v.compare(VectorOperators.LT, zero).cast(I));
-                IntVector r = t.add(away, frac.abs().compare(VectorOperators.GE, half).cast(I));
+                // A blend, not a masked add: C2 left Int256Vector's masked add to its Java fallback (JFR allocation samples).
+                IntVector r = t.add(zeroInt.blend(away, frac.abs().compare(VectorOperators.GE, half).cast(I)));
                 ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, qOff + b * Q8_0_BLOCK + j);
                 total = r.add(total);
             }
