@@ -18,12 +18,7 @@ import org.ristretto.core.quant.Fp16;
  * <p>The public methods write ggml's block layout. The kernels use a split layout of the same numbers (quants in
  * one array, scales and sums in others) so that their loops load quants without skipping headers.
  *
- * <p>Every operand of a vector operation is a vector made outside the loop, never a scalar ({@code v.mul(scale)},
- * not {@code v.mul(1.5f)}): the scalar forms reach the operation through a virtual call inside the JDK's
- * {@code FloatVector.lanewise(Binary, float)} and {@code IntVector.lanewise(Binary, int)}, whose type profile every
- * caller in the process shares. After a prefill had run other species through them, C2 recompiled {@code q8_K}
- * with those calls out of line (JFR: {@code jdk.Deoptimization} "speculate_class_check" at them), and each call
- * boxed its vectors: gigabytes allocated per decode sample, and decode samples at half speed.
+ * <p>Written by the kernel rules in {@code IntDot}; its rule on scalar operands comes from {@code q8_K} here.
  */
 public final class ActivationQuantizer {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -116,7 +111,7 @@ public final class ActivationQuantizer {
      */
     static void q8_0(float[] x, int off, int n, short[] q, int qOff, float[] d, int dOff, float[] sum, int sOff) {
         int l = F.length();
-        // Operands as vectors made here, not scalars: see the class javadoc.
+        // Operands as vectors made here, not scalars (IntDot).
         IntVector one = IntVector.broadcast(I, 1);
         IntVector minusOne = IntVector.broadcast(I, -1);
         FloatVector zero = FloatVector.zero(F);
@@ -137,7 +132,8 @@ public final class ActivationQuantizer {
                 IntVector t = (IntVector) v.convertShape(VectorOperators.F2I, I, 0);
                 FloatVector frac = v.sub((FloatVector) t.convertShape(VectorOperators.I2F, F, 0));
                 IntVector away = one.blend(minusOne, v.compare(VectorOperators.LT, zero).cast(I));
-                // A blend, not a masked add: C2 left Int256Vector's masked add to its Java fallback (JFR allocation samples).
+                // A blend, not a masked add: C2 left Int256Vector's masked add to its Java fallback (JFR
+                // allocation samples).
                 IntVector r = t.add(zeroInt.blend(away, frac.abs().compare(VectorOperators.GE, half).cast(I)));
                 ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, qOff + b * Q8_0_BLOCK + j);
                 total = r.add(total);
@@ -157,7 +153,7 @@ public final class ActivationQuantizer {
      */
     static void q8_K(float[] x, int off, int n, short[] q, int qOff, float[] d, int dOff, short[] bsums, int bOff) {
         int l = F.length();
-        // Operands as vectors made here, not scalars: see the class javadoc.
+        // Operands as vectors made here, not scalars (IntDot).
         FloatVector roundingBias = FloatVector.broadcast(F, 12582912.f);
         IntVector mantissa = IntVector.broadcast(I, 0x007fffff);
         IntVector mantissaBias = IntVector.broadcast(I, 0x00400000);

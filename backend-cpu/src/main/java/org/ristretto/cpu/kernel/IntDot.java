@@ -40,6 +40,15 @@ import java.nio.ByteOrder;
  * kernel in the process shares. After a batched prefill had run other shapes through it, C2 left that call out of
  * line when it compiled a packed kernel ("late call devirtualization" in {@code PrintInlining}), and the kernel
  * boxed a vector per block: decode several times slower until the process ended.
+ *
+ * <p>For the same reason, operands are vectors made before the loop, not scalars: {@code v.mul(scale)}, not
+ * {@code v.mul(1.5f)}. The scalar forms reach the operation through a virtual call inside the JDK's
+ * {@code FloatVector.lanewise(Binary, float)} and {@code IntVector.lanewise(Binary, int)}, with one shared profile.
+ * After a prefill had run other species through them, C2 recompiled {@code ActivationQuantizer.q8_K} with those
+ * calls out of line (JFR: {@code jdk.Deoptimization} "speculate_class_check" there), and each call boxed its
+ * vectors: gigabytes allocated per decode sample, and Q4_K_M decode samples at half speed. The packed kernels still
+ * use {@code and(int)} and 32-bit {@code lanewise(LSHR, int)} (an immediate shift when inlined); they have not been
+ * seen out of line, but they go through the same entry point.
  */
 final class IntDot {
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
