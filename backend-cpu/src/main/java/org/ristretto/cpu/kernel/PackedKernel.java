@@ -122,7 +122,7 @@ abstract class PackedKernel {
             MemorySegment group = arena.allocate(groupBytes(cols), 64);
             Activations x = new Activations();
             x.begin(activation(), new float[cols], 0, cols, 1);
-            x.pairs = new int[cols / 2];
+            x.pairs = new int[pairCount(cols)];
             float[] out = new float[rows];
             for (int batch = 0; batch < WARM_UP_BATCHES && !Thread.currentThread().isInterrupted(); batch++) {
                 long t0 = System.nanoTime();
@@ -194,11 +194,17 @@ abstract class PackedKernel {
 
     /** Stores {@code v} little-endian at {@code a[i]}. */
     static void putFloat(byte[] a, int i, float v) {
-        int bits = Float.floatToRawIntBits(v);
-        a[i] = (byte) bits;
-        a[i + 1] = (byte) (bits >> 8);
-        a[i + 2] = (byte) (bits >> 16);
-        a[i + 3] = (byte) (bits >> 24);
+        putInt(a, i, Float.floatToRawIntBits(v));
+    }
+
+    /** Stores {@code v} little-endian at {@code a[i]}. */
+    static void putInt(byte[] a, int i, int v) {
+        INTS.set(a, i, v);
+    }
+
+    /** The length of {@code x.pairs} that {@link #pairs} fills for {@code cols} columns: one per two columns. */
+    int pairCount(int cols) {
+        return cols / 2;
     }
 
     /**

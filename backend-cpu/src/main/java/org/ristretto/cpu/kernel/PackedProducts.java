@@ -102,8 +102,8 @@ final class PackedProducts {
         this.outOffset = outOffset;
         act.begin(m.kernel.activation(), x, xOffset, m.cols, 1);
         act.quantize(0);
-        if (act.pairs.length < m.cols / 2) {
-            act.pairs = new int[m.cols / 2];
+        if (act.pairs.length < m.kernel.pairCount(m.cols)) {
+            act.pairs = new int[m.kernel.pairCount(m.cols)];
         }
         m.kernel.pairs(act);
         int groups = m.groups();

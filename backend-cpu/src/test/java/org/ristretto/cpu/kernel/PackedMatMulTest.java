@@ -225,6 +225,52 @@ class PackedMatMulTest {
         }
     }
 
+    /**
+     * Q6_K quants at both ends (all 0, that is -32, and all 63) against activations of the largest magnitude: a
+     * 16-bit half of the packed kernel sums eight products up to 32·127 each, 32512 at most, which must come out exact
+     * whatever its unmasked shifted fields overflow to on the way.
+     */
+    @ParameterizedTest
+    @EnumSource(value = VectorShape.class, names = {"S_256_BIT", "S_512_BIT"})
+    void q6_KExtremeQuantsDoNotOverflow(VectorShape shape) {
+        try (WorkerPool pool = new WorkerPool(1); Arena arena = Arena.ofShared()) {
+            MatMul mm = new MatMul(pool, shape);
+            int rows = 16;
+            int cols = 512;
+            int blockBytes = 210;
+            MemorySegment w = arena.allocate(GgmlType.Q6_K.byteSize(cols) * rows);
+            for (int b = 0; b < rows * cols / 256; b++) {
+                int r = b / (cols / 256);
+                long at = (long) blockBytes * b;
+                // Row 0 all 0, row 1 all 63; the others 0 in their first 128 values of a block and 63 in the rest.
+                for (int i = 0; i < 192; i++) {
+                    int half = i < 128 ? i / 64 : (i - 128) / 32;
+                    boolean high = r == 1 || r >= 2 && half == 1;
+                    w.set(ValueLayout.JAVA_BYTE, at + i, (byte) (high ? 0xff : 0));
+                }
+                for (int j = 0; j < 16; j++) {
+                    w.set(ValueLayout.JAVA_BYTE, at + 192 + j, (byte) 1);
+                }
+                w.set(HALF, at + 208, (short) 0x3c00);
+            }
+            for (float sign : new float[] {-1f, 1f}) {
+                float[] x = new float[cols];
+                Arrays.fill(x, sign);
+                float[] out = new float[rows];
+                mm.multiply(mm.pack(GgmlType.Q6_K, w, 0, rows, cols, arena), x, 0, 1, out, 0);
+                double tolerance = 32.0 * cols / 1024;
+                assertEquals(-32.0 * sign * cols, out[0], tolerance);
+                assertEquals(31.0 * sign * cols, out[1], tolerance);
+                double ref = Weights.referenceProduct(Weights.dequantize(GgmlType.Q6_K, w, 0, rows, cols), rows,
+                        cols, x, 0, 1)[2];
+                assertEquals(-0.5 * sign * cols, ref, tolerance, "the reference");
+                for (int r = 2; r < rows; r++) {
+                    assertEquals(ref, out[r], tolerance, "row " + r);
+                }
+            }
+        }
+    }
+
     private static final ValueLayout.OfShort HALF =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
