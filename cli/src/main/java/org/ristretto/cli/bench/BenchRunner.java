@@ -165,8 +165,9 @@ public final class BenchRunner {
     /** llama-bench's {@code test_gen}: {@code n} single-token steps from {@code pos}, BOS first if added. */
     private void generate(Transformer transformer, int pos, int n, Random random) {
         int[] token = {model.firstPromptToken() >= 0 ? model.firstPromptToken() : random.nextInt(vocabSize)};
+        float[] logits = new float[vocabSize];
         for (int i = 0; i < n; i++) {
-            transformer.forward(token, pos + i, false);
+            transformer.forward(token, pos + i, logits);
             token[0] = random.nextInt(vocabSize);
         }
     }

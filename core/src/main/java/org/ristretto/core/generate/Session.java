@@ -31,6 +31,8 @@ public final class Session implements AutoCloseable {
     /** The token at each position the KV cache holds, {@code cachedLength} of them. */
     private final int[] cached;
     private int cachedLength;
+    /** The last decoding step's logits, reused from step to step. */
+    private final float[] stepLogits;
 
     Session(Model model, ModelWeights weights, TransformerOptions options) {
         this.model = model;
@@ -38,6 +40,7 @@ public final class Session implements AutoCloseable {
         this.tokenizer = model.tokenizer();
         this.vocab = tokenizer.vocabulary();
         this.cached = new int[transformer.contextLength()];
+        this.stepLogits = new float[model.config().vocabSize()];
     }
 
     /** Positions the KV cache holds. */
@@ -188,7 +191,8 @@ public final class Session implements AutoCloseable {
         if (greedyOnDevice) {
             return transformer.forwardGreedy(ids, position);
         }
-        return sampler.sample(transformer.forward(ids, position, false));
+        transformer.forward(ids, position, stepLogits);
+        return sampler.sample(stepLogits);
     }
 
     /** How many leading tokens of {@code prompt} the cache already holds, keeping at least one to evaluate. */

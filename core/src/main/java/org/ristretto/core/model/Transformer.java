@@ -91,9 +91,31 @@ public final class Transformer implements AutoCloseable {
      * @throws IllegalArgumentException for an empty batch, a negative position or a token id out of the vocabulary
      */
     public float[] forward(int[] tokens, int startPos, boolean allLogits) {
-        check(tokens, startPos);
         int vocab = config.vocabSize();
         float[] result = new float[allLogits ? tokens.length * vocab : vocab];
+        forward(tokens, startPos, allLogits, result);
+        return result;
+    }
+
+    /**
+     * Runs {@code tokens} like {@link #forward(int[], int, boolean)} with the last token's logits written to
+     * {@code logits[0 .. vocabSize)}: a decoding loop reuses one array instead of allocating half a megabyte per token
+     * for a 128k vocabulary, which the young collector then has to clear.
+     *
+     * @throws IllegalArgumentException as {@link #forward(int[], int, boolean)} does, and for an array shorter than
+     *     the vocabulary
+     */
+    public void forward(int[] tokens, int startPos, float[] logits) {
+        if (logits.length < config.vocabSize()) {
+            throw new IllegalArgumentException("logits need " + config.vocabSize() + " floats, the array has "
+                    + logits.length);
+        }
+        forward(tokens, startPos, false, logits);
+    }
+
+    private void forward(int[] tokens, int startPos, boolean allLogits, float[] result) {
+        check(tokens, startPos);
+        int vocab = config.vocabSize();
         for (int from = 0; from < tokens.length; from += maxBatch) {
             int n = Math.min(maxBatch, tokens.length - from);
             Activations a = run(tokens, from, n, startPos + from);
@@ -105,7 +127,6 @@ public final class Transformer implements AutoCloseable {
                 backend.read(logitsLast, result, 0);
             }
         }
-        return result;
     }
 
     /**
