@@ -98,42 +98,43 @@ final class PackedQ6_K extends PackedKernel {
         return cols / 16 * PAIRS;
     }
 
+    /**
+     * For each sub-block: the offset {@code −32·Σy}, then for each word the multipliers of its shifts by 0, 6, 12 (and
+     * 14 in C), where {@code y_i} is the activation of a half's column {@code i} and a field of C's top four bits
+     * counts 16 times; the lower halves from the even columns, the upper from the odd. The caller runs this alone
+     * before the product's workers start, so it is written out: one pass over the activations, no calls.
+     */
     @Override
     void pairs(Activations x) {
+        short[] q = x.q;
+        int[] out = x.pairs;
         for (int j = 0; j < x.cols / 16; j++) {
-            for (int k = 0; k < PAIRS; k++) {
-                x.pairs[PAIRS * j + k] = pair(telescopedLane(x.q, 16 * j, k), telescopedLane(x.q, 16 * j + 1, k));
+            int p = PAIRS * j;
+            for (int half = 0; half < 2; half++) {
+                int c = 16 * j + half;
+                int y0 = q[c];
+                int y1 = q[c + 2];
+                int y2 = q[c + 4];
+                int y3 = q[c + 6];
+                int y4 = q[c + 8];
+                int y5 = q[c + 10];
+                int y6 = q[c + 12];
+                int y7 = q[c + 14];
+                int shift = 16 * half;
+                int keep = half == 0 ? 0 : 0xffff;
+                out[p] = out[p] & keep | (-32 * (y0 + y1 + y2 + y3 + y4 + y5 + y6 + y7) & 0xffff) << shift;
+                out[p + 1] = out[p + 1] & keep | (y0 & 0xffff) << shift;
+                out[p + 2] = out[p + 2] & keep | (y1 - 64 * y0 & 0xffff) << shift;
+                out[p + 3] = out[p + 3] & keep | (y6 - 64 * y1 & 0xffff) << shift;
+                out[p + 4] = out[p + 4] & keep | (y2 & 0xffff) << shift;
+                out[p + 5] = out[p + 5] & keep | (y3 - 64 * y2 & 0xffff) << shift;
+                out[p + 6] = out[p + 6] & keep | (y7 - 64 * y3 & 0xffff) << shift;
+                out[p + 7] = out[p + 7] & keep | (y4 & 0xffff) << shift;
+                out[p + 8] = out[p + 8] & keep | (y5 - 64 * y4 & 0xffff) << shift;
+                out[p + 9] = out[p + 9] & keep | (16 * y6 - 64 * y5 & 0xffff) << shift;
+                out[p + 10] = out[p + 10] & keep | (16 * y7 - 64 * y6 & 0xffff) << shift;
             }
         }
-    }
-
-    /**
-     * Lane {@code k} of a sub-block's {@link #pairs} for the half whose first column is {@code c}: with {@code y_i}
-     * the activation of its column {@code c + 2i}, the offset {@code −32·Σy}, then for each word the multipliers of
-     * its shifts by 0, 6, 12 (and 14 in C); a field of C's top four bits counts 16 times.
-     */
-    private static short telescopedLane(short[] q, int c, int k) {
-        int y0 = q[c];
-        int y1 = q[c + 2];
-        int y2 = q[c + 4];
-        int y3 = q[c + 6];
-        int y4 = q[c + 8];
-        int y5 = q[c + 10];
-        int y6 = q[c + 12];
-        int y7 = q[c + 14];
-        return (short) switch (k) {
-            case 0 -> -32 * (y0 + y1 + y2 + y3 + y4 + y5 + y6 + y7);
-            case 1 -> y0;
-            case 2 -> y1 - 64 * y0;
-            case 3 -> y6 - 64 * y1;
-            case 4 -> y2;
-            case 5 -> y3 - 64 * y2;
-            case 6 -> y7 - 64 * y3;
-            case 7 -> y4;
-            case 8 -> y5 - 64 * y4;
-            case 9 -> 16 * y6 - 64 * y5;
-            default -> 16 * y7 - 64 * y6;
-        };
     }
 
     @Override
