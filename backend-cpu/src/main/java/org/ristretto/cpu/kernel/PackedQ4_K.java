@@ -92,6 +92,8 @@ final class PackedQ4_K extends PackedKernel {
         int[] xp = x.pairs;
         float[] xd = x.d;
         short[] s32 = x.sums32;
+        // The top nibble of a 16-bit half needs no mask when shifted within the half (see IntDot on the count).
+        ShortVector twelve = ShortVector.broadcast(ss, (short) 12);
         FloatVector acc = FloatVector.zero(fs);
         FloatVector acc2 = acc;
         for (int b = 0; b < cols / BLOCK; b++) {
@@ -121,13 +123,13 @@ final class PackedQ4_K extends PackedKernel {
                             .add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2))
                             .add(even);
                     odd = v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
-                            .add(v.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(x3))
+                            .add(v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3))
                             .add(odd);
                     even2 = u.and(NIBBLES).reinterpretAsShorts().mul(x0)
                             .add(u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2))
                             .add(even2);
                     odd2 = u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
-                            .add(u.lanewise(VectorOperators.LSHR, 12).and(NIBBLES).reinterpretAsShorts().mul(x3))
+                            .add(u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3))
                             .add(odd2);
                 }
                 short sumA = s32[8 * b + 2 * c];
