@@ -95,17 +95,16 @@ public final class BenchRunner {
         Random random = new Random(settings.seed());
         List<Long> samples = new ArrayList<>(settings.repetitions());
         try (Transformer transformer = new Transformer(model.weights(), options)) {
-            if (settings.warmup()) {
-                if (test.nPrompt() > 0) {
-                    prompt(transformer, 0, test.nPrompt(), random);
-                }
-                if (test.nGen() > 0) {
-                    generate(transformer, test.nPrompt(), 1, random);
-                    settleJit(transformer, test, random);
-                }
+            if (settings.warmup() && test.nPrompt() > 0) {
+                prompt(transformer, 0, test.nPrompt(), random);
             }
             if (test.nDepth() > 0) {
                 prompt(transformer, 0, test.nDepth(), random);
+            }
+            if (settings.warmup() && test.nGen() > 0) {
+                int first = test.nDepth() + test.nPrompt();
+                generate(transformer, first, 1, random);
+                settleJit(transformer, first, test.nGen(), random);
             }
             for (int rep = 0; rep < settings.repetitions(); rep++) {
                 long start = System.nanoTime();
@@ -125,24 +124,41 @@ public final class BenchRunner {
      * Generates more warm-up tokens while the JIT is still compiling the one-token path. llama-bench warms up with
      * one generated token, which is enough for a native engine; here the first token also packs the weights, and
      * the methods called once per layer per token only reach C2 after thousands of calls, so without this the first
-     * timed sample ran up to a fifth slower than the rest. Chunks of up to {@value #SETTLE_CHUNK} tokens rewrite the
-     * positions after the prompt (the samples overwrite them again), at most {@value #SETTLE_CHUNKS} chunks, until
-     * one compiles for less than {@value #SETTLE_COMPILE_MILLIS} ms. Without a compilation-time monitor it does
-     * nothing.
+     * timed sample ran up to a fifth slower than the rest. The chunks of up to {@value #SETTLE_CHUNK} tokens walk the
+     * positions the samples will use, {@code first ..< first + nGen}, once in full and then around again until one
+     * compiles for less than {@value #SETTLE_COMPILE_MILLIS} ms (at most {@value #SETTLE_CHUNKS} more): attention
+     * takes other branches as the cache grows, and a branch C2 has never seen taken is a trap that sends the method
+     * back to the interpreter and to C2 again. When the warm-up only repeated the first 16 positions, those
+     * recompilations (FlashAttention's, in JFR's {@code jdk.Deoptimization} events) fell into the timed samples. The
+     * samples overwrite these positions. Without a compilation-time monitor only the full pass runs.
      */
-    private void settleJit(Transformer transformer, BenchTest test, Random random) {
+    private void settleJit(Transformer transformer, int first, int nGen, Random random) {
+        int n = Math.min(SETTLE_CHUNK, nGen);
+        int offset = -n;
+        for (int covered = 0; covered < nGen; covered += n) {
+            offset = nextChunk(offset, n, nGen);
+            generate(transformer, first + offset, n, random);
+        }
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
             return;
         }
-        int n = Math.min(SETTLE_CHUNK, test.nGen());
         for (int chunk = 0; chunk < SETTLE_CHUNKS; chunk++) {
             long before = jit.getTotalCompilationTime();
-            generate(transformer, test.nPrompt(), n, random);
+            offset = nextChunk(offset, n, nGen);
+            generate(transformer, first + offset, n, random);
             if (jit.getTotalCompilationTime() - before < SETTLE_COMPILE_MILLIS) {
                 return;
             }
         }
+    }
+
+    /**
+     * The start of the chunk of {@code n} positions after the one at {@code offset} ({@code -n} before the first), the
+     * last chunk ending at {@code nGen}, then from 0 again.
+     */
+    static int nextChunk(int offset, int n, int nGen) {
+        return offset + n >= nGen ? 0 : Math.min(offset + n, nGen - n);
     }
 
     private static final int SETTLE_CHUNK = 16;
