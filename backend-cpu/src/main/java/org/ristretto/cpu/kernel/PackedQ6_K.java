@@ -29,9 +29,9 @@ import org.ristretto.core.quant.GgmlType;
  * Three loads, seven shifts and ten multiplies per sub-block replace eight sign-extending loads and eight multiplies
  * of the earlier layout, a byte per quant, whose packed copy was 31% larger than the file (Q6_K is mostly the output matrix of
  * 4-bit models, a quarter of their bytes). Measured on a 2-core Zen 5 against that layout: the same speed from the
- * caches, decoding Q4_0 and Q4_K_M 1B models neutral to a few percent faster (alternated runs on a noisy host), the
- * packed output matrix 66 MB smaller; but {@code MatVec} on the 128256×2048 output shape alone, from memory, ran
- * 10–25% slower, which is not understood.
+ * caches, and in Q4_K_M decoding the same share of the time within the noise (JFR samples against Q4_K's in one
+ * process, ±8%), for a packed output matrix 66 MB smaller; but {@code MatVec} on the 128256×2048 output shape
+ * alone, from memory, ran 10–25% slower, which is not understood.
  */
 final class PackedQ6_K extends PackedKernel {
     private static final int BLOCK = 256;
