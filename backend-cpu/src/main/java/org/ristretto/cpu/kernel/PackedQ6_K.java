@@ -26,11 +26,11 @@ import org.ristretto.core.quant.GgmlType;
  * >>> (o + w))}, so the sum of the fields' products is the sum of the shifted halves times
  * {@code x_n − 2^w·x_(n−1)}, modulo 2^16. The quants' offset of 32 joins the sum as {@code −32·Σx} of the half's
  * columns, and the result, {@code Σ (q − 32)·x} over eight columns, is within {@code ±8·32·127} and comes out exact.
- * Three loads, seven shifts and ten multiplies per sub-block replace eight sign-extending loads and eight multiplies
- * of the earlier layout, a byte per quant, whose packed copy was 31% larger than the file (Q6_K is mostly the output matrix of
- * 4-bit models, a quarter of their bytes). Measured on a 2-core Zen 5 against that layout: the same speed from the
- * caches, and in Q4_K_M decoding the same share of the time within the noise (JFR samples against Q4_K's in one
- * process, ±8%), for a packed output matrix 66 MB smaller; but {@code MatVec} on the 128256×2048 output shape
+ * Three loads, seven shifts and ten multiplies per sub-block replace eight sign-extending loads and eight multiplies of
+ * the earlier layout, a byte per quant, whose packed copy was 31% larger than the file (Q6_K is mostly the output
+ * matrix of 4-bit models, a quarter of their bytes). Measured on a 2-core Zen 5 against that layout: the same speed
+ * from the caches, and in Q4_K_M decoding the same share of the time within the noise (JFR samples against Q4_K's in
+ * one process, ±8%), for a packed output matrix 66 MB smaller; but {@code MatVec} on the 128256×2048 output shape
  * alone, from memory, ran 10–25% slower, which is not understood.
  */
 final class PackedQ6_K extends PackedKernel {
