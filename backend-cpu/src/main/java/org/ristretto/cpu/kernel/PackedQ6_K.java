@@ -209,10 +209,11 @@ final class PackedQ6_K extends PackedKernel {
                         p2 + packedScales + n * j, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.B2I, is, 0)).add(sum2);
             }
+            FloatVector dx = FloatVector.broadcast(fs, xd[b]);
             acc = ((FloatVector) sum.convertShape(VectorOperators.I2F, fs, 0))
-                    .fma(FloatVector.fromMemorySegment(fs, w, p, ByteOrder.LITTLE_ENDIAN).mul(FloatVector.broadcast(fs, xd[b])), acc);
+                    .fma(FloatVector.fromMemorySegment(fs, w, p, ByteOrder.LITTLE_ENDIAN).mul(dx), acc);
             acc2 = ((FloatVector) sum2.convertShape(VectorOperators.I2F, fs, 0))
-                    .fma(FloatVector.fromMemorySegment(fs, w2, p2, ByteOrder.LITTLE_ENDIAN).mul(FloatVector.broadcast(fs, xd[b])), acc2);
+                    .fma(FloatVector.fromMemorySegment(fs, w2, p2, ByteOrder.LITTLE_ENDIAN).mul(dx), acc2);
         }
         acc.intoArray(out, o);
         acc2.intoArray(out2, o2);
