@@ -48,7 +48,9 @@ import java.nio.ByteOrder;
  * calls out of line (JFR: {@code jdk.Deoptimization} "speculate_class_check" there), and each call boxed its
  * vectors: gigabytes allocated per decode sample, and Q4_K_M decode samples at half speed. The packed kernels still
  * use {@code and(int)} and 32-bit {@code lanewise(LSHR, int)} (an immediate shift when inlined); they have not been
- * seen out of line, but they go through the same entry point.
+ * seen out of line, but they go through the same entry point, and an experimental prefill kernel of 2026-12-06 whose
+ * widening used {@code lanewise(LSHL, 16)} spent a quarter of its time in the Java fallback until the counts were
+ * vectors.
  */
 final class IntDot {
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
