@@ -5,7 +5,10 @@ import java.lang.foreign.SegmentAllocator;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.Map;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.cpu.parallel.WorkerPool;
 
@@ -359,7 +362,7 @@ public final class MatMul {
         int n = r1 - r0;
         if (w2 != null) {
             tiled.rows(type2, w2, w2Offset, rowBytes2, r0, r1, cols, xt, nTokens, s.weights, s.acc2);
-            tiled.swiGlu(s.acc, s.acc2, n * padded);
+            swiGlu(lanes, s.acc, s.acc2, n * padded, s.acc, 0);
         }
         // Token by token, so that each token's rows are one contiguous write (row by row, every write of a row
         // landed in another page of the output).
@@ -442,5 +445,21 @@ public final class MatMul {
     /** SwiGLU of one row's two products: {@code silu(gate) × up}, with {@code silu(a) = a / (1 + e^-a)}. */
     static float swiGlu(float gate, float up) {
         return gate / (1 + (float) Math.exp(-gate)) * up;
+    }
+
+    /**
+     * {@code out[outOffset + i] = silu(gate[i]) · up[i]} for {@code i < n} (a multiple of the float lanes; {@code out}
+     * may be {@code gate}), as {@link #swiGlu(float, float)} with the exponential through the Vector API (SVML where
+     * the JDK has it): a scalar {@code Math.exp} per value cost about 2% of a 512-token prefill and 1% of a decode
+     * step. The 1 is a vector made here, not a scalar operand (IntDot).
+     */
+    static void swiGlu(Lanes lanes, float[] gate, float[] up, int n, float[] out, int outOffset) {
+        VectorSpecies<Float> fs = lanes.floats();
+        FloatVector one = FloatVector.broadcast(fs, 1f);
+        for (int i = 0; i < n; i += fs.length()) {
+            FloatVector g = FloatVector.fromArray(fs, gate, i);
+            g.div(g.neg().lanewise(VectorOperators.EXP).add(one)).mul(FloatVector.fromArray(fs, up, i))
+                    .intoArray(out, outOffset + i);
+        }
     }
 }

@@ -8,9 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.cpu.parallel.WorkerPool;
 
@@ -134,16 +131,10 @@ final class PackedProducts {
         float[] g = scratch[worker].res;
         float[] u = scratch[worker].res2;
         if (m2 != null) {
-            // A group's rows are one float vector: silu(g)·u as MatMul.swiGlu computes it, with the exponential
-            // through the Vector API (a scalar Math.exp per row was about 1% of a decode step).
-            VectorSpecies<Float> fs = lanes.floats();
-            FloatVector one = FloatVector.broadcast(fs, 1f);
             for (int group = g0; group < g1; group++) {
                 long at = group * groupBytes;
                 k.dotTwoGroups(m.packed, at, m2.packed, at, cols, act, g, 0, u, 0);
-                FloatVector gv = FloatVector.fromArray(fs, g, 0);
-                gv.div(gv.neg().lanewise(VectorOperators.EXP).add(one)).mul(FloatVector.fromArray(fs, u, 0))
-                        .intoArray(out, outOffset + group * k.rows());
+                MatMul.swiGlu(lanes, g, u, k.rows(), out, outOffset + group * k.rows()); // a group is whole vectors
             }
         } else {
             // The chunk's first half against its second half, so that each of the two streams a call reads goes on

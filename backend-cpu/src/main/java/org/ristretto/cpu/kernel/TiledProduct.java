@@ -3,7 +3,6 @@ package org.ristretto.cpu.kernel;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.ristretto.core.quant.GgmlType;
 
@@ -106,20 +105,6 @@ final class TiledProduct {
                     kernel(weights, i * K_BLOCK, xt, xb, kb, acc, i * padded + tile * tt, padded);
                 }
             }
-        }
-    }
-
-    /**
-     * {@code gate[i] = silu(gate[i]) · up[i]} for {@code i < n} (a multiple of the float lanes), with
-     * {@code silu(a) = a / (1 + e^-a)} as {@link MatMul#swiGlu}, the exponential through the Vector API (SVML where
-     * the JDK has it; a scalar {@code Math.exp} per value cost about 2% of a 512-token prefill).
-     */
-    void swiGlu(float[] gate, float[] up, int n) {
-        VectorSpecies<Float> fs = lanes.floats();
-        for (int i = 0; i < n; i += fs.length()) {
-            FloatVector g = FloatVector.fromArray(fs, gate, i);
-            FloatVector e = g.neg().lanewise(VectorOperators.EXP);
-            g.div(e.add(1f)).mul(FloatVector.fromArray(fs, up, i)).intoArray(gate, i);
         }
     }
 
