@@ -102,7 +102,7 @@ final class PackedQ6_K extends PackedKernel {
      * For each sub-block: the offset {@code −32·Σy}, then for each word the multipliers of its shifts by 0, 6, 12 (and
      * 14 in C), where {@code y_i} is the activation of a half's column {@code i} and a field of C's top four bits
      * counts 16 times; the lower halves from the even columns, the upper from the odd. The caller runs this alone
-     * before the product's workers start, so it is written out: one pass over the activations, no calls.
+     * before the product's workers start, so each half's eight activations are read once for all eleven lanes.
      */
     @Override
     void pairs(Activations x) {
@@ -120,21 +120,24 @@ final class PackedQ6_K extends PackedKernel {
                 int y5 = q[c + 10];
                 int y6 = q[c + 12];
                 int y7 = q[c + 14];
-                int shift = 16 * half;
-                int keep = half == 0 ? 0 : 0xffff;
-                out[p] = out[p] & keep | (-32 * (y0 + y1 + y2 + y3 + y4 + y5 + y6 + y7) & 0xffff) << shift;
-                out[p + 1] = out[p + 1] & keep | (y0 & 0xffff) << shift;
-                out[p + 2] = out[p + 2] & keep | (y1 - 64 * y0 & 0xffff) << shift;
-                out[p + 3] = out[p + 3] & keep | (y6 - 64 * y1 & 0xffff) << shift;
-                out[p + 4] = out[p + 4] & keep | (y2 & 0xffff) << shift;
-                out[p + 5] = out[p + 5] & keep | (y3 - 64 * y2 & 0xffff) << shift;
-                out[p + 6] = out[p + 6] & keep | (y7 - 64 * y3 & 0xffff) << shift;
-                out[p + 7] = out[p + 7] & keep | (y4 & 0xffff) << shift;
-                out[p + 8] = out[p + 8] & keep | (y5 - 64 * y4 & 0xffff) << shift;
-                out[p + 9] = out[p + 9] & keep | (16 * y6 - 64 * y5 & 0xffff) << shift;
-                out[p + 10] = out[p + 10] & keep | (16 * y7 - 64 * y6 & 0xffff) << shift;
+                setHalf(out, p, half, -32 * (y0 + y1 + y2 + y3 + y4 + y5 + y6 + y7));
+                setHalf(out, p + 1, half, y0);
+                setHalf(out, p + 2, half, y1 - 64 * y0);
+                setHalf(out, p + 3, half, y6 - 64 * y1);
+                setHalf(out, p + 4, half, y2);
+                setHalf(out, p + 5, half, y3 - 64 * y2);
+                setHalf(out, p + 6, half, y7 - 64 * y3);
+                setHalf(out, p + 7, half, y4);
+                setHalf(out, p + 8, half, y5 - 64 * y4);
+                setHalf(out, p + 9, half, 16 * y6 - 64 * y5);
+                setHalf(out, p + 10, half, 16 * y7 - 64 * y6);
             }
         }
+    }
+
+    /** Sets the lower half of {@code out[i]} to {@code v} (clearing the upper) or, for {@code half} 1, its upper. */
+    private static void setHalf(int[] out, int i, int half, int v) {
+        out[i] = half == 0 ? v & 0xffff : out[i] | v << 16;
     }
 
     @Override
