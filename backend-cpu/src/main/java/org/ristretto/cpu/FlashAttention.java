@@ -223,7 +223,9 @@ final class FlashAttention {
             for (j = SPECIES.length(); j < bound; j += SPECIES.length()) {
                 m = FloatVector.fromArray(SPECIES, s.scores, at + j).max(m);
             }
-            tileMax = m.reduceLanes(VectorOperators.MAX);
+            // Reduced through a fresh vector, with m as the operand (IntDot), here and in the sums below.
+            tileMax = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY).max(m)
+                    .reduceLanes(VectorOperators.MAX);
         }
         for (; j < visible; j++) {
             tileMax = Math.max(tileMax, s.scores[at + j]);
@@ -245,6 +247,7 @@ final class FlashAttention {
      */
     static void scores(float[] q, int qAt, float[] keysT, int hd, float scale, float[] scores, int at) {
         int l = SPECIES.length();
+        FloatVector factor = FloatVector.broadcast(SPECIES, scale);
         for (int j0 = 0; j0 < TILE; j0 += 2 * l) {
             FloatVector s0 = FloatVector.zero(SPECIES);
             FloatVector s1 = s0;
@@ -254,8 +257,8 @@ final class FlashAttention {
                 s0 = FloatVector.fromArray(SPECIES, keysT, k).fma(qd, s0);
                 s1 = FloatVector.fromArray(SPECIES, keysT, k + l).fma(qd, s1);
             }
-            s0.mul(scale).intoArray(scores, at + j0);
-            s1.mul(scale).intoArray(scores, at + j0 + l);
+            factor.mul(s0).intoArray(scores, at + j0);
+            factor.mul(s1).intoArray(scores, at + j0 + l);
         }
     }
 
@@ -266,6 +269,7 @@ final class FlashAttention {
     static void scores4(float[] q, int q0, int q1, int q2, int q3, float[] keysT, int hd, float scale,
             float[] scores, int at) {
         int l = SPECIES.length();
+        FloatVector factor = FloatVector.broadcast(SPECIES, scale);
         for (int j0 = 0; j0 < TILE; j0 += 2 * l) {
             FloatVector a0 = FloatVector.zero(SPECIES);
             FloatVector a1 = a0;
@@ -292,14 +296,14 @@ final class FlashAttention {
                 e0 = k0.fma(x, e0);
                 e1 = k1.fma(x, e1);
             }
-            a0.mul(scale).intoArray(scores, at + j0);
-            a1.mul(scale).intoArray(scores, at + j0 + l);
-            b0.mul(scale).intoArray(scores, at + TILE + j0);
-            b1.mul(scale).intoArray(scores, at + TILE + j0 + l);
-            c0.mul(scale).intoArray(scores, at + 2 * TILE + j0);
-            c1.mul(scale).intoArray(scores, at + 2 * TILE + j0 + l);
-            e0.mul(scale).intoArray(scores, at + 3 * TILE + j0);
-            e1.mul(scale).intoArray(scores, at + 3 * TILE + j0 + l);
+            factor.mul(a0).intoArray(scores, at + j0);
+            factor.mul(a1).intoArray(scores, at + j0 + l);
+            factor.mul(b0).intoArray(scores, at + TILE + j0);
+            factor.mul(b1).intoArray(scores, at + TILE + j0 + l);
+            factor.mul(c0).intoArray(scores, at + 2 * TILE + j0);
+            factor.mul(c1).intoArray(scores, at + 2 * TILE + j0 + l);
+            factor.mul(e0).intoArray(scores, at + 3 * TILE + j0);
+            factor.mul(e1).intoArray(scores, at + 3 * TILE + j0 + l);
         }
     }
 
@@ -311,12 +315,12 @@ final class FlashAttention {
     static void accumulate(float[] p, int pAt, int n, float[] values, int hd, int d0, float[] acc, int accAt) {
         int d = d0;
         for (int bound = d0 + SPECIES.loopBound(hd - d0); d < bound; d += SPECIES.length()) {
-            FloatVector a = FloatVector.fromArray(SPECIES, acc, accAt + d);
+            FloatVector a = FloatVector.zero(SPECIES);
             for (int j = 0; j < n; j++) {
                 a = FloatVector.fromArray(SPECIES, values, j * hd + d).fma(FloatVector.broadcast(SPECIES, p[pAt + j]),
                         a);
             }
-            a.intoArray(acc, accAt + d);
+            FloatVector.fromArray(SPECIES, acc, accAt + d).add(a).intoArray(acc, accAt + d);
         }
         for (; d < hd; d++) {
             float a = acc[accAt + d];
@@ -336,14 +340,15 @@ final class FlashAttention {
         int l = SPECIES.length();
         int d = 0;
         for (; d + 2 * l <= hd; d += 2 * l) {
-            FloatVector a0 = FloatVector.fromArray(SPECIES, acc, accAt + d);
-            FloatVector a1 = FloatVector.fromArray(SPECIES, acc, accAt + d + l);
-            FloatVector b0 = FloatVector.fromArray(SPECIES, acc, accAt + hd + d);
-            FloatVector b1 = FloatVector.fromArray(SPECIES, acc, accAt + hd + d + l);
-            FloatVector c0 = FloatVector.fromArray(SPECIES, acc, accAt + 2 * hd + d);
-            FloatVector c1 = FloatVector.fromArray(SPECIES, acc, accAt + 2 * hd + d + l);
-            FloatVector e0 = FloatVector.fromArray(SPECIES, acc, accAt + 3 * hd + d);
-            FloatVector e1 = FloatVector.fromArray(SPECIES, acc, accAt + 3 * hd + d + l);
+            FloatVector zero = FloatVector.zero(SPECIES);
+            FloatVector a0 = zero;
+            FloatVector a1 = zero;
+            FloatVector b0 = zero;
+            FloatVector b1 = zero;
+            FloatVector c0 = zero;
+            FloatVector c1 = zero;
+            FloatVector e0 = zero;
+            FloatVector e1 = zero;
             for (int j = 0; j < n; j++) {
                 FloatVector v0 = FloatVector.fromArray(SPECIES, values, j * hd + d);
                 FloatVector v1 = FloatVector.fromArray(SPECIES, values, j * hd + d + l);
@@ -360,14 +365,22 @@ final class FlashAttention {
                 e0 = v0.fma(x, e0);
                 e1 = v1.fma(x, e1);
             }
-            a0.intoArray(acc, accAt + d);
-            a1.intoArray(acc, accAt + d + l);
-            b0.intoArray(acc, accAt + hd + d);
-            b1.intoArray(acc, accAt + hd + d + l);
-            c0.intoArray(acc, accAt + 2 * hd + d);
-            c1.intoArray(acc, accAt + 2 * hd + d + l);
-            e0.intoArray(acc, accAt + 3 * hd + d);
-            e1.intoArray(acc, accAt + 3 * hd + d + l);
+            // Added to the output rows here rather than loaded into the accumulators before the loop: a method
+            // called on a loop-carried vector is inlined only through a type profile (IntDot), and compiled early
+            // (the launcher's CompileThresholdScaling), these stores stayed out of line and boxed every vector:
+            // a 512-token prefill spent 50-75 ms per layer here instead of 10.
+            int o0 = accAt + d;
+            int o1 = o0 + hd;
+            int o2 = o1 + hd;
+            int o3 = o2 + hd;
+            FloatVector.fromArray(SPECIES, acc, o0).add(a0).intoArray(acc, o0);
+            FloatVector.fromArray(SPECIES, acc, o0 + l).add(a1).intoArray(acc, o0 + l);
+            FloatVector.fromArray(SPECIES, acc, o1).add(b0).intoArray(acc, o1);
+            FloatVector.fromArray(SPECIES, acc, o1 + l).add(b1).intoArray(acc, o1 + l);
+            FloatVector.fromArray(SPECIES, acc, o2).add(c0).intoArray(acc, o2);
+            FloatVector.fromArray(SPECIES, acc, o2 + l).add(c1).intoArray(acc, o2 + l);
+            FloatVector.fromArray(SPECIES, acc, o3).add(e0).intoArray(acc, o3);
+            FloatVector.fromArray(SPECIES, acc, o3 + l).add(e1).intoArray(acc, o3 + l);
         }
         if (d < hd) {
             for (int i = 0; i < ROW_BLOCK; i++) {
@@ -389,7 +402,7 @@ final class FlashAttention {
                 e.intoArray(scores, at + j);
                 total = e.add(total);
             }
-            sum = total.reduceLanes(VectorOperators.ADD);
+            sum = FloatVector.zero(SPECIES).add(total).reduceLanes(VectorOperators.ADD);
         }
         for (; j < n; j++) {
             float e = (float) Math.exp(scores[at + j] - max);
@@ -408,7 +421,7 @@ final class FlashAttention {
             for (; i < bound; i += SPECIES.length()) {
                 v = FloatVector.fromArray(SPECIES, a, aAt + i).fma(FloatVector.fromArray(SPECIES, b, bAt + i), v);
             }
-            sum = v.reduceLanes(VectorOperators.ADD);
+            sum = FloatVector.zero(SPECIES).add(v).reduceLanes(VectorOperators.ADD);
         }
         for (; i < n; i++) {
             sum += a[aAt + i] * b[bAt + i];
