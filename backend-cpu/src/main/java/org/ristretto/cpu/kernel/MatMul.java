@@ -61,6 +61,12 @@ public final class MatMul {
     private final PackedProducts packed;
     /** The activations transposed into token tiles, for the tiled product. */
     private float[] xt = new float[0];
+    /** The integer product of Q4_0 batches; null at 128 bits (no byte vectors narrow enough to unpack with). */
+    private final TiledQ4_0 tiledQ4_0;
+    private final TiledQ4_0.Scratch[] q4Tiles;
+    /** The activations quantized to Q8_0 in token tiles, for {@link #tiledQ4_0}: quants and block scales. */
+    private short[] xq = new short[0];
+    private float[] dq = new float[0];
 
     // The call in progress, read by the pool's tasks (published by the pool's volatile hand-off).
     private RowKernel kernel;
@@ -86,6 +92,7 @@ public final class MatMul {
     private final WorkerPool.Task productTask = this::productChunk;
     private final WorkerPool.Task tiledTask = this::tiledChunk;
     private final WorkerPool.Task transposeTask = this::transposeTile;
+    private final WorkerPool.Task quantizeTileTask = this::quantizeTile;
     private final WorkerPool.Task swiGluTask = this::swiGluChunk;
     private final WorkerPool.Task quantizeTask = (t, worker) -> quantizing.quantize(t);
 
@@ -112,6 +119,11 @@ public final class MatMul {
             tiles[i] = new TiledProduct.Scratch();
         }
         this.tiled = new TiledProduct(lanes);
+        this.tiledQ4_0 = lanes.ints().length() >= 8 ? new TiledQ4_0(lanes) : null;
+        this.q4Tiles = new TiledQ4_0.Scratch[tiledQ4_0 == null ? 0 : pool.threads()];
+        for (int i = 0; i < q4Tiles.length; i++) {
+            q4Tiles[i] = new TiledQ4_0.Scratch();
+        }
         kernels.put(GgmlType.F32, new FloatKernels.F32(lanes));
         kernels.put(GgmlType.F16, new FloatKernels.Half(lanes, false));
         kernels.put(GgmlType.BF16, new FloatKernels.Half(lanes, true));
@@ -158,7 +170,7 @@ public final class MatMul {
         this.wOffset = wOffset;
         this.rowBytes = rb;
         if (nTokens >= TILED_MIN_TOKENS) {
-            transpose(x, xOffset);
+            prepareTiles(type, type, x, xOffset);
             pool.run((rows + TiledProduct.ROWS - 1) / TiledProduct.ROWS, tiledTask);
         } else {
             prepare(act, k.activation(), x, xOffset);
@@ -194,7 +206,7 @@ public final class MatMul {
         this.w2Offset = upOffset;
         this.rowBytes2 = rbu;
         if (nTokens >= TILED_MIN_TOKENS) {
-            transpose(x, xOffset);
+            prepareTiles(gateType, upType, x, xOffset);
             pool.run((rows + TiledProduct.ROWS - 1) / TiledProduct.ROWS, tiledTask);
             end();
             return;
@@ -335,20 +347,54 @@ public final class MatMul {
         x2 = null;
     }
 
-    /** Transposes the activations into token tiles for the tiled product, in parallel over the tiles. */
-    private void transpose(float[] x, int xOffset) {
-        long size = tiled.transposedSize(cols, nTokens);
-        if (xt.length < size) {
-            xt = new float[Math.toIntExact(size)];
-        }
+    /** Whether the tiled product of {@code type} weights runs in 16-bit integers ({@link TiledQ4_0}). */
+    private boolean integerTiles(GgmlType type) {
+        return type == GgmlType.Q4_0 && tiledQ4_0 != null;
+    }
+
+    /**
+     * Brings the activations into token tiles for the tiled products of {@code a} and {@code b} weights, in parallel
+     * over the tiles: transposed floats, Q8_0 quants, or both when the two types take different forms.
+     */
+    private void prepareTiles(GgmlType a, GgmlType b, float[] x, int xOffset) {
         xRaw = x;
         xRawOffset = xOffset;
         int tt = tiled.tokenTile();
-        pool.run((nTokens + tt - 1) / tt, transposeTask);
+        boolean floats = !integerTiles(a) || !integerTiles(b);
+        boolean quants = integerTiles(a) || integerTiles(b);
+        long size = tiled.transposedSize(cols, nTokens);
+        if (floats && xt.length < size) {
+            xt = new float[Math.toIntExact(size)];
+        }
+        if (quants && xq.length < size) {
+            xq = new short[Math.toIntExact(size)];
+            dq = new float[Math.toIntExact(size / ActivationQuantizer.Q8_0_BLOCK)];
+        }
+        int tiles = (nTokens + tt - 1) / tt;
+        if (floats) {
+            pool.run(tiles, transposeTask);
+        }
+        if (quants) {
+            pool.run(tiles, quantizeTileTask);
+        }
     }
 
     private void transposeTile(int tile, int worker) {
         tiled.transpose(xRaw, xRawOffset, cols, nTokens, tile, xt);
+    }
+
+    private void quantizeTile(int tile, int worker) {
+        tiledQ4_0.quantizeTile(xRaw, xRawOffset, cols, nTokens, tile, xq, dq, q4Tiles[worker]);
+    }
+
+    /** {@link TiledProduct#rows} or {@link TiledQ4_0#rows} for {@code type}. */
+    private void tiledRows(GgmlType type, MemorySegment w, long wOffset, long rowBytes, int r0, int r1, int worker,
+            float[] acc) {
+        if (integerTiles(type)) {
+            tiledQ4_0.rows(w, wOffset, rowBytes, r0, r1, cols, xq, dq, nTokens, q4Tiles[worker], acc);
+        } else {
+            tiled.rows(type, w, wOffset, rowBytes, r0, r1, cols, xt, nTokens, tiles[worker].weights, acc);
+        }
     }
 
     private void tiledChunk(int chunk, int worker) {
@@ -358,10 +404,10 @@ public final class MatMul {
         s.reserve(padded);
         int r0 = chunk * TiledProduct.ROWS;
         int r1 = Math.min(rows, r0 + TiledProduct.ROWS);
-        tiled.rows(type, w, wOffset, rowBytes, r0, r1, cols, xt, nTokens, s.weights, s.acc);
+        tiledRows(type, w, wOffset, rowBytes, r0, r1, worker, s.acc);
         int n = r1 - r0;
         if (w2 != null) {
-            tiled.rows(type2, w2, w2Offset, rowBytes2, r0, r1, cols, xt, nTokens, s.weights, s.acc2);
+            tiledRows(type2, w2, w2Offset, rowBytes2, r0, r1, worker, s.acc2);
             swiGlu(lanes, s.acc, s.acc2, n * padded, s.acc, 0);
         }
         // Token by token, so that each token's rows are one contiguous write (row by row, every write of a row

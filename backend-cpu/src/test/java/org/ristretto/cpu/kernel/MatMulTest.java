@@ -156,6 +156,65 @@ class MatMulTest {
         }
     }
 
+    /**
+     * The 16-bit integer tiled product of Q4_0 ({@link TiledQ4_0}, at 256 and 512 bits) on a shape the shared problems
+     * miss: rows that fill no whole kernel group (19), a row of 11 blocks spanning two K-blocks (the second partial)
+     * and a second, mostly padded token tile (33 tokens); and SwiGLU with Q4_0 on one side only, which prepares both
+     * the integer and the float tiles. Each side is held to the bound of its own activation form.
+     */
+    @ParameterizedTest(name = "{0} threads={1}")
+    @MethodSource("q4_0TiledCases")
+    void q4_0TiledProductAcrossKBlocksAndMixedSwiGlu(VectorShape shape, int threads) {
+        int rows = 19;
+        int cols = 11 * 32;
+        int nTokens = 33;
+        SplittableRandom rnd = new SplittableRandom(shape.vectorBitSize() * 31L + threads);
+        GgmlType[][] pairs = {{GgmlType.Q4_0, null}, {GgmlType.Q4_0, GgmlType.Q8_0}, {GgmlType.F16, GgmlType.Q4_0}};
+        try (WorkerPool pool = new WorkerPool(threads); Arena arena = Arena.ofShared()) {
+            MatMul mm = new MatMul(pool, shape);
+            for (GgmlType[] pair : pairs) {
+                GgmlType gt = pair[0];
+                MemorySegment gate = Weights.random(arena, gt, rows, cols, 0, rnd);
+                float[] deqGate = Weights.dequantize(gt, gate, 0, rows, cols);
+                float[] x = randomActivations(cols * nTokens, rnd);
+                double[] g = Weights.referenceProduct(deqGate, rows, cols, x, 0, nTokens);
+                double[] eg = Tolerance.activationError(mm.activationOf(gt), x, 0, cols, nTokens);
+                float[] out = new float[rows * nTokens];
+                String where = shape + " threads=" + threads + " " + gt + (pair[1] == null ? "" : "+" + pair[1]);
+                if (pair[1] == null) {
+                    mm.multiply(gt, gate, 0, rows, cols, x, 0, nTokens, out, 0);
+                    for (int t = 0; t < nTokens; t++) {
+                        for (int r = 0; r < rows; r++) {
+                            compare(where, t, r, g[t * rows + r], out[t * rows + r],
+                                    Tolerance.bound(deqGate, r, cols, x, 0, t, eg));
+                        }
+                    }
+                    continue;
+                }
+                GgmlType ut = pair[1];
+                MemorySegment up = Weights.random(arena, ut, rows, cols, 0, rnd);
+                float[] deqUp = Weights.dequantize(ut, up, 0, rows, cols);
+                double[] u = Weights.referenceProduct(deqUp, rows, cols, x, 0, nTokens);
+                double[] eu = Tolerance.activationError(mm.activationOf(ut), x, 0, cols, nTokens);
+                mm.multiplySwiGlu(gt, gate, 0, ut, up, 0, rows, cols, x, 0, nTokens, out, 0);
+                for (int t = 0; t < nTokens; t++) {
+                    for (int r = 0; r < rows; r++) {
+                        double gi = g[t * rows + r];
+                        double ui = u[t * rows + r];
+                        compare(where + " swiglu", t, r, gi / (1 + Math.exp(-gi)) * ui, out[t * rows + r],
+                                Tolerance.swiGlu(gi, Tolerance.bound(deqGate, r, cols, x, 0, t, eg), ui,
+                                        Tolerance.bound(deqUp, r, cols, x, 0, t, eu)));
+                    }
+                }
+            }
+        }
+    }
+
+    static Stream<Arguments> q4_0TiledCases() {
+        return Stream.of(Arguments.of(VectorShape.S_256_BIT, 1), Arguments.of(VectorShape.S_512_BIT, 1),
+                Arguments.of(VectorShape.S_512_BIT, 3));
+    }
+
     private static void compare(String where, int t, int r, double expected, float actual, double tol) {
         if (!(Math.abs(actual - expected) <= tol)) {
             fail(where + ": out[t=" + t + "][r=" + r + "] = " + actual + ", reference " + expected + ", error "
