@@ -28,7 +28,11 @@ import java.nio.ByteOrder;
  * fallbacks, boxing a vector per operation: a Q4_K_M 1B model decoded at 7 t/s instead of 20-24 in about half the
  * processes started with {@code -XX:Tier3DelayOn=0}, and an 8192×2048 Q4_K product allocated 146 MB under
  * {@code -XX:-UseTypeProfile}, 13 bytes once written this way ({@code MatVec} with {@code -prof gc}). Uses of the
- * accumulator after the loop are fine: C2 then knows its class and inlines them late.
+ * accumulator after the loop were thought safe (C2 then knows its class and inlines them late), but not always:
+ * {@code FlashAttention.accumulate4}'s {@code a0.intoArray(...)}, after its inner loop and inside an outer one, stayed
+ * out of line when C2 compiled it early (the launcher's {@code CompileThresholdScaling}), boxing every store. So a
+ * finished accumulator is an operand too: {@code FloatVector.fromArray(...).add(acc).intoArray(...)}, and a
+ * reduction goes through a fresh vector.
  *
  * <p>A 16-bit lane shifted by a constant is shifted by a vector of counts, {@code lanewise(LSHR, counts)}, made once
  * per call: C2 (JDK 25) compiles {@code ShortVector.lanewise(LSHR, 4)} into a move of the count to a general register,
