@@ -2,6 +2,8 @@ package org.ristretto.core.gguf;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -30,6 +32,8 @@ final class GgufParser {
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Little-endian 64-bit lengths in a heap copy of a string array. */
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     /** What the header says: everything but the tensor bytes themselves. */
     record Header(int version, GgufMetadata metadata, List<GgufTensorInfo> tensors, int alignment, long dataOffset) {}
@@ -287,14 +291,7 @@ final class GgufParser {
                 pos += 8L * n;
                 yield a;
             }
-            case STRING -> {
-                String[] a = new String[n];
-                for (int i = 0; i < n; i++) {
-                    int index = i;
-                    a[i] = readString(() -> "element " + index + " of array '" + key + "'");
-                }
-                yield a;
-            }
+            case STRING -> readStrings(n, key);
             case ARRAY -> {
                 GgufArray[] a = new GgufArray[n];
                 for (int i = 0; i < n; i++) {
@@ -304,6 +301,48 @@ final class GgufParser {
             }
         };
         return new GgufArray(elem, values);
+    }
+
+    /**
+     * An array of {@code n} strings: their lengths are walked and checked first, then the whole extent is copied to
+     * the heap once and each string decoded from that copy. A vocabulary has hundreds of thousands of strings, read
+     * while the JVM is cold: string by string (a copy of each into its own array, then the string) the garbage filled
+     * the young generation and forced a collection into fresh memory during loading.
+     */
+    private String[] readStrings(int n, String key) {
+        long start = pos;
+        long p = pos;
+        for (int i = 0; i < n; i++) {
+            if (size - p < 8) {
+                pos = p;
+                need(8, "the length of element " + i + " of array '" + key + "'");
+            }
+            long len = seg.get(U64, p);
+            if (len < 0 || len > size - p - 8) {
+                throw fail(p, "the length of element " + i + " of array '" + key + "' is "
+                        + Long.toUnsignedString(len) + " but only " + (size - p - 8) + " bytes remain in the file");
+            }
+            p += 8 + len;
+        }
+        String[] a = new String[n];
+        if (p - start > Integer.MAX_VALUE - 8) {
+            for (int i = 0; i < n; i++) { // over 2 GB of strings: one at a time, as a single copy cannot hold them
+                int index = i;
+                a[i] = readString(() -> "element " + index + " of array '" + key + "'");
+            }
+            return a;
+        }
+        byte[] bytes = new byte[(int) (p - start)];
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, start, bytes, 0, bytes.length);
+        int at = 0;
+        for (int i = 0; i < n; i++) {
+            int len = (int) (long) LONGS.get(bytes, at);
+            // Bytes that are not valid UTF-8 (some vocabularies' byte tokens) become U+FFFD, as in readString.
+            a[i] = new String(bytes, at + 8, len, StandardCharsets.UTF_8);
+            at += 8 + len;
+        }
+        pos = p;
+        return a;
     }
 
     private GgufValueType readValueType(String what) {

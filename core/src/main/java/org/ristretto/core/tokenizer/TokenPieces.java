@@ -43,6 +43,23 @@ final class TokenPieces {
      * own UTF-8 bytes rather than llama.cpp's bracketed marker.
      */
     private static byte[] unmapBytes(String text) {
+        // Every character of a well-formed token maps to one byte: fill an array of the text's length, and fall
+        // back to the general form at the first one that does not (this runs for every token of the vocabulary
+        // while a model loads).
+        byte[] bytes = new byte[text.length()];
+        int n = 0;
+        for (int i = 0; i < text.length(); i++) {
+            int b = ByteUnicode.byteOf(text.charAt(i));
+            if (b < 0) { // also every surrogate: the mapping has no characters past U+0143
+                return unmapAnyBytes(text);
+            }
+            bytes[n++] = (byte) b;
+        }
+        return bytes;
+    }
+
+    /** {@link #unmapBytes} for a text with characters outside the mapping: those keep their own UTF-8 bytes. */
+    private static byte[] unmapAnyBytes(String text) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(text.length());
         for (int i = 0; i < text.length(); ) {
             int cp = text.codePointAt(i);

@@ -17,9 +17,11 @@ public enum TokenType {
     /** 6: a byte-fallback token {@code <0xNN>}. */
     BYTE;
 
+    /** {@code values()} once: it copies the array on every call, and a vocabulary asks once per token. */
+    private static final TokenType[] BY_ID = values();
+
     /** The type with this GGUF number; numbers outside 0..6 are {@link #UNDEFINED}, as llama.cpp reads them. */
     public static TokenType fromId(int id) {
-        TokenType[] all = values();
-        return id >= 0 && id < all.length ? all[id] : UNDEFINED;
+        return id >= 0 && id < BY_ID.length ? BY_ID[id] : UNDEFINED;
     }
 }
