@@ -19,7 +19,9 @@ import jdk.incubator.vector.VectorSpecies;
  * for FMAs: this kernel ran 114–124 G multiply-adds per second against 104 for the float kernel, one Zen 5 core,
  * 512 bits, data in L1 (2026-12-06). It is exact per block: a Q4_0 quant ({@code −8..7}) times an activation quant
  * ({@code −127..127}) is at most 1016 in size, so a 16-bit lane sums the 32 products of a block (at most 32512)
- * without overflow; each block's sums then widen to float and take the weight and activation scales.
+ * without overflow; each block's sums then widen to float and take the weight and activation scales. In place, on
+ * an 8192×2048 × 512-token product, it ran 96 against 89 G per second for the float path with one thread (equal with
+ * two: 168–177 against 164–171); a 512-token prefill of the Q4_0 1B model gained 9%.
  *
  * <p>Layouts. Tokens go in tiles of one short vector ({@link TiledProduct#tokenTile}, as the float path's tiles). A
  * tile's quants are {@code xq[k][token]}, one short vector per column, and its scales {@code dq[block][token]}. A
@@ -32,6 +34,11 @@ final class TiledQ4_0 {
     /** Rows the kernel computes at once: eight short and sixteen float accumulators fit the 32 vector registers. */
     private static final int KERNEL_ROWS = TiledProduct.KERNEL_ROWS;
     private static final int ROWS = TiledProduct.ROWS;
+    /**
+     * Columns per K-block: a chunk's unpacked weights (16 rows × 256 ints, 16 KB) and a token tile's quants of the
+     * block (256 columns × 32 tokens, 16 KB) fit L1 together. With 512 (64 KB) one thread ran 90–93 G multiply-adds
+     * per second on an 8192×2048 × 512-token product, with 256 about 96.
+     */
     private static final int K_BLOCK = 256;
 
     private final Lanes lanes;
