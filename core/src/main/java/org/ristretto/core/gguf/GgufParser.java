@@ -13,6 +13,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 import org.ristretto.core.quant.GgmlType;
 
@@ -312,23 +313,15 @@ final class GgufParser {
     private String[] readStrings(int n, String key) {
         long start = pos;
         long p = pos;
+        IntFunction<String> element = i -> "element " + i + " of array '" + key + "'";
         for (int i = 0; i < n; i++) {
-            if (size - p < 8) {
-                pos = p;
-                need(8, "the length of element " + i + " of array '" + key + "'");
-            }
-            long len = seg.get(U64, p);
-            if (len < 0 || len > size - p - 8) {
-                throw fail(p, "the length of element " + i + " of array '" + key + "' is "
-                        + Long.toUnsignedString(len) + " but only " + (size - p - 8) + " bytes remain in the file");
-            }
-            p += 8 + len;
+            p += 8 + stringLength(p, element, i);
         }
         String[] a = new String[n];
         if (p - start > Integer.MAX_VALUE - 8) {
             for (int i = 0; i < n; i++) { // over 2 GB of strings: one at a time, as a single copy cannot hold them
                 int index = i;
-                a[i] = readString(() -> "element " + index + " of array '" + key + "'");
+                a[i] = readString(() -> element.apply(index));
             }
             return a;
         }
@@ -363,15 +356,8 @@ final class GgufParser {
      */
     private String readString(Supplier<String> what) {
         long at = pos;
-        if (remaining() < 8) {
-            need(8, "the length of " + what.get());
-        }
-        long len = seg.get(U64, pos);
+        long len = stringLength(at, ignored -> what.get(), 0);
         pos += 8;
-        if (len < 0 || len > remaining()) {
-            throw fail(at, "the length of " + what.get() + " is " + Long.toUnsignedString(len) + " but only "
-                    + remaining() + " bytes remain in the file");
-        }
         if (len > Integer.MAX_VALUE - 8) {
             throw fail(at, "the length of " + what.get() + " is " + len + ", more than a string can hold");
         }
@@ -380,6 +366,23 @@ final class GgufParser {
         pos += len;
         // Bytes that are not valid UTF-8 (some vocabularies' byte tokens) become U+FFFD, and the token stays readable.
         return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The length of the string at byte {@code at}, checked against the end of the file; {@code what.apply(index)}
+     * describes the string for the error message, built only on failure.
+     */
+    private long stringLength(long at, IntFunction<String> what, int index) {
+        if (size - at < 8) {
+            pos = at;
+            need(8, "the length of " + what.apply(index));
+        }
+        long len = seg.get(U64, at);
+        if (len < 0 || len > size - at - 8) {
+            throw fail(at, "the length of " + what.apply(index) + " is " + Long.toUnsignedString(len) + " but only "
+                    + (size - at - 8) + " bytes remain in the file");
+        }
+        return len;
     }
 
     private byte readByte(String what) {
