@@ -83,19 +83,15 @@ final class TiledQ4_0 {
             if (t < nTokens) {
                 ActivationQuantizer.q8_0(x, xOffset + t * cols, cols, s.tokenQuants, 0, s.tokenScales, 0,
                         s.tokenSums, 0);
-                for (int k = 0; k < cols; k++) {
-                    xq[base + k * tt + j] = s.tokenQuants[k];
-                }
-                for (int b = 0; b < blocks; b++) {
-                    dq[scaleBase + b * tt + j] = s.tokenScales[b];
-                }
             } else {
-                for (int k = 0; k < cols; k++) {
-                    xq[base + k * tt + j] = 0;
-                }
-                for (int b = 0; b < blocks; b++) {
-                    dq[scaleBase + b * tt + j] = 0f;
-                }
+                Arrays.fill(s.tokenQuants, 0, cols, (short) 0);
+                Arrays.fill(s.tokenScales, 0, blocks, 0f);
+            }
+            for (int k = 0; k < cols; k++) {
+                xq[base + k * tt + j] = s.tokenQuants[k];
+            }
+            for (int b = 0; b < blocks; b++) {
+                dq[scaleBase + b * tt + j] = s.tokenScales[b];
             }
         }
     }
