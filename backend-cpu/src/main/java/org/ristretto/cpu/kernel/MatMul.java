@@ -31,6 +31,12 @@ public final class MatMul {
     private static final long PREFILL_CHUNK_BYTES = 192 * 1024;
     /** Most rows in one chunk. */
     private static final int MAX_CHUNK_ROWS = 64;
+    /**
+     * Fewest rows in one chunk of a matrix×vector product whose kernel reads several rows at once
+     * ({@link RowKernel#dotRows}): Q8_0 decoding, one thread, read 20 GB/s with 64-row chunks and 24–25 with 256 or
+     * 512 (the packed kernel 23–25, same runs).
+     */
+    private static final int STREAMED_CHUNK_ROWS = 256;
     /** Chunks per thread a matrix×vector product aims for, so that uneven progress balances out. */
     static final int CHUNKS_PER_THREAD = 8;
     /**
@@ -443,6 +449,11 @@ public final class MatMul {
         int r;
         if (nTokens == 1) {
             r = Math.ceilDiv(rows, threads * CHUNKS_PER_THREAD);
+            if (kernel.rowsAtOnce() > 1) {
+                // Streams of a few rows each would end before the prefetchers are up to speed.
+                chunkRows = Math.min(rows, Math.max(r, STREAMED_CHUNK_ROWS));
+                return Math.ceilDiv(rows, chunkRows);
+            }
         } else {
             r = (int) Math.max(1, PREFILL_CHUNK_BYTES / bytesPerRow);
             r = Math.min(r, Math.ceilDiv(rows, threads));
@@ -457,6 +468,21 @@ public final class MatMul {
         float[] res = s.res;
         int r0 = chunk * chunkRows;
         int r1 = Math.min(rows, r0 + chunkRows);
+        int n = kernel.rowsAtOnce();
+        if (nTokens == 1 && n > 1) {
+            // The chunk in n parts read side by side, part i's row j with the others' row j; the rows after the
+            // last whole set of n go one by one.
+            int part = (r1 - r0) / n;
+            long stride = part * rowBytes;
+            for (int j = 0; j < part; j++) {
+                int r = r0 + j;
+                kernel.dotRows(w, wOffset + r * rowBytes, stride, cols, act, res);
+                for (int i = 0; i < n; i++) {
+                    out[outOffset + r + i * part] = res[i];
+                }
+            }
+            r0 += n * part;
+        }
         for (int t0 = 0; t0 < nTokens; t0 += RowKernel.TILE) {
             int nT = Math.min(RowKernel.TILE, nTokens - t0);
             int o = outOffset + t0 * rows;
@@ -475,6 +501,20 @@ public final class MatMul {
         float[] u = s.res2;
         int r0 = chunk * chunkRows;
         int r1 = Math.min(rows, r0 + chunkRows);
+        int n = kernel.rowsAtOnce();
+        if (nTokens == 1 && n > 1 && kernel2.rowsAtOnce() == n) {
+            // As productChunk, for both matrices.
+            int part = (r1 - r0) / n;
+            for (int j = 0; j < part; j++) {
+                int r = r0 + j;
+                kernel.dotRows(w, wOffset + r * rowBytes, part * rowBytes, cols, act, g);
+                kernel2.dotRows(w2, w2Offset + r * rowBytes2, part * rowBytes2, cols, x2, u);
+                for (int i = 0; i < n; i++) {
+                    out[outOffset + r + i * part] = swiGlu(g[i], u[i]);
+                }
+            }
+            r0 += n * part;
+        }
         for (int t0 = 0; t0 < nTokens; t0 += RowKernel.TILE) {
             int nT = Math.min(RowKernel.TILE, nTokens - t0);
             int o = outOffset + t0 * rows;

@@ -21,4 +21,19 @@ interface RowKernel {
      * with token {@code t0 + i} of {@code x}, for {@code i < nT}, where {@code 1 <= nT <= TILE}.
      */
     void dot(MemorySegment w, long rowOffset, int cols, Activations x, int t0, int nT, float[] res);
+
+    /** Rows one {@link #dotRows} call multiplies with one token: 1 where the kernel has no such method. */
+    default int rowsAtOnce() {
+        return 1;
+    }
+
+    /**
+     * Sets {@code res[i]} to the dot product of token 0 of {@code x} with the {@code cols}-element row at byte
+     * {@code rowOffset + i·stride} of {@code w}, for {@code i < rowsAtOnce()}. The caller passes rows far apart, so
+     * that the kernel reads {@code rowsAtOnce()} sequential streams at once: the hardware prefetchers then keep more
+     * of a matrix×vector product's weights in flight than with one row at a time.
+     */
+    default void dotRows(MemorySegment w, long rowOffset, long stride, int cols, Activations x, float[] res) {
+        dot(w, rowOffset, cols, x, 0, 1, res);
+    }
 }

@@ -28,11 +28,13 @@ class MatMulTest {
     static final int[] THREADS = {1, 2, 7};
 
     /**
-     * rows, blocks per row, tokens: one block, one row, rows not a multiple of chunks, 1/3/17 tokens, and token counts
-     * past {@link MatMul#TILED_MIN_TOKENS} (the tiled product: partial row chunks and token tiles, several K-blocks).
+     * rows, blocks per row, tokens: one block, one row, rows not a multiple of chunks, 1/3/17 tokens, one token over
+     * rows in several chunks of a kernel that reads rows side by side ({@link RowKernel#dotRows}: 601 rows, three
+     * chunks, rows left over in the last), and token counts past {@link MatMul#TILED_MIN_TOKENS} (the tiled product:
+     * partial row chunks and token tiles, several K-blocks).
      */
-    static final int[][] PROBLEMS = {{1, 1, 1}, {1, 1, 17}, {157, 2, 1}, {157, 1, 3}, {19, 3, 17}, {8, 2, 4},
-            {21, 3, MatMul.TILED_MIN_TOKENS + 5}, {1, 1, MatMul.TILED_MIN_TOKENS}};
+    static final int[][] PROBLEMS = {{1, 1, 1}, {1, 1, 17}, {157, 2, 1}, {601, 2, 1}, {157, 1, 3}, {19, 3, 17},
+            {8, 2, 4}, {21, 3, MatMul.TILED_MIN_TOKENS + 5}, {1, 1, MatMul.TILED_MIN_TOKENS}};
 
     static Stream<Arguments> cases() {
         List<Arguments> all = new ArrayList<>();
