@@ -223,6 +223,19 @@ abstract class PackedKernel {
     abstract void dotTwoGroups(MemorySegment w, long group, MemorySegment w2, long group2, int cols, Activations x,
             float[] out, int o, float[] out2, int o2);
 
+    /**
+     * The 6-bit scale of sub-block {@code j} from the 12 packed bytes at {@code in[at]} of a Q4_K or Q5_K block
+     * (ggml's {@code get_scale_min_k4}).
+     */
+    static int kScale(byte[] in, int at, int j) {
+        return j < 4 ? in[at + j] & 63 : (in[at + j + 4] & 0xf) | (in[at + j - 4] & 0xff) >> 6 << 4;
+    }
+
+    /** The 6-bit min of sub-block {@code j}, as {@link #kScale}. */
+    static int kMin(byte[] in, int at, int j) {
+        return j < 4 ? in[at + j + 4] & 63 : (in[at + j + 4] & 0xff) >> 4 | (in[at + j] & 0xff) >> 6 << 4;
+    }
+
     /** Two 16-bit quants as the 32-bit lane that holds {@code lo} in its lower half. */
     static int pair(short lo, short hi) {
         return (lo & 0xffff) | (hi << 16);

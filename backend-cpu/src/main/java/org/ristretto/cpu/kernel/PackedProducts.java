@@ -50,6 +50,7 @@ final class PackedProducts {
             kernels.put(GgmlType.Q4_0, new PackedQ4_0(lanes));
             kernels.put(GgmlType.Q8_0, new PackedQ8_0(lanes));
             kernels.put(GgmlType.Q4_K, new PackedQ4_K(lanes));
+            kernels.put(GgmlType.Q5_K, new PackedQ5_K(lanes));
             kernels.put(GgmlType.Q6_K, new PackedQ6_K(lanes));
         }
     }

@@ -48,13 +48,9 @@ final class PackedQ4_K extends PackedKernel {
                 int block = r * rowBytes + BYTES * b;
                 putFloat(out, o + 4 * r, half(in, block));
                 putFloat(out, o + 4 * rows + 4 * r, half(in, block + 2));
-                int sm = block + SCALES;
                 for (int j = 0; j < 8; j++) {
-                    // ggml's get_scale_min_k4
-                    int sc = j < 4 ? in[sm + j] & 63 : (in[sm + j + 4] & 0xf) | (in[sm + j - 4] & 0xff) >> 6 << 4;
-                    int m = j < 4 ? in[sm + j + 4] & 63 : (in[sm + j + 4] & 0xff) >> 4 | (in[sm + j] & 0xff) >> 6 << 4;
-                    out[o + packedScales + rows * j + r] = (byte) sc;
-                    out[o + packedMins + rows * j + r] = (byte) m;
+                    out[o + packedScales + rows * j + r] = (byte) kScale(in, block + SCALES, j);
+                    out[o + packedMins + rows * j + r] = (byte) kMin(in, block + SCALES, j);
                 }
                 for (int t = 0; t < 32; t++) {
                     copy4(in, block + QS + 4 * t, out, o + packedQuants + 4 * rows * t + 4 * r);

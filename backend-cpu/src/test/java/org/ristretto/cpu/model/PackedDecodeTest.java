@@ -25,8 +25,8 @@ import org.ristretto.cpu.CpuBackendProvider;
 import org.ristretto.cpu.kernel.MatMul;
 
 /**
- * A decoding step through the packed kernels (Q4_0, Q4_K, Q6_K weights, one token) gives the logits that the same
- * token gives at the end of a batch through the file-layout kernels.
+ * A decoding step through the packed kernels (Q4_0, Q4_K, Q5_K, Q6_K weights, one token) gives the logits that the
+ * same token gives at the end of a batch through the file-layout kernels.
  *
  * <p>For each position the cache is filled by a batch of the tokens before it, then the token is decoded alone. Both
  * paths quantize the token's activations to Q8 blocks and sum the integer products exactly; they differ in the order
@@ -43,7 +43,7 @@ class PackedDecodeTest {
     Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {"q4_0", "q4_k_m"})
+    @ValueSource(strings = {"q4_0", "q4_k_m", "q5_k_m"})
     void oneTokenAtATimeMatchesTheBatch(String fileType) throws IOException {
         int[] ids = {1, 300, 301, 17, 250, 9, 402, 33, 77, 5, 120, 260};
         Differences d = compareWithBatch(fileType, false, ids);
