@@ -118,11 +118,13 @@ public final class Transformer implements AutoCloseable {
         int vocab = config.vocabSize();
         for (int from = 0; from < tokens.length; from += maxBatch) {
             int n = Math.min(maxBatch, tokens.length - from);
-            Activations a = run(tokens, from, n, startPos + from);
+            boolean lastChunk = from + n == tokens.length;
+            Activations a = run(tokens, from, n, startPos + from,
+                    allLogits ? Outputs.ALL : lastChunk ? Outputs.LAST : Outputs.NONE);
             if (allLogits) {
                 backend.matmul(weights.output(), a.xb, a.logits());
                 backend.read(a.logits(), result, from * vocab);
-            } else if (from + n == tokens.length) {
+            } else if (lastChunk) {
                 backend.matmul(weights.output(), a.xbLast, logitsLast);
                 backend.read(logitsLast, result, 0);
             }
@@ -138,7 +140,7 @@ public final class Transformer implements AutoCloseable {
         Activations a = null;
         for (int from = 0; from < tokens.length; from += maxBatch) {
             int n = Math.min(maxBatch, tokens.length - from);
-            a = run(tokens, from, n, startPos + from);
+            a = run(tokens, from, n, startPos + from, from + n == tokens.length ? Outputs.LAST : Outputs.NONE);
         }
         backend.matmul(weights.output(), a.xbLast, logitsLast);
         return backend.argmax(logitsLast)[0];
@@ -170,36 +172,65 @@ public final class Transformer implements AutoCloseable {
         }
     }
 
-    /** The layers of one batch of {@code n} tokens from {@code tokens[from]}; leaves the final norm in {@code xb}. */
-    private Activations run(int[] tokens, int from, int n, int pos) {
+    /** Which tokens of a batch need the final hidden state: every one, only the last, or none (logits unused). */
+    private enum Outputs { ALL, LAST, NONE }
+
+    /**
+     * The layers of one batch of {@code n} tokens from {@code tokens[from]}; leaves the final norm of the rows that
+     * {@code outputs} asks for in {@code xb} (the last row in {@code xbLast}).
+     *
+     * <p>The last layer's feed-forward block only feeds the output, not the KV cache, so (as llama.cpp does) it runs
+     * for the rows whose hidden state is read: one token of a prefill, not all of them. For a 16-layer model that is
+     * a sixteenth of the feed-forward work of a prompt.
+     */
+    private Activations run(int[] tokens, int from, int n, int pos, Outputs outputs) {
         Activations a = activations(n);
         int[] ids = from == 0 && n == tokens.length ? tokens : Arrays.copyOfRange(tokens, from, from + n);
         backend.getRows(weights.tokenEmbedding(), ids, a.x);
         float eps = config.rmsEps();
-        for (int l = 0; l < config.blockCount(); l++) {
+        int last = config.blockCount() - 1;
+        for (int l = 0; l <= last; l++) {
             ModelWeights.Layer w = weights.layers().get(l);
-            backend.rmsNorm(a.x, w.attnNorm(), eps, a.xb);
-            projection(w.wq(), w.bq(), a.xb, a.q);
-            projection(w.wk(), w.bk(), a.xb, a.k);
-            projection(w.wv(), w.bv(), a.xb, a.v);
-            if (w.qNorm() != null) {
-                backend.rmsNorm(a.q, w.qNorm(), eps, a.q);
-                backend.rmsNorm(a.k, w.kNorm(), eps, a.k);
+            attentionBlock(w, l, pos, a);
+            if (l < last || outputs == Outputs.ALL || n == 1) {
+                feedForwardBlock(w, a.x, a);
+            } else if (outputs == Outputs.LAST) {
+                feedForwardBlock(w, a.xLast, activations(1));
             }
-            backend.rope(a.q, config.headDim(), pos, rope);
-            backend.rope(a.k, config.headDim(), pos, rope);
-            backend.storeKv(cache, l, pos, a.k, a.v);
-            backend.attention(a.q, cache, l, pos, config.headCount(), config.attentionScale(), a.att);
-            projection(w.wo(), w.bo(), a.att, a.proj);
-            backend.add(a.x, a.proj, a.x);
-
-            backend.rmsNorm(a.x, w.ffnNorm(), eps, a.xb);
-            backend.matmulSwiGlu(w.ffnGate(), w.ffnUp(), a.xb, a.hidden);
-            backend.matmul(w.ffnDown(), a.hidden, a.proj);
-            backend.add(a.x, a.proj, a.x);
         }
-        backend.rmsNorm(a.x, weights.outputNorm(), eps, a.xb);
+        switch (outputs) {
+            case ALL -> backend.rmsNorm(a.x, weights.outputNorm(), eps, a.xb);
+            case LAST -> backend.rmsNorm(a.xLast, weights.outputNorm(), eps, a.xbLast);
+            case NONE -> { }
+        }
         return a;
+    }
+
+    /** Attention of layer {@code l} over the batch, its keys and values stored, its output added to {@code a.x}. */
+    private void attentionBlock(ModelWeights.Layer w, int l, int pos, Activations a) {
+        float eps = config.rmsEps();
+        backend.rmsNorm(a.x, w.attnNorm(), eps, a.xb);
+        projection(w.wq(), w.bq(), a.xb, a.q);
+        projection(w.wk(), w.bk(), a.xb, a.k);
+        projection(w.wv(), w.bv(), a.xb, a.v);
+        if (w.qNorm() != null) {
+            backend.rmsNorm(a.q, w.qNorm(), eps, a.q);
+            backend.rmsNorm(a.k, w.kNorm(), eps, a.k);
+        }
+        backend.rope(a.q, config.headDim(), pos, rope);
+        backend.rope(a.k, config.headDim(), pos, rope);
+        backend.storeKv(cache, l, pos, a.k, a.v);
+        backend.attention(a.q, cache, l, pos, config.headCount(), config.attentionScale(), a.att);
+        projection(w.wo(), w.bo(), a.att, a.proj);
+        backend.add(a.x, a.proj, a.x);
+    }
+
+    /** The feed-forward block on the rows of {@code x}, with {@code scratch}'s buffers (as many rows) in between. */
+    private void feedForwardBlock(ModelWeights.Layer w, Tensor x, Activations scratch) {
+        backend.rmsNorm(x, w.ffnNorm(), config.rmsEps(), scratch.xb);
+        backend.matmulSwiGlu(w.ffnGate(), w.ffnUp(), scratch.xb, scratch.hidden);
+        backend.matmul(w.ffnDown(), scratch.hidden, scratch.proj);
+        backend.add(x, scratch.proj, x);
     }
 
     private void projection(Tensor w, Tensor bias, Tensor in, Tensor out) {
@@ -263,6 +294,7 @@ public final class Transformer implements AutoCloseable {
         final Tensor att;
         final Tensor proj;
         final Tensor hidden;
+        final Tensor xLast;
         final Tensor xbLast;
         private Tensor logits;
 
@@ -277,6 +309,7 @@ public final class Transformer implements AutoCloseable {
             this.att = att;
             this.proj = proj;
             this.hidden = hidden;
+            this.xLast = n == 1 ? x : backend.view(x, n - 1, 1);
             this.xbLast = n == 1 ? xb : backend.view(xb, n - 1, 1);
         }
 
