@@ -49,6 +49,7 @@ final class PackedProducts {
         if (lanes.ints().length() >= 8) {
             kernels.put(GgmlType.Q4_0, new PackedQ4_0(lanes));
             kernels.put(GgmlType.Q8_0, new PackedQ8_0(lanes));
+            kernels.put(GgmlType.Q2_K, new PackedQ2_K(lanes));
             kernels.put(GgmlType.Q3_K, new PackedQ3_K(lanes));
             kernels.put(GgmlType.Q4_K, new PackedQ4_K(lanes));
             kernels.put(GgmlType.Q5_K, new PackedQ5_K(lanes));
