@@ -49,6 +49,9 @@ final class PackedProducts {
         if (lanes.ints().length() >= 8) {
             kernels.put(GgmlType.Q4_0, new PackedQ4_0(lanes));
             kernels.put(GgmlType.Q8_0, new PackedQ8_0(lanes));
+            kernels.put(GgmlType.Q4_1, new PackedAsQ8_0(GgmlType.Q4_1, lanes));
+            kernels.put(GgmlType.Q5_0, new PackedAsQ8_0(GgmlType.Q5_0, lanes));
+            kernels.put(GgmlType.Q5_1, new PackedAsQ8_0(GgmlType.Q5_1, lanes));
             kernels.put(GgmlType.Q2_K, new PackedQ2_K(lanes));
             kernels.put(GgmlType.Q3_K, new PackedQ3_K(lanes));
             kernels.put(GgmlType.Q4_K, new PackedQ4_K(lanes));

@@ -30,16 +30,28 @@ import org.ristretto.core.quant.GgmlType;
  * at the same speed, about 25 GB/s. The scales are converted as in {@link PackedQ4_0}, so a matrix with an infinite
  * or NaN scale stays unpacked.
  */
-final class PackedQ8_0 extends PackedKernel {
-    private static final int BLOCK = 32;
+class PackedQ8_0 extends PackedKernel {
+    static final int BLOCK = 32;
     private static final int BYTES = 34;
     /** Flips the sign bit of a lane's lower 16 bits: read unsigned, the half is then its value plus 2^15. */
     private static final int LOW_BIAS = 0x8000;
     /** The biases the eight sums of a block add to each lane's lower half. */
     private static final int BLOCK_BIAS = 8 * LOW_BIAS;
 
+    /** Whether a packed block has each row's fp16 min after the scales, added as {@code m·Σx} per block. */
+    private final boolean mins;
+
     PackedQ8_0(Lanes lanes) {
-        super(GgmlType.Q8_0, ActivationFormat.Q8_0, lanes, BYTES * lanes.ints().length());
+        this(GgmlType.Q8_0, lanes, false);
+    }
+
+    /**
+     * A kernel for {@code type}, whose blocks of 32 subclasses pack into this layout as a signed byte per quant,
+     * with, when {@code mins}, the rows' fp16 mins (two bytes per row) between the scales and the pieces.
+     */
+    PackedQ8_0(GgmlType type, Lanes lanes, boolean mins) {
+        super(type, ActivationFormat.Q8_0, lanes, (mins ? BYTES + 2 : BYTES) * lanes.ints().length());
+        this.mins = mins;
     }
 
     @Override
@@ -62,9 +74,10 @@ final class PackedQ8_0 extends PackedKernel {
         VectorSpecies<Short> ss = lanes.shorts();
         VectorSpecies<Byte> bs = lanes.halfBytes();
         VectorSpecies<Short> hs = lanes.halfShorts();
-        int scales = 2 * is.length();
+        int scales = (mins ? 4 : 2) * is.length();
         int piece = 2 * is.length();
-        int packed = BYTES * is.length();
+        int packed = (mins ? BYTES + 2 : BYTES) * is.length();
+        float[] xs = x.blockSum;
         int[] xp = x.pairs;
         float[] xd = x.d;
         FloatVector acc = FloatVector.zero(fs);
@@ -162,6 +175,18 @@ final class PackedQ8_0 extends PackedKernel {
             FloatVector dx = FloatVector.broadcast(fs, xd[b]);
             acc = ((FloatVector) s.convertShape(VectorOperators.I2F, fs, 0)).mul(dx).fma(d, acc);
             acc2 = ((FloatVector) s2.convertShape(VectorOperators.I2F, fs, 0)).mul(dx).fma(d2, acc2);
+            if (mins) {
+                // The mins, converted as the scales, times the activations' block sum.
+                FloatVector sx = FloatVector.broadcast(fs, xs[b]);
+                hw = (IntVector) ShortVector.fromMemorySegment(hs, w, p + 2L * is.length(), ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.S2I, is, 0);
+                acc = hw.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(HALF_BIAS)
+                        .reinterpretAsInts().or(hw.and(SIGN)).reinterpretAsFloats().fma(sx, acc);
+                hw2 = (IntVector) ShortVector.fromMemorySegment(hs, w2, p2 + 2L * is.length(), ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.S2I, is, 0);
+                acc2 = hw2.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(HALF_BIAS)
+                        .reinterpretAsInts().or(hw2.and(SIGN)).reinterpretAsFloats().fma(sx, acc2);
+            }
             s = IntVector.zero(is);
             s2 = s;
             high = s;

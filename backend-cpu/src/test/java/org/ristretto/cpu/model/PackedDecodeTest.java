@@ -25,7 +25,7 @@ import org.ristretto.cpu.CpuBackendProvider;
 import org.ristretto.cpu.kernel.MatMul;
 
 /**
- * A decoding step through the packed kernels (Q4_0 and Q2_K to Q6_K weights, one token) gives the logits that the
+ * A decoding step through the packed kernels (Q4_0, Q5_1 and Q2_K to Q6_K weights, one token) gives the logits that the
  * same token gives at the end of a batch through the file-layout kernels.
  *
  * <p>For each position the cache is filled by a batch of the tokens before it, then the token is decoded alone. Both
@@ -43,7 +43,7 @@ class PackedDecodeTest {
     Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {"q4_0", "q2_k", "q3_k_m", "q4_k_m", "q5_k_m"})
+    @ValueSource(strings = {"q4_0", "q5_1", "q2_k", "q3_k_m", "q4_k_m", "q5_k_m"})
     void oneTokenAtATimeMatchesTheBatch(String fileType) throws IOException {
         int[] ids = {1, 300, 301, 17, 250, 9, 402, 33, 77, 5, 120, 260};
         Differences d = compareWithBatch(fileType, false, ids);
