@@ -29,7 +29,7 @@ import org.ristretto.cpu.parallel.WorkerPool;
 class PackedMatMulTest {
     /** The types with a packed kernel. */
     static final GgmlType[] TYPES = {GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0,
-            GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K};
+            GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL};
     static final int[] THREADS = {1, 2, 7};
     /**
      * rows, blocks per row: one group (8 rows at 256 bits, 16 at 512), a group and a row, many groups with a tail,
@@ -141,7 +141,9 @@ class PackedMatMulTest {
             assertNull(new MatMul(pool, VectorShape.S_256_BIT).pack(GgmlType.Q4_0, w, 0, 7, 32, arena));
             assertNull(new MatMul(pool, VectorShape.S_512_BIT).pack(GgmlType.Q4_0, w, 0, 8, 32, arena));
             assertNull(new MatMul(pool, VectorShape.S_128_BIT).pack(GgmlType.Q4_0, w, 0, 8, 32, arena));
-            assertNull(new MatMul(pool, VectorShape.S_256_BIT).pack(GgmlType.IQ4_NL, w, 0, 8, 32, arena));
+            MemorySegment halves = Weights.random(arena, GgmlType.F16, 8, 32, 0, rnd);
+            assertNull(new MatMul(pool, VectorShape.S_256_BIT).pack(GgmlType.F16, halves, 0, 8, 32, arena),
+                    "F16 has no packed kernel");
             assertThrows(IllegalArgumentException.class,
                     () -> new MatMul(pool, VectorShape.S_256_BIT).pack(GgmlType.Q4_0, w, 0, 100, 32, arena),
                     "rows past the end");
