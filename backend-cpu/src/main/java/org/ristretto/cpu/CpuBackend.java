@@ -46,7 +46,7 @@ public final class CpuBackend implements Backend {
 
     /**
      * A backend for {@code device} with {@code threads} worker threads (the caller included); with
-     * {@code packWeights}, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL and Q2_K to Q6_K matrices get a packed copy on first use
+     * {@code packWeights}, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, IQ4_XS and Q2_K to Q6_K matrices get a packed copy on first use
      * ({@link MatMul#pack}), for products of up to {@link MatMul#PACKED_MAX_TOKENS} tokens.
      */
     public CpuBackend(DeviceInfo device, int threads, boolean packWeights) {

@@ -42,8 +42,8 @@ final class ModelOptions {
     String cacheType;
 
     @Option(names = "--no-repack", description = "Keep the weights only in the file's mapping: no packed copies for "
-            + "decoding (the CPU backend makes them for Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL and Q2_K to Q6_K: faster "
-            + "decoding for about their size again in memory and a few seconds before the first token).")
+            + "decoding (the CPU backend makes them for Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, IQ4_XS and Q2_K to "
+            + "Q6_K: faster decoding for about their size again in memory and a few seconds before the first token).")
     boolean noRepack;
 
     @Option(names = "--verbose", description = "Show a stack trace when something fails.")

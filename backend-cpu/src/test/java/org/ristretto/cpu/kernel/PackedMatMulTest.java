@@ -29,7 +29,8 @@ import org.ristretto.cpu.parallel.WorkerPool;
 class PackedMatMulTest {
     /** The types with a packed kernel. */
     static final GgmlType[] TYPES = {GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0,
-            GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL};
+            GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL,
+            GgmlType.IQ4_XS};
     static final int[] THREADS = {1, 2, 7};
     /**
      * rows, blocks per row: one group (8 rows at 256 bits, 16 at 512), a group and a row, many groups with a tail,
