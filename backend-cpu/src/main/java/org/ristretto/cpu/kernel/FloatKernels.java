@@ -101,6 +101,92 @@ final class FloatKernels {
         }
 
         @Override
+        public int rowsAtOnce() {
+            return 4;
+        }
+
+        /**
+         * Four rows against one token, each with its own accumulator: one row alone is a single chain of dependent
+         * FMAs, which waits on each one's latency, and a single stream of weights (measured on the 2-core Zen 5,
+         * 1B model in F16: decode 6.5 t/s one row at a time).
+         */
+        @Override
+        public void dotRows(MemorySegment w, long rowOffset, long stride, int cols, Activations x, float[] res) {
+            VectorSpecies<Float> fs = lanes.floats();
+            VectorSpecies<Short> hs = lanes.halfShorts();
+            VectorSpecies<Integer> is = lanes.ints();
+            float[] xs = x.x;
+            int x0 = x.xOffset;
+            int vec = fs.loopBound(cols);
+            long r0 = rowOffset;
+            long r1 = rowOffset + stride;
+            long r2 = rowOffset + 2 * stride;
+            long r3 = rowOffset + 3 * stride;
+            FloatVector a0 = FloatVector.zero(fs), a1 = a0, a2 = a0, a3 = a0;
+            // Written out row by row: see IntDot on why kernels have no vector helpers.
+            if (bfloat) {
+                for (int i = 0; i < vec; i += fs.length()) {
+                    FloatVector xv = FloatVector.fromArray(fs, xs, x0 + i);
+                    a0 = ((IntVector) ShortVector.fromMemorySegment(hs, w, r0 + 2L * i, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_S2I, is, 0)).lanewise(VectorOperators.LSHL, 16)
+                            .reinterpretAsFloats().fma(xv, a0);
+                    a1 = ((IntVector) ShortVector.fromMemorySegment(hs, w, r1 + 2L * i, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_S2I, is, 0)).lanewise(VectorOperators.LSHL, 16)
+                            .reinterpretAsFloats().fma(xv, a1);
+                    a2 = ((IntVector) ShortVector.fromMemorySegment(hs, w, r2 + 2L * i, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_S2I, is, 0)).lanewise(VectorOperators.LSHL, 16)
+                            .reinterpretAsFloats().fma(xv, a2);
+                    a3 = ((IntVector) ShortVector.fromMemorySegment(hs, w, r3 + 2L * i, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_S2I, is, 0)).lanewise(VectorOperators.LSHL, 16)
+                            .reinterpretAsFloats().fma(xv, a3);
+                }
+            } else {
+                for (int i = 0; i < vec; i += fs.length()) {
+                    FloatVector xv = FloatVector.fromArray(fs, xs, x0 + i);
+                    IntVector h = (IntVector) ShortVector.fromMemorySegment(hs, w, r0 + 2L * i,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_S2I, is, 0);
+                    IntVector em = h.and(0x7fff);
+                    IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);
+                    a0 = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                            .blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00))
+                            .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(xv, a0);
+                    h = (IntVector) ShortVector.fromMemorySegment(hs, w, r1 + 2L * i,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_S2I, is, 0);
+                    em = h.and(0x7fff);
+                    shifted = em.lanewise(VectorOperators.LSHL, 13);
+                    a1 = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                            .blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00))
+                            .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(xv, a1);
+                    h = (IntVector) ShortVector.fromMemorySegment(hs, w, r2 + 2L * i,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_S2I, is, 0);
+                    em = h.and(0x7fff);
+                    shifted = em.lanewise(VectorOperators.LSHL, 13);
+                    a2 = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                            .blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00))
+                            .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(xv, a2);
+                    h = (IntVector) ShortVector.fromMemorySegment(hs, w, r3 + 2L * i,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_S2I, is, 0);
+                    em = h.and(0x7fff);
+                    shifted = em.lanewise(VectorOperators.LSHL, 13);
+                    a3 = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                            .blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00))
+                            .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(xv, a3);
+                }
+            }
+            res[0] = a0.reduceLanes(VectorOperators.ADD);
+            res[1] = a1.reduceLanes(VectorOperators.ADD);
+            res[2] = a2.reduceLanes(VectorOperators.ADD);
+            res[3] = a3.reduceLanes(VectorOperators.ADD);
+            for (int i = vec; i < cols; i++) {
+                float xi = xs[x0 + i];
+                for (int r = 0; r < 4; r++) {
+                    short bits = w.get(I16_LE, rowOffset + r * stride + 2L * i);
+                    res[r] += (bfloat ? Float.intBitsToFloat(bits << 16) : Float.float16ToFloat(bits)) * xi;
+                }
+            }
+        }
+
+        @Override
         public void dot(MemorySegment w, long rowOffset, int cols, Activations x, int t0, int nT, float[] res) {
             if (bfloat) {
                 dotBf16(w, rowOffset, cols, x, t0, nT, res);
