@@ -231,6 +231,20 @@ abstract class PackedKernel {
         return j < 4 ? in[at + j] & 63 : (in[at + j + 4] & 0xf) | (in[at + j - 4] & 0xff) >> 6 << 4;
     }
 
+    /**
+     * Writes row {@code r}'s part of a packed Q4_K or Q5_K block header at {@code out[o]}, from the file's block at
+     * {@code in[block]}: {@code d}, then {@code dmin}, as floats (4 bytes per row each), then the eight scales and
+     * then the eight mins as a byte per row each, sub-block after sub-block: 24 bytes per row in all.
+     */
+    final void packKHeader(byte[] in, int block, byte[] out, int o, int r) {
+        putFloat(out, o + 4 * r, half(in, block));
+        putFloat(out, o + 4 * rows + 4 * r, half(in, block + 2));
+        for (int j = 0; j < 8; j++) {
+            out[o + 8 * rows + rows * j + r] = (byte) kScale(in, block + 4, j);
+            out[o + 16 * rows + rows * j + r] = (byte) kMin(in, block + 4, j);
+        }
+    }
+
     /** The 6-bit min of sub-block {@code j}, as {@link #kScale}. */
     static int kMin(byte[] in, int at, int j) {
         return j < 4 ? in[at + j + 4] & 63 : (in[at + j + 4] & 0xff) >> 4 | (in[at + j] & 0xff) >> 6 << 4;

@@ -25,7 +25,6 @@ import org.ristretto.core.quant.GgmlType;
 final class PackedQ4_K extends PackedKernel {
     private static final int BLOCK = 256;
     private static final int BYTES = 144;
-    private static final int SCALES = 4;
     private static final int QS = 16;
     /** Packed bytes per row and block: {@code d} and {@code dmin} as floats, 8 scales, 8 mins, 128 quant bytes. */
     private static final int PACKED_ROW = 8 + 8 + 8 + 128;
@@ -39,19 +38,12 @@ final class PackedQ4_K extends PackedKernel {
 
     @Override
     boolean packRows(byte[] in, int rowBytes, int cols, byte[] out) {
-        int packedScales = 8 * rows;
-        int packedMins = packedScales + 8 * rows;
-        int packedQuants = packedMins + 8 * rows;
+        int packedQuants = 24 * rows;
         for (int b = 0; b < cols / BLOCK; b++) {
             int o = PACKED_ROW * rows * b;
             for (int r = 0; r < rows; r++) {
                 int block = r * rowBytes + BYTES * b;
-                putFloat(out, o + 4 * r, half(in, block));
-                putFloat(out, o + 4 * rows + 4 * r, half(in, block + 2));
-                for (int j = 0; j < 8; j++) {
-                    out[o + packedScales + rows * j + r] = (byte) kScale(in, block + SCALES, j);
-                    out[o + packedMins + rows * j + r] = (byte) kMin(in, block + SCALES, j);
-                }
+                packKHeader(in, block, out, o, r);
                 for (int t = 0; t < 32; t++) {
                     copy4(in, block + QS + 4 * t, out, o + packedQuants + 4 * rows * t + 4 * r);
                 }

@@ -25,7 +25,6 @@ import org.ristretto.core.quant.GgmlType;
 final class PackedQ5_K extends PackedKernel {
     private static final int BLOCK = 256;
     private static final int BYTES = 176;
-    private static final int SCALES = 4;
     private static final int QH = 16;
     private static final int QS = 48;
     /** Packed bytes per row and block: {@code d} and {@code dmin} as floats, 8 scales, 8 mins, 256 quants. */
@@ -37,19 +36,12 @@ final class PackedQ5_K extends PackedKernel {
 
     @Override
     boolean packRows(byte[] in, int rowBytes, int cols, byte[] out) {
-        int packedScales = 8 * rows;
-        int packedMins = packedScales + 8 * rows;
-        int packedQuants = packedMins + 8 * rows;
+        int packedQuants = 24 * rows;
         for (int b = 0; b < cols / BLOCK; b++) {
             int o = PACKED_ROW * rows * b;
             for (int r = 0; r < rows; r++) {
                 int block = r * rowBytes + BYTES * b;
-                putFloat(out, o + 4 * r, half(in, block));
-                putFloat(out, o + 4 * rows + 4 * r, half(in, block + 2));
-                for (int j = 0; j < 8; j++) {
-                    out[o + packedScales + rows * j + r] = (byte) kScale(in, block + SCALES, j);
-                    out[o + packedMins + rows * j + r] = (byte) kMin(in, block + SCALES, j);
-                }
+                packKHeader(in, block, out, o, r);
                 for (int c = 0; c < BLOCK; c++) {
                     // ggml's dequantize_row_q5_K: 64 columns per 32 quant bytes, low nibbles first; the fifth bit of
                     // column 64g + l (+ 32) is bit 2g (2g + 1) of qh[l % 32].
