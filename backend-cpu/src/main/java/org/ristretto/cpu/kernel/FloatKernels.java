@@ -17,6 +17,15 @@ final class FloatKernels {
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    /**
+     * An IEEE half sign-extended to 32 bits and shifted left by 13 has its sign in bit 31, copies of it in bits
+     * 28–30 (cleared by this mask) and its exponent and mantissa where a float's low exponent and mantissa bits are:
+     * as a float times 2^112 that is the half's value, exactly, for every finite half (subnormals included). The
+     * largest finite half is 65504, so a result of magnitude 2^16 or more was an infinity or NaN, whose exponent
+     * bits are then set to all ones (mantissa and sign kept). Eight vector operations per vector of weights.
+     */
+    private static final int HALF_BITS = 0x8fffe000;
+
     private FloatKernels() {}
 
     /** F32 weights. */
@@ -80,8 +89,8 @@ final class FloatKernels {
 
     /**
      * F16 and BF16 weights, widened to floats in vector lanes: BF16 is the top half of a float (a zero-extension and
-     * a shift); an IEEE half's magnitude bits shifted into a float's place and scaled by 2^112 give its value exactly,
-     * subnormals included, with infinities and NaNs patched in by a blend. The Vector API has no half-to-float
+     * a shift); an IEEE half's bits shifted into a float's place and scaled by 2^112 give its value exactly,
+     * subnormals included, with infinities and NaNs patched in by a blend ({@link #HALF_BITS}). The Vector API has no half-to-float
      * conversion of its own, and the JDK's scalar {@code Float.float16ToFloat} loop did not vectorize (measured
      * 5 GB/s against 20 for F32).
      */
@@ -143,34 +152,30 @@ final class FloatKernels {
             } else {
                 for (int i = 0; i < vec; i += fs.length()) {
                     FloatVector xv = FloatVector.fromArray(fs, xs, x0 + i);
-                    IntVector h = (IntVector) ShortVector.fromMemorySegment(hs, w, r0 + 2L * i,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_S2I, is, 0);
-                    IntVector em = h.and(0x7fff);
-                    IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);
-                    a0 = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                            .blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00))
-                            .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(xv, a0);
-                    h = (IntVector) ShortVector.fromMemorySegment(hs, w, r1 + 2L * i,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_S2I, is, 0);
-                    em = h.and(0x7fff);
-                    shifted = em.lanewise(VectorOperators.LSHL, 13);
-                    a1 = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                            .blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00))
-                            .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(xv, a1);
-                    h = (IntVector) ShortVector.fromMemorySegment(hs, w, r2 + 2L * i,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_S2I, is, 0);
-                    em = h.and(0x7fff);
-                    shifted = em.lanewise(VectorOperators.LSHL, 13);
-                    a2 = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                            .blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00))
-                            .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(xv, a2);
-                    h = (IntVector) ShortVector.fromMemorySegment(hs, w, r3 + 2L * i,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_S2I, is, 0);
-                    em = h.and(0x7fff);
-                    shifted = em.lanewise(VectorOperators.LSHL, 13);
-                    a3 = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                            .blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00))
-                            .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(xv, a3);
+                    IntVector h = ((IntVector) ShortVector.fromMemorySegment(hs, w, r0 + 2L * i,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, is, 0)).lanewise(VectorOperators.LSHL, 13)
+                            .and(HALF_BITS);
+                    FloatVector f = h.reinterpretAsFloats().mul(0x1p112f);
+                    a0 = f.blend(h.or(0x7f800000).reinterpretAsFloats(),
+                            f.abs().compare(VectorOperators.GE, 0x1p16f)).fma(xv, a0);
+                    h = ((IntVector) ShortVector.fromMemorySegment(hs, w, r1 + 2L * i, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.S2I, is, 0)).lanewise(VectorOperators.LSHL, 13)
+                            .and(HALF_BITS);
+                    f = h.reinterpretAsFloats().mul(0x1p112f);
+                    a1 = f.blend(h.or(0x7f800000).reinterpretAsFloats(),
+                            f.abs().compare(VectorOperators.GE, 0x1p16f)).fma(xv, a1);
+                    h = ((IntVector) ShortVector.fromMemorySegment(hs, w, r2 + 2L * i, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.S2I, is, 0)).lanewise(VectorOperators.LSHL, 13)
+                            .and(HALF_BITS);
+                    f = h.reinterpretAsFloats().mul(0x1p112f);
+                    a2 = f.blend(h.or(0x7f800000).reinterpretAsFloats(),
+                            f.abs().compare(VectorOperators.GE, 0x1p16f)).fma(xv, a2);
+                    h = ((IntVector) ShortVector.fromMemorySegment(hs, w, r3 + 2L * i, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.S2I, is, 0)).lanewise(VectorOperators.LSHL, 13)
+                            .and(HALF_BITS);
+                    f = h.reinterpretAsFloats().mul(0x1p112f);
+                    a3 = f.blend(h.or(0x7f800000).reinterpretAsFloats(),
+                            f.abs().compare(VectorOperators.GE, 0x1p16f)).fma(xv, a3);
                 }
             }
             res[0] = a0.reduceLanes(VectorOperators.ADD);
@@ -241,13 +246,12 @@ final class FloatKernels {
             int l = fs.length();
             FloatVector a0 = FloatVector.zero(fs), a1 = a0, a2 = a0, a3 = a0;
             for (int i = 0; i < vec; i += l) {
-                IntVector h = (IntVector) ShortVector.fromMemorySegment(hs, w, rowOffset + 2L * i,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_S2I, is, 0);
-                IntVector em = h.and(0x7fff);
-                IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);
-                IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-                FloatVector wv = finite.blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00))
-                        .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+                IntVector h = ((IntVector) ShortVector.fromMemorySegment(hs, w, rowOffset + 2L * i,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, is, 0))
+                        .lanewise(VectorOperators.LSHL, 13).and(HALF_BITS);
+                FloatVector f = h.reinterpretAsFloats().mul(0x1p112f);
+                FloatVector wv = f.blend(h.or(0x7f800000).reinterpretAsFloats(),
+                        f.abs().compare(VectorOperators.GE, 0x1p16f));
                 a0 = wv.fma(FloatVector.fromArray(fs, xs, x0 + i), a0);
                 if (nT > 1) {
                     a1 = wv.fma(FloatVector.fromArray(fs, xs, x0 + cols + i), a1);

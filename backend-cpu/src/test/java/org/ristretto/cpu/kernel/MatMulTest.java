@@ -1,5 +1,6 @@
 package org.ristretto.cpu.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -249,6 +250,46 @@ class MatMulTest {
             double[] e = new double[cols];
             for (int r = 0; r < rows; r++) {
                 compare("F16 " + shape, 0, r, ref[r], out[r], Tolerance.bound(deq, r, cols, x, 0, 0, e));
+            }
+        }
+    }
+
+    /**
+     * Infinite and NaN halves stay infinite and NaN through the vector widening, for one token (four rows side by
+     * side) and for three (row by row): a row holding +inf gives +inf against positive activations, one holding
+     * -inf gives -inf, one holding a NaN gives NaN, and the others their finite sums.
+     */
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void f16InfinitiesAndNaNsSurviveTheWidening(VectorShape shape) {
+        int rows = 8;
+        int cols = 70;
+        short[] special = {0x7c00, (short) 0xfc00, 0x7e00, (short) 0xfd01};
+        try (WorkerPool pool = new WorkerPool(2); Arena arena = Arena.ofShared()) {
+            MemorySegment w = arena.allocate(2L * rows * cols);
+            for (int i = 0; i < rows * cols; i++) {
+                w.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2L * i, Float.floatToFloat16(0.5f));
+            }
+            for (int r = 0; r < special.length; r++) {
+                w.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2L * (2 * r * cols + 3 + 11 * r), special[r]);
+            }
+            int tokens = 3;
+            float[] x = new float[cols * tokens];
+            java.util.Arrays.fill(x, 0.25f);
+            MatMul mm = new MatMul(pool, shape);
+            for (int n : new int[] {1, tokens}) {
+                float[] out = new float[rows * n];
+                mm.multiply(GgmlType.F16, w, 0, rows, cols, x, 0, n, out, 0);
+                for (int t = 0; t < n; t++) {
+                    String where = shape + " tokens=" + n + " t=" + t;
+                    assertEquals(Float.POSITIVE_INFINITY, out[t * rows], where + " +inf row");
+                    assertEquals(Float.NEGATIVE_INFINITY, out[t * rows + 2], where + " -inf row");
+                    assertTrue(Float.isNaN(out[t * rows + 4]), where + " NaN row");
+                    assertTrue(Float.isNaN(out[t * rows + 6]), where + " negative NaN row");
+                    for (int r : new int[] {1, 3, 5, 7}) {
+                        assertEquals(0.125f * cols, out[t * rows + r], 1e-4f, where + " finite row " + r);
+                    }
+                }
             }
         }
     }
