@@ -37,6 +37,9 @@ public final class CpuBackend implements Backend {
     /** Types of the weights with a packed kernel that has not run yet. */
     private final Set<GgmlType> coldPackedTypes = EnumSet.noneOf(GgmlType.class);
     private final boolean packWeights;
+    /** The most bytes of packed copies this backend makes; matrices past it stay in the file's layout. */
+    private final long packBudget;
+    private long packedBytes;
     private short[][] halfScratch;
 
     /** A backend for {@code device} with {@code threads} worker threads (the caller included), packing weights. */
@@ -46,12 +49,22 @@ public final class CpuBackend implements Backend {
 
     /**
      * A backend for {@code device} with {@code threads} worker threads (the caller included); with
-     * {@code packWeights}, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, IQ4_XS and Q2_K to Q6_K matrices get a packed copy on first use
-     * ({@link MatMul#pack}), for products of up to {@link MatMul#PACKED_MAX_TOKENS} tokens.
+     * {@code packWeights}, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, IQ4_XS and Q2_K to Q6_K matrices get a packed copy
+     * on first use ({@link MatMul#pack}), for products of up to {@link MatMul#PACKED_MAX_TOKENS} tokens, while the
+     * copies fit in {@link PackBudget#fromAvailableMemory()}.
      */
     public CpuBackend(DeviceInfo device, int threads, boolean packWeights) {
+        this(device, threads, packWeights, packWeights ? PackBudget.fromAvailableMemory() : 0);
+    }
+
+    /**
+     * As {@link #CpuBackend(DeviceInfo, int, boolean)}, making packed copies of at most {@code packBudget} bytes in
+     * all: a matrix whose copy would pass it is multiplied from the file's layout instead (correct, slower).
+     */
+    CpuBackend(DeviceInfo device, int threads, boolean packWeights, long packBudget) {
         this.device = device;
         this.packWeights = packWeights;
+        this.packBudget = packBudget;
         this.pool = new WorkerPool(threads);
         this.matMul = new MatMul(pool);
         this.rows = new RowOps(pool);
@@ -259,7 +272,13 @@ public final class CpuBackend implements Backend {
             return null;
         }
         if (!w.packTried()) {
+            long size = matMul.packedBytes(w.type(), w.rows(), w.columns());
+            if (size == 0 || packedBytes + size > packBudget) {
+                w.setPacked(null);
+                return null;
+            }
             warmUpPackedKernels();
+            packedBytes += size;
             w.setPacked(matMul.pack(w.type(), w.data(), 0, w.rows(), w.columns(), packedMemory));
         }
         return w.packed();

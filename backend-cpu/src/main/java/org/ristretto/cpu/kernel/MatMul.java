@@ -243,6 +243,11 @@ public final class MatMul {
         return packed.pack(type, w, wOffset, rows, cols, memory);
     }
 
+    /** Bytes of the copy {@link #pack} makes of a {@code rows × cols} matrix of {@code type}; 0 where it makes none. */
+    public long packedBytes(GgmlType type, int rows, int cols) {
+        return packed.packedBytes(type, rows, cols);
+    }
+
     /** Whether {@code type} has a packed kernel at this vector width ({@link #pack} returns a copy). */
     public boolean hasPacked(GgmlType type) {
         return packed.has(type);

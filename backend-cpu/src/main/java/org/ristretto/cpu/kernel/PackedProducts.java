@@ -67,6 +67,15 @@ final class PackedProducts {
     }
 
     /** See {@link MatMul#pack}; the shape is checked. */
+    /** Bytes of the packed copy {@link #pack} would make of such a matrix; 0 where it makes none. */
+    long packedBytes(GgmlType type, int rows, int cols) {
+        PackedKernel k = kernels.get(type);
+        if (k == null || rows < k.rows()) {
+            return 0;
+        }
+        return k.groupBytes(cols) * (rows / k.rows());
+    }
+
     PackedMatrix pack(GgmlType type, MemorySegment w, long wOffset, int rows, int cols, SegmentAllocator memory) {
         PackedKernel k = kernels.get(type);
         if (k == null || rows < k.rows()) {
