@@ -17,13 +17,9 @@ import org.ristretto.core.quant.GgmlType;
  * an infinite or NaN scale or min stays unpacked.
  */
 final class PackedAsQ8_0 extends PackedQ8_0 {
-    /** ggml's {@code kvalues_iq4nl}. */
-    private static final byte[] LEVELS = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
     private final int blockBytes;
-    private final boolean mins;
     private final boolean fifthBit;
     private final boolean levels;
-    private final boolean subScales;
 
     /** A kernel for {@code type}: Q4_1, Q5_0, Q5_1, IQ4_NL or IQ4_XS. */
     PackedAsQ8_0(GgmlType type, Lanes lanes) {
@@ -36,15 +32,12 @@ final class PackedAsQ8_0 extends PackedQ8_0 {
             case IQ4_XS -> 136;
             default -> throw new IllegalArgumentException("no byte-per-quant packing for " + type);
         };
-        this.mins = type == GgmlType.Q4_1 || type == GgmlType.Q5_1;
         this.fifthBit = type == GgmlType.Q5_0 || type == GgmlType.Q5_1;
         this.levels = type == GgmlType.IQ4_NL || type == GgmlType.IQ4_XS;
-        this.subScales = type == GgmlType.IQ4_XS;
     }
 
     @Override
     boolean packRows(byte[] in, int rowBytes, int cols, byte[] out) {
-        int header = headerBytes(mins, subScales);
         int packedBlock = (header + BLOCK) * rows;
         int offset = fifthBit && !mins ? 16 : 0;
         boolean finite = true;
@@ -74,7 +67,7 @@ final class PackedAsQ8_0 extends PackedQ8_0 {
                         | (in[qh + 3] & 0xff) << 24 : 0;
                 for (int c = 0; c < BLOCK; c++) {
                     int nibble = (in[block + qs + c % 16] & 0xff) >> 4 * (c / 16) & 0xf;
-                    int q = levels ? LEVELS[nibble] : (nibble | (fifth >>> c & 1) << 4) - offset;
+                    int q = levels ? IQ4Kernels.LEVELS[nibble] : (nibble | (fifth >>> c & 1) << 4) - offset;
                     // Piece t holds quants 2t and 2t + 1 of each row, as PackedQ8_0 packs them.
                     out[o + header * rows + 2 * (rows * (c / 2) + r) + c % 2] = (byte) q;
                 }

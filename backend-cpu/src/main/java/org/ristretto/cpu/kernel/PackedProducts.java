@@ -66,7 +66,6 @@ final class PackedProducts {
         return kernels.containsKey(type);
     }
 
-    /** See {@link MatMul#pack}; the shape is checked. */
     /** Bytes of the packed copy {@link #pack} would make of such a matrix; 0 where it makes none. */
     long packedBytes(GgmlType type, int rows, int cols) {
         PackedKernel k = kernels.get(type);
@@ -76,14 +75,14 @@ final class PackedProducts {
         return k.groupBytes(cols) * (rows / k.rows());
     }
 
+    /** See {@link MatMul#pack}; the shape is checked. */
     PackedMatrix pack(GgmlType type, MemorySegment w, long wOffset, int rows, int cols, SegmentAllocator memory) {
-        PackedKernel k = kernels.get(type);
-        if (k == null || rows < k.rows()) {
+        long size = packedBytes(type, rows, cols);
+        if (size == 0) {
             return null;
         }
-        long groupBytes = k.groupBytes(cols);
-        MemorySegment data = memory.allocate(groupBytes * (rows / k.rows()), 64);
-        matrix = new PackedMatrix(w, wOffset, rows, cols, k, data);
+        MemorySegment data = memory.allocate(size, 64);
+        matrix = new PackedMatrix(w, wOffset, rows, cols, kernels.get(type), data);
         rowBytes = type.byteSize(cols);
         inexact = false;
         pool.run(matrix.groups(), packTask);

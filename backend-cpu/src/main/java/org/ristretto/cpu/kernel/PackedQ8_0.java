@@ -39,15 +39,15 @@ class PackedQ8_0 extends PackedKernel {
     private static final int BLOCK_BIAS = 8 * LOW_BIAS;
 
     /** Whether a packed block has each row's fp16 min after the scales, added as {@code m·Σx} per block. */
-    private final boolean mins;
+    final boolean mins;
     /**
      * Whether a packed block has each row's signed byte sub-block scale after the fp16 scales (IQ4_XS: the scale is
      * {@code d} of 256 columns times it), which multiplies the block's integer sum; the activations are then Q8_K,
      * one scale per 256 columns.
      */
-    private final boolean subScales;
+    final boolean subScales;
     /** Bytes per row in front of a block's pieces. */
-    private final int header;
+    final int header;
 
     PackedQ8_0(Lanes lanes) {
         this(GgmlType.Q8_0, lanes, false, false);
@@ -67,7 +67,7 @@ class PackedQ8_0 extends PackedKernel {
     }
 
     /** Bytes per row in front of a packed block's pieces. */
-    static int headerBytes(boolean mins, boolean subScales) {
+    private static int headerBytes(boolean mins, boolean subScales) {
         return 2 + (mins ? 2 : 0) + (subScales ? 1 : 0);
     }
 
