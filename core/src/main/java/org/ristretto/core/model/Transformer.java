@@ -192,9 +192,10 @@ public final class Transformer implements AutoCloseable {
         for (int l = 0; l <= last; l++) {
             ModelWeights.Layer w = weights.layers().get(l);
             attentionBlock(w, l, pos, a);
-            if (l < last || outputs == Outputs.ALL || n == 1) {
+            if (l < last || outputs == Outputs.ALL) {
                 feedForwardBlock(w, a.x, a);
             } else if (outputs == Outputs.LAST) {
+                // For one token, xLast is x and activations(1) is a itself.
                 feedForwardBlock(w, a.xLast, activations(1));
             }
         }
