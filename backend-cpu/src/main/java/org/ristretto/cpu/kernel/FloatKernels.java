@@ -17,14 +17,24 @@ final class FloatKernels {
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /**
-     * An IEEE half sign-extended to 32 bits and shifted left by 13 has its sign in bit 31, copies of it in bits
-     * 28–30 (cleared by this mask) and its exponent and mantissa where a float's low exponent and mantissa bits are:
-     * as a float times 2^112 that is the half's value, exactly, for every finite half (subnormals included). The
-     * largest finite half is 65504, so a result of magnitude 2^16 or more was an infinity or NaN, whose exponent
-     * bits are then set to all ones (mantissa and sign kept). Eight vector operations per vector of weights.
+    /*
+     * Halves widen in integer lanes: a half sign-extended to 32 bits and shifted left by 13 has its exponent and
+     * mantissa where a float's low exponent bits and mantissa are (HALF_MAGNITUDE keeps them), and its sign in bit 31
+     * (HALF_SIGN). Adding 112 to the exponent (HALF_REBIAS) gives the float of every normal half. A subnormal half
+     * (exponent 0, mantissa m) comes out as 2^-15·(1 + m/1024), and twice that less 2^-14 is its value 2^-14·m/1024:
+     * one masked FMA, exact; an infinity or NaN (exponent 31) gets an all-ones exponent, mantissa kept. Ten vector
+     * operations per vector of weights. Scaling the shifted bits by 2^112 in a float multiply instead (eight
+     * operations) is exact too, but a subnormal half is then a subnormal float operand, which this Zen 5 multiplies
+     * slowly: one-token products over a synthetic 1B model's F16 weights, 1% of them subnormal, read 19–32 GB/s that
+     * way, and 41–46 GB/s over normal halves only (2 threads).
      */
-    private static final int HALF_BITS = 0x8fffe000;
+    private static final int HALF_MAGNITUDE = 0x0fffe000;
+    private static final int HALF_SIGN = 0x80000000;
+    private static final int HALF_REBIAS = 112 << 23;
+    /** Shifted magnitudes below this had exponent 0; at or above {@link #HALF_INF_NAN}, exponent 31. */
+    private static final int HALF_SUBNORMAL_LIMIT = 1 << 23;
+    private static final int HALF_INF_NAN = 31 << 23;
+    private static final float HALF_SUBNORMAL_UNIT = 0x1p-14f;
 
     private FloatKernels() {}
 
@@ -89,10 +99,10 @@ final class FloatKernels {
 
     /**
      * F16 and BF16 weights, widened to floats in vector lanes: BF16 is the top half of a float (a zero-extension and
-     * a shift); an IEEE half's bits shifted into a float's place and scaled by 2^112 give its value exactly,
-     * subnormals included, with infinities and NaNs patched in by a blend ({@link #HALF_BITS}). The Vector API has no half-to-float
-     * conversion of its own, and the JDK's scalar {@code Float.float16ToFloat} loop did not vectorize (measured
-     * 5 GB/s against 20 for F32).
+     * a shift); an IEEE half's bits shifted into a float's place and rebiased give its value exactly, subnormals,
+     * infinities and NaNs included, in integer operations and two masked ones (see HALF_MAGNITUDE). The Vector API
+     * has no half-to-float conversion of its own, and the JDK's scalar {@code Float.float16ToFloat} loop did not
+     * vectorize (measured 5 GB/s against 20 for F32).
      */
     static final class Half implements RowKernel {
         private final Lanes lanes;
@@ -152,30 +162,38 @@ final class FloatKernels {
             } else {
                 for (int i = 0; i < vec; i += fs.length()) {
                     FloatVector xv = FloatVector.fromArray(fs, xs, x0 + i);
-                    IntVector h = ((IntVector) ShortVector.fromMemorySegment(hs, w, r0 + 2L * i,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, is, 0)).lanewise(VectorOperators.LSHL, 13)
-                            .and(HALF_BITS);
-                    FloatVector f = h.reinterpretAsFloats().mul(0x1p112f);
-                    a0 = f.blend(h.or(0x7f800000).reinterpretAsFloats(),
-                            f.abs().compare(VectorOperators.GE, 0x1p16f)).fma(xv, a0);
-                    h = ((IntVector) ShortVector.fromMemorySegment(hs, w, r1 + 2L * i, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.S2I, is, 0)).lanewise(VectorOperators.LSHL, 13)
-                            .and(HALF_BITS);
-                    f = h.reinterpretAsFloats().mul(0x1p112f);
-                    a1 = f.blend(h.or(0x7f800000).reinterpretAsFloats(),
-                            f.abs().compare(VectorOperators.GE, 0x1p16f)).fma(xv, a1);
-                    h = ((IntVector) ShortVector.fromMemorySegment(hs, w, r2 + 2L * i, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.S2I, is, 0)).lanewise(VectorOperators.LSHL, 13)
-                            .and(HALF_BITS);
-                    f = h.reinterpretAsFloats().mul(0x1p112f);
-                    a2 = f.blend(h.or(0x7f800000).reinterpretAsFloats(),
-                            f.abs().compare(VectorOperators.GE, 0x1p16f)).fma(xv, a2);
-                    h = ((IntVector) ShortVector.fromMemorySegment(hs, w, r3 + 2L * i, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.S2I, is, 0)).lanewise(VectorOperators.LSHL, 13)
-                            .and(HALF_BITS);
-                    f = h.reinterpretAsFloats().mul(0x1p112f);
-                    a3 = f.blend(h.or(0x7f800000).reinterpretAsFloats(),
-                            f.abs().compare(VectorOperators.GE, 0x1p16f)).fma(xv, a3);
+                    IntVector h = (IntVector) ShortVector.fromMemorySegment(hs, w, r0 + 2L * i, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.S2I, is, 0);
+                    IntVector m = h.lanewise(VectorOperators.LSHL, 13).and(HALF_MAGNITUDE);
+                    FloatVector f = m.add(HALF_REBIAS).reinterpretAsFloats()
+                            .lanewise(VectorOperators.FMA, 2f, -HALF_SUBNORMAL_UNIT, m.lt(HALF_SUBNORMAL_LIMIT).cast(fs));
+                    a0 = f.reinterpretAsInts().or(h.and(HALF_SIGN))
+                            .lanewise(VectorOperators.OR, 0x7f800000, m.compare(VectorOperators.GE, HALF_INF_NAN))
+                            .reinterpretAsFloats().fma(xv, a0);
+                    h = (IntVector) ShortVector.fromMemorySegment(hs, w, r1 + 2L * i, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.S2I, is, 0);
+                    m = h.lanewise(VectorOperators.LSHL, 13).and(HALF_MAGNITUDE);
+                    f = m.add(HALF_REBIAS).reinterpretAsFloats()
+                            .lanewise(VectorOperators.FMA, 2f, -HALF_SUBNORMAL_UNIT, m.lt(HALF_SUBNORMAL_LIMIT).cast(fs));
+                    a1 = f.reinterpretAsInts().or(h.and(HALF_SIGN))
+                            .lanewise(VectorOperators.OR, 0x7f800000, m.compare(VectorOperators.GE, HALF_INF_NAN))
+                            .reinterpretAsFloats().fma(xv, a1);
+                    h = (IntVector) ShortVector.fromMemorySegment(hs, w, r2 + 2L * i, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.S2I, is, 0);
+                    m = h.lanewise(VectorOperators.LSHL, 13).and(HALF_MAGNITUDE);
+                    f = m.add(HALF_REBIAS).reinterpretAsFloats()
+                            .lanewise(VectorOperators.FMA, 2f, -HALF_SUBNORMAL_UNIT, m.lt(HALF_SUBNORMAL_LIMIT).cast(fs));
+                    a2 = f.reinterpretAsInts().or(h.and(HALF_SIGN))
+                            .lanewise(VectorOperators.OR, 0x7f800000, m.compare(VectorOperators.GE, HALF_INF_NAN))
+                            .reinterpretAsFloats().fma(xv, a2);
+                    h = (IntVector) ShortVector.fromMemorySegment(hs, w, r3 + 2L * i, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.S2I, is, 0);
+                    m = h.lanewise(VectorOperators.LSHL, 13).and(HALF_MAGNITUDE);
+                    f = m.add(HALF_REBIAS).reinterpretAsFloats()
+                            .lanewise(VectorOperators.FMA, 2f, -HALF_SUBNORMAL_UNIT, m.lt(HALF_SUBNORMAL_LIMIT).cast(fs));
+                    a3 = f.reinterpretAsInts().or(h.and(HALF_SIGN))
+                            .lanewise(VectorOperators.OR, 0x7f800000, m.compare(VectorOperators.GE, HALF_INF_NAN))
+                            .reinterpretAsFloats().fma(xv, a3);
                 }
             }
             res[0] = a0.reduceLanes(VectorOperators.ADD);
@@ -246,12 +264,14 @@ final class FloatKernels {
             int l = fs.length();
             FloatVector a0 = FloatVector.zero(fs), a1 = a0, a2 = a0, a3 = a0;
             for (int i = 0; i < vec; i += l) {
-                IntVector h = ((IntVector) ShortVector.fromMemorySegment(hs, w, rowOffset + 2L * i,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, is, 0))
-                        .lanewise(VectorOperators.LSHL, 13).and(HALF_BITS);
-                FloatVector f = h.reinterpretAsFloats().mul(0x1p112f);
-                FloatVector wv = f.blend(h.or(0x7f800000).reinterpretAsFloats(),
-                        f.abs().compare(VectorOperators.GE, 0x1p16f));
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(hs, w, rowOffset + 2L * i,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, is, 0);
+                IntVector m = h.lanewise(VectorOperators.LSHL, 13).and(HALF_MAGNITUDE);
+                FloatVector f = m.add(HALF_REBIAS).reinterpretAsFloats()
+                        .lanewise(VectorOperators.FMA, 2f, -HALF_SUBNORMAL_UNIT, m.lt(HALF_SUBNORMAL_LIMIT).cast(fs));
+                FloatVector wv = f.reinterpretAsInts().or(h.and(HALF_SIGN))
+                        .lanewise(VectorOperators.OR, 0x7f800000, m.compare(VectorOperators.GE, HALF_INF_NAN))
+                        .reinterpretAsFloats();
                 a0 = wv.fma(FloatVector.fromArray(fs, xs, x0 + i), a0);
                 if (nT > 1) {
                     a1 = wv.fma(FloatVector.fromArray(fs, xs, x0 + cols + i), a1);

@@ -255,6 +255,47 @@ class MatMulTest {
     }
 
     /**
+     * Subnormal halves widen to their exact values, for one token (four rows side by side) and for three (row by
+     * row): rows of subnormals only (every mantissa, both signs) against activations of 1, 2 and 4, whose exact sums
+     * are far smaller than the 2^-14 a widening that treated them as normal halves would add per weight.
+     */
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void f16SubnormalHalvesWidenExactly(VectorShape shape) {
+        int rows = 8;
+        int cols = 70;
+        int tokens = 3;
+        try (WorkerPool pool = new WorkerPool(2); Arena arena = Arena.ofShared()) {
+            MemorySegment w = arena.allocate(2L * rows * cols);
+            double[] rowSums = new double[rows];
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    int mantissa = 1 + (r * cols + c) * 37 % 0x3ff;
+                    short bits = (short) ((r + c) % 3 == 0 ? mantissa | 0x8000 : mantissa);
+                    w.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2L * (r * cols + c), bits);
+                    rowSums[r] += Float.float16ToFloat(bits);
+                }
+            }
+            float[] x = new float[cols * tokens];
+            for (int t = 0; t < tokens; t++) {
+                java.util.Arrays.fill(x, t * cols, (t + 1) * cols, 1 << t);
+            }
+            MatMul mm = new MatMul(pool, shape);
+            for (int n : new int[] {1, tokens}) {
+                float[] out = new float[rows * n];
+                mm.multiply(GgmlType.F16, w, 0, rows, cols, x, 0, n, out, 0);
+                for (int t = 0; t < n; t++) {
+                    for (int r = 0; r < rows; r++) {
+                        double expected = rowSums[r] * (1 << t);
+                        assertEquals(expected, out[t * rows + r], Math.abs(expected) * 1e-5 + 1e-12,
+                                shape + " tokens=" + n + " t=" + t + " row " + r);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Infinite and NaN halves stay infinite and NaN through the vector widening, for one token (four rows side by
      * side) and for three (row by row): a row holding +inf gives +inf against positive activations, one holding
      * -inf gives -inf, one holding a NaN gives NaN, and the others their finite sums.
