@@ -19,7 +19,7 @@ import jdk.incubator.vector.VectorSpecies;
  * levels reach ±127, so at most two products share a 16-bit lane before widening.
  */
 final class IQ4Kernels {
-    /** ggml's {@code kvalues_iq4nl}: the value each 4-bit code stands for (also {@link PackedAsQ8_0}'s). */
+    /** ggml's {@code kvalues_iq4nl}: the value each 4-bit code stands for (also {@link PackedIQ4}'s). */
     static final byte[] LEVELS = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
 

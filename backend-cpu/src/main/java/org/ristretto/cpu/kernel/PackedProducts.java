@@ -52,8 +52,8 @@ final class PackedProducts {
             kernels.put(GgmlType.Q4_1, new PackedAsQ8_0(GgmlType.Q4_1, lanes));
             kernels.put(GgmlType.Q5_0, new PackedAsQ8_0(GgmlType.Q5_0, lanes));
             kernels.put(GgmlType.Q5_1, new PackedAsQ8_0(GgmlType.Q5_1, lanes));
-            kernels.put(GgmlType.IQ4_NL, new PackedAsQ8_0(GgmlType.IQ4_NL, lanes));
-            kernels.put(GgmlType.IQ4_XS, new PackedAsQ8_0(GgmlType.IQ4_XS, lanes));
+            kernels.put(GgmlType.IQ4_NL, new PackedIQ4(GgmlType.IQ4_NL, lanes));
+            kernels.put(GgmlType.IQ4_XS, new PackedIQ4(GgmlType.IQ4_XS, lanes));
             kernels.put(GgmlType.Q2_K, new PackedQ2_K(lanes));
             kernels.put(GgmlType.Q3_K, new PackedQ3_K(lanes));
             kernels.put(GgmlType.Q4_K, new PackedQ4_K(lanes));

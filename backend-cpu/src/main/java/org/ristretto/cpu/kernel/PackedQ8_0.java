@@ -34,41 +34,27 @@ class PackedQ8_0 extends PackedKernel {
     static final int BLOCK = 32;
     private static final int BYTES = 34;
     /** Flips the sign bit of a lane's lower 16 bits: read unsigned, the half is then its value plus 2^15. */
-    private static final int LOW_BIAS = 0x8000;
+    static final int LOW_BIAS = 0x8000;
     /** The biases the eight sums of a block add to each lane's lower half. */
-    private static final int BLOCK_BIAS = 8 * LOW_BIAS;
+    static final int BLOCK_BIAS = 8 * LOW_BIAS;
 
     /** Whether a packed block has each row's fp16 min after the scales, added as {@code m·Σx} per block. */
     final boolean mins;
-    /**
-     * Whether a packed block has each row's signed byte sub-block scale after the fp16 scales (IQ4_XS: the scale is
-     * {@code d} of 256 columns times it), which multiplies the block's integer sum; the activations are then Q8_K,
-     * one scale per 256 columns.
-     */
-    final boolean subScales;
     /** Bytes per row in front of a block's pieces. */
     final int header;
 
     PackedQ8_0(Lanes lanes) {
-        this(GgmlType.Q8_0, lanes, false, false);
+        this(GgmlType.Q8_0, lanes, false);
     }
 
     /**
-     * A kernel for {@code type}, whose blocks subclasses pack into this layout as a signed byte per quant, 32
-     * columns to a packed block, with, when {@code mins}, the rows' fp16 mins (two bytes per row) and, when
-     * {@code subScales}, their sub-block scales (a byte per row; Q8_K activations) between the scales and the pieces.
+     * A kernel for {@code type}, whose blocks of 32 subclasses pack into this layout as a signed byte per quant,
+     * with, when {@code mins}, the rows' fp16 mins (two bytes per row) between the scales and the pieces.
      */
-    PackedQ8_0(GgmlType type, Lanes lanes, boolean mins, boolean subScales) {
-        super(type, subScales ? ActivationFormat.Q8_K : ActivationFormat.Q8_0, lanes,
-                (headerBytes(mins, subScales) + BLOCK) * lanes.ints().length() * (type.blockSize() / BLOCK));
+    PackedQ8_0(GgmlType type, Lanes lanes, boolean mins) {
+        super(type, ActivationFormat.Q8_0, lanes, (2 + (mins ? 2 : 0) + BLOCK) * lanes.ints().length());
         this.mins = mins;
-        this.subScales = subScales;
-        this.header = headerBytes(mins, subScales);
-    }
-
-    /** Bytes per row in front of a packed block's pieces. */
-    private static int headerBytes(boolean mins, boolean subScales) {
-        return 2 + (mins ? 2 : 0) + (subScales ? 1 : 0);
+        this.header = 2 + (mins ? 2 : 0);
     }
 
     @Override
@@ -91,13 +77,9 @@ class PackedQ8_0 extends PackedKernel {
         VectorSpecies<Short> ss = lanes.shorts();
         VectorSpecies<Byte> bs = lanes.halfBytes();
         VectorSpecies<Short> hs = lanes.halfShorts();
-        VectorSpecies<Byte> qb = lanes.quarterBytes();
         int scales = header * is.length();
         int piece = 2 * is.length();
         int packed = (header + BLOCK) * is.length();
-        long subScaleAt = (mins ? 4L : 2L) * is.length();
-        // Q8_K activations have one scale per 256 columns, eight of these blocks.
-        int dxShift = subScales ? 3 : 0;
         float[] xs = x.blockSum;
         int[] xp = x.pairs;
         float[] xd = x.d;
@@ -193,13 +175,7 @@ class PackedQ8_0 extends PackedKernel {
                     .convertShape(VectorOperators.S2I, is, 0);
             FloatVector d2 = hw2.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(HALF_BIAS)
                     .reinterpretAsInts().or(hw2.and(SIGN)).reinterpretAsFloats();
-            if (subScales) {
-                s = s.mul((IntVector) ByteVector.fromMemorySegment(qb, w, p + subScaleAt, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2I, is, 0));
-                s2 = s2.mul((IntVector) ByteVector.fromMemorySegment(qb, w2, p2 + subScaleAt, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2I, is, 0));
-            }
-            FloatVector dx = FloatVector.broadcast(fs, xd[b >> dxShift]);
+            FloatVector dx = FloatVector.broadcast(fs, xd[b]);
             acc = ((FloatVector) s.convertShape(VectorOperators.I2F, fs, 0)).mul(dx).fma(d, acc);
             acc2 = ((FloatVector) s2.convertShape(VectorOperators.I2F, fs, 0)).mul(dx).fma(d2, acc2);
             if (mins) {

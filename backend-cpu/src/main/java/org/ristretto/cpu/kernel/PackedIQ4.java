@@ -1,0 +1,231 @@
+package org.ristretto.cpu.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.ristretto.core.quant.GgmlType;
+
+/**
+ * IQ4_NL and IQ4_XS in groups of rows, their 4-bit codes kept as nibbles: {@link PackedQ8_0}'s layout and arithmetic
+ * with half its bytes, the levels looked up in the kernel (one byte permute per half vector of codes).
+ *
+ * <p>A packed block of 32 columns is the group's fp16 scales (two bytes per row), for IQ4_XS each row's signed byte
+ * sub-block scale (its 6-bit scale less 32), then eight pieces: piece {@code t} holds, for each row in turn, two
+ * bytes whose low nibbles are the codes of columns {@code 2t, 2t+1} and whose high nibbles are those of columns
+ * {@code 16+2t, 16+2t+1}. One load of a piece gives, after a mask or a shift and a lookup into ggml's 16 levels,
+ * the two {@link PackedQ8_0} pieces of those columns, which multiply the activation pairs {@code t} and
+ * {@code t+8} and are summed as that kernel sums them (levels lie within ±127, so two products share a 16-bit half).
+ * That is 18 bytes per row and block (IQ4_NL; 19 for IQ4_XS), as small as the file's 18 (IQ4_NL) and 17 (IQ4_XS),
+ * against 34–35 bytes a byte per quant took: decoding reads half as much. Activations are Q8_0 (IQ4_NL) or Q8_K
+ * (IQ4_XS), as for the files' kernels. A matrix with an infinite or NaN scale stays unpacked.
+ */
+final class PackedIQ4 extends PackedKernel {
+    static final int BLOCK = 32;
+    private static final byte NIBBLE = 0x0f;
+    /** ggml's 16 levels twice: a lookup table as wide as the widest half vector of bytes (256 bits). */
+    private static final byte[] TABLE = new byte[32];
+
+    static {
+        for (int i = 0; i < TABLE.length; i++) {
+            TABLE[i] = IQ4Kernels.LEVELS[i % 16];
+        }
+    }
+
+    /** Whether a packed block has each row's sub-block scale after its scales (IQ4_XS). */
+    private final boolean subScales;
+    /** Bytes per row in front of a block's pieces. */
+    private final int header;
+
+    /** A kernel for {@code type}: IQ4_NL or IQ4_XS. */
+    PackedIQ4(GgmlType type, Lanes lanes) {
+        super(type, type == GgmlType.IQ4_XS ? ActivationFormat.Q8_K : ActivationFormat.Q8_0, lanes,
+                (headerBytes(type) + BLOCK / 2) * lanes.ints().length() * (type.blockSize() / BLOCK));
+        if (type != GgmlType.IQ4_NL && type != GgmlType.IQ4_XS) {
+            throw new IllegalArgumentException("no nibble packing for " + type);
+        }
+        this.subScales = type == GgmlType.IQ4_XS;
+        this.header = headerBytes(type);
+    }
+
+    private static int headerBytes(GgmlType type) {
+        return type == GgmlType.IQ4_XS ? 3 : 2;
+    }
+
+    @Override
+    boolean packRows(byte[] in, int rowBytes, int cols, byte[] out) {
+        int packedBlock = (header + BLOCK / 2) * rows;
+        boolean finite = true;
+        for (int b = 0; b < cols / BLOCK; b++) {
+            int o = packedBlock * b;
+            for (int r = 0; r < rows; r++) {
+                int block;
+                int qs;
+                if (subScales) {
+                    // IQ4_XS: d, 16 high scale bits, 4 bytes of low ones, then 16 code bytes per sub-block of 32.
+                    int sub = b % 8;
+                    block = r * rowBytes + 136 * (b / 8);
+                    int low = (in[block + 4 + sub / 2] & 0xff) >> 4 * (sub % 2) & 0xf;
+                    int high = ((in[block + 2] & 0xff) | (in[block + 3] & 0xff) << 8) >> 2 * sub & 3;
+                    out[o + 2 * rows + r] = (byte) ((low | high << 4) - 32);
+                    qs = 8 + 16 * sub;
+                } else {
+                    block = r * rowBytes + 18 * b;
+                    qs = 2;
+                }
+                finite &= copyHalf(in, block, out, o + 2 * r);
+                // The file's code byte i holds columns i (low nibble) and 16 + i (high), as a piece's bytes do.
+                for (int c = 0; c < BLOCK / 2; c++) {
+                    out[o + header * rows + 2 * (rows * (c / 2) + r) + c % 2] = in[block + qs + c];
+                }
+            }
+        }
+        return finite;
+    }
+
+    @Override
+    void pairs(Activations x) {
+        for (int c = 0; c < x.cols; c += 2) {
+            x.pairs[c / 2] = pair(x.q[c], x.q[c + 1]);
+        }
+    }
+
+    @Override
+    void dotTwoGroups(MemorySegment w, long group, MemorySegment w2, long group2, int cols, Activations x, float[] out,
+            int o, float[] out2, int o2) {
+        VectorSpecies<Float> fs = lanes.floats();
+        VectorSpecies<Integer> is = lanes.ints();
+        VectorSpecies<Short> ss = lanes.shorts();
+        VectorSpecies<Byte> bs = lanes.halfBytes();
+        VectorSpecies<Short> hs = lanes.halfShorts();
+        VectorSpecies<Byte> qb = lanes.quarterBytes();
+        ByteVector table = ByteVector.fromArray(bs, TABLE, 0);
+        int scales = header * is.length();
+        int piece = 2 * is.length();
+        int packed = (header + BLOCK / 2) * is.length();
+        long subScaleAt = 2L * is.length();
+        // Q8_K activations have one scale per 256 columns, eight of these blocks.
+        int dxShift = subScales ? 3 : 0;
+        int[] xp = x.pairs;
+        float[] xd = x.d;
+        FloatVector acc = FloatVector.zero(fs);
+        FloatVector acc2 = acc;
+        IntVector s = IntVector.zero(is);
+        IntVector s2 = s;
+        IntVector high = s;
+        IntVector high2 = s;
+        // Half a block (four pieces, eight PackedQ8_0 pieces) per iteration, written out as PackedQ8_0's is.
+        for (int h = 0; h < 2 * (cols / BLOCK); h++) {
+            int b = h >> 1;
+            long p = group + (long) packed * b;
+            long p2 = group2 + (long) packed * b;
+            long q = p + scales + 4 * piece * (h & 1);
+            long q2 = p2 + scales + 4 * piece * (h & 1);
+            int k = 16 * b + 4 * (h & 1);
+            ByteVector v;
+            ByteVector v2;
+            ShortVector x0;
+            ShortVector x1;
+            IntVector a;
+            IntVector c;
+            v = ByteVector.fromMemorySegment(bs, w, q + 0 * piece, ByteOrder.LITTLE_ENDIAN);
+            v2 = ByteVector.fromMemorySegment(bs, w2, q2 + 0 * piece, ByteOrder.LITTLE_ENDIAN);
+            x0 = IntVector.broadcast(is, xp[k + 0]).reinterpretAsShorts();
+            x1 = IntVector.broadcast(is, xp[k + 0 + 8]).reinterpretAsShorts();
+            a = ((ShortVector) v.and(NIBBLE).selectFrom(table).convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
+                    .add(((ShortVector) v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and(NIBBLE).selectFrom(table)
+                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
+            c = ((ShortVector) v2.and(NIBBLE).selectFrom(table).convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
+                    .add(((ShortVector) v2.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and(NIBBLE).selectFrom(table)
+                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
+            s = a.lanewise(VectorOperators.XOR, PackedQ8_0.LOW_BIAS).add(s);
+            high = a.lanewise(VectorOperators.ASHR, 16).add(high);
+            s2 = c.lanewise(VectorOperators.XOR, PackedQ8_0.LOW_BIAS).add(s2);
+            high2 = c.lanewise(VectorOperators.ASHR, 16).add(high2);
+            v = ByteVector.fromMemorySegment(bs, w, q + 1 * piece, ByteOrder.LITTLE_ENDIAN);
+            v2 = ByteVector.fromMemorySegment(bs, w2, q2 + 1 * piece, ByteOrder.LITTLE_ENDIAN);
+            x0 = IntVector.broadcast(is, xp[k + 1]).reinterpretAsShorts();
+            x1 = IntVector.broadcast(is, xp[k + 1 + 8]).reinterpretAsShorts();
+            a = ((ShortVector) v.and(NIBBLE).selectFrom(table).convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
+                    .add(((ShortVector) v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and(NIBBLE).selectFrom(table)
+                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
+            c = ((ShortVector) v2.and(NIBBLE).selectFrom(table).convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
+                    .add(((ShortVector) v2.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and(NIBBLE).selectFrom(table)
+                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
+            s = a.lanewise(VectorOperators.XOR, PackedQ8_0.LOW_BIAS).add(s);
+            high = a.lanewise(VectorOperators.ASHR, 16).add(high);
+            s2 = c.lanewise(VectorOperators.XOR, PackedQ8_0.LOW_BIAS).add(s2);
+            high2 = c.lanewise(VectorOperators.ASHR, 16).add(high2);
+            v = ByteVector.fromMemorySegment(bs, w, q + 2 * piece, ByteOrder.LITTLE_ENDIAN);
+            v2 = ByteVector.fromMemorySegment(bs, w2, q2 + 2 * piece, ByteOrder.LITTLE_ENDIAN);
+            x0 = IntVector.broadcast(is, xp[k + 2]).reinterpretAsShorts();
+            x1 = IntVector.broadcast(is, xp[k + 2 + 8]).reinterpretAsShorts();
+            a = ((ShortVector) v.and(NIBBLE).selectFrom(table).convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
+                    .add(((ShortVector) v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and(NIBBLE).selectFrom(table)
+                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
+            c = ((ShortVector) v2.and(NIBBLE).selectFrom(table).convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
+                    .add(((ShortVector) v2.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and(NIBBLE).selectFrom(table)
+                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
+            s = a.lanewise(VectorOperators.XOR, PackedQ8_0.LOW_BIAS).add(s);
+            high = a.lanewise(VectorOperators.ASHR, 16).add(high);
+            s2 = c.lanewise(VectorOperators.XOR, PackedQ8_0.LOW_BIAS).add(s2);
+            high2 = c.lanewise(VectorOperators.ASHR, 16).add(high2);
+            v = ByteVector.fromMemorySegment(bs, w, q + 3 * piece, ByteOrder.LITTLE_ENDIAN);
+            v2 = ByteVector.fromMemorySegment(bs, w2, q2 + 3 * piece, ByteOrder.LITTLE_ENDIAN);
+            x0 = IntVector.broadcast(is, xp[k + 3]).reinterpretAsShorts();
+            x1 = IntVector.broadcast(is, xp[k + 3 + 8]).reinterpretAsShorts();
+            a = ((ShortVector) v.and(NIBBLE).selectFrom(table).convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
+                    .add(((ShortVector) v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and(NIBBLE).selectFrom(table)
+                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
+            c = ((ShortVector) v2.and(NIBBLE).selectFrom(table).convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
+                    .add(((ShortVector) v2.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and(NIBBLE).selectFrom(table)
+                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
+            s = a.lanewise(VectorOperators.XOR, PackedQ8_0.LOW_BIAS).add(s);
+            high = a.lanewise(VectorOperators.ASHR, 16).add(high);
+            s2 = c.lanewise(VectorOperators.XOR, PackedQ8_0.LOW_BIAS).add(s2);
+            high2 = c.lanewise(VectorOperators.ASHR, 16).add(high2);
+            if ((h & 1) == 0) {
+                continue;
+            }
+            // The exact sums, as in PackedQ8_0.
+            s = s.sub(high.lanewise(VectorOperators.LSHL, 16)).add(high).sub(PackedQ8_0.BLOCK_BIAS);
+            s2 = s2.sub(high2.lanewise(VectorOperators.LSHL, 16)).add(high2).sub(PackedQ8_0.BLOCK_BIAS);
+            // The scales, fp16 to float, as in PackedQ4_0.
+            IntVector hw = (IntVector) ShortVector.fromMemorySegment(hs, w, p, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, is, 0);
+            FloatVector d = hw.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(HALF_BIAS)
+                    .reinterpretAsInts().or(hw.and(SIGN)).reinterpretAsFloats();
+            IntVector hw2 = (IntVector) ShortVector.fromMemorySegment(hs, w2, p2, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, is, 0);
+            FloatVector d2 = hw2.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(HALF_BIAS)
+                    .reinterpretAsInts().or(hw2.and(SIGN)).reinterpretAsFloats();
+            if (subScales) {
+                s = s.mul((IntVector) ByteVector.fromMemorySegment(qb, w, p + subScaleAt, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2I, is, 0));
+                s2 = s2.mul((IntVector) ByteVector.fromMemorySegment(qb, w2, p2 + subScaleAt, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2I, is, 0));
+            }
+            FloatVector dx = FloatVector.broadcast(fs, xd[b >> dxShift]);
+            acc = ((FloatVector) s.convertShape(VectorOperators.I2F, fs, 0)).mul(dx).fma(d, acc);
+            acc2 = ((FloatVector) s2.convertShape(VectorOperators.I2F, fs, 0)).mul(dx).fma(d2, acc2);
+            s = IntVector.zero(is);
+            s2 = s;
+            high = s;
+            high2 = s;
+        }
+        acc.intoArray(out, o);
+        acc2.intoArray(out2, o2);
+    }
+}
