@@ -209,9 +209,14 @@ abstract class PackedKernel {
 
     /**
      * Fills {@code x.pairs} from token 0 of the quantized activations: the 32-bit lanes this kernel broadcasts,
-     * in the order it reads them.
+     * in the order it reads them. Here: the quants of columns {@code 2i} and {@code 2i+1} in pair {@code i}, which
+     * kernels that multiply a piece of two neighbouring quants per row (Q8_0, Q5_K, IQ4) read; others override it.
      */
-    abstract void pairs(Activations x);
+    void pairs(Activations x) {
+        for (int c = 0; c < x.cols; c += 2) {
+            x.pairs[c / 2] = pair(x.q[c], x.q[c + 1]);
+        }
+    }
 
     /**
      * Rows times token 0 of {@code x}, for two groups at once: {@code out[o + i]} = row {@code i} of the group at byte

@@ -58,13 +58,6 @@ final class PackedQ5_K extends PackedKernel {
     }
 
     @Override
-    void pairs(Activations x) {
-        for (int c = 0; c < x.cols; c += 2) {
-            x.pairs[c / 2] = pair(x.q[c], x.q[c + 1]);
-        }
-    }
-
-    @Override
     void dotTwoGroups(MemorySegment w, long group, MemorySegment w2, long group2, int cols, Activations x, float[] out,
             int o, float[] out2, int o2) {
         VectorSpecies<Float> fs = lanes.floats();
