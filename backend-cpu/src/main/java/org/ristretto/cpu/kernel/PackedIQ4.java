@@ -12,23 +12,26 @@ import org.ristretto.core.quant.GgmlType;
 
 /**
  * IQ4_NL and IQ4_XS in groups of rows, their 4-bit codes kept as nibbles: {@link PackedQ8_0}'s layout and arithmetic
- * with half its bytes, the levels looked up in the kernel (one byte permute per half vector of codes).
+ * with half its bytes, the levels looked up in the kernel (one 16-bit permute per vector of codes).
  *
  * <p>A packed block of 32 columns is the group's fp16 scales (two bytes per row), for IQ4_XS each row's signed byte
  * sub-block scale (its 6-bit scale less 32), then eight pieces: piece {@code t} holds, for each row in turn, two
  * bytes whose low nibbles are the codes of columns {@code 2t, 2t+1} and whose high nibbles are those of columns
- * {@code 16+2t, 16+2t+1}. One load of a piece gives, after a mask or a shift and a lookup into ggml's 16 levels,
- * the two {@link PackedQ8_0} pieces of those columns, which multiply the activation pairs {@code t} and
- * {@code t+8} and are summed as that kernel sums them (levels lie within ±127, so two products share a 16-bit half).
+ * {@code 16+2t, 16+2t+1}. One load of a piece, widened to 16 bits, gives after a mask or a shift and a lookup into
+ * ggml's 16 levels the two {@link PackedQ8_0} pieces of those columns, already in 16-bit lanes; they multiply the
+ * activation pairs {@code t} and {@code t+8} and are summed as that kernel sums them (levels lie within ±127, so two
+ * products share a 16-bit half). Measured on the 2-core Zen 5: 31–32 GB/s of the file's bytes with 2 threads, where
+ * memory gives 45–50, so this kernel is bound by its operations (looking the levels up in byte lanes instead ran the
+ * same; shifting byte lanes, which x86 lacks, ran slower than a byte per quant).
  * That is 18 bytes per row and block (IQ4_NL; 19 for IQ4_XS), as small as the file's 18 (IQ4_NL) and 17 (IQ4_XS),
  * against 34–35 bytes a byte per quant took: decoding reads half as much. Activations are Q8_0 (IQ4_NL) or Q8_K
  * (IQ4_XS), as for the files' kernels. A matrix with an infinite or NaN scale stays unpacked.
  */
 final class PackedIQ4 extends PackedKernel {
     static final int BLOCK = 32;
-    private static final byte NIBBLE = 0x0f;
-    /** ggml's 16 levels twice: a lookup table as wide as the widest half vector of bytes (256 bits). */
-    private static final byte[] TABLE = new byte[32];
+    private static final short NIBBLE = 0x0f;
+    /** ggml's 16 levels twice, as shorts: a lookup table as wide as the widest vector of shorts (512 bits). */
+    private static final short[] TABLE = new short[32];
 
     static {
         for (int i = 0; i < TABLE.length; i++) {
@@ -96,7 +99,7 @@ final class PackedIQ4 extends PackedKernel {
         VectorSpecies<Byte> bs = lanes.halfBytes();
         VectorSpecies<Short> hs = lanes.halfShorts();
         VectorSpecies<Byte> qb = lanes.quarterBytes();
-        ByteVector table = ByteVector.fromArray(bs, TABLE, 0);
+        ShortVector table = ShortVector.fromArray(ss, TABLE, 0);
         int scales = header * is.length();
         int piece = 2 * is.length();
         int packed = (header + BLOCK / 2) * is.length();
@@ -119,72 +122,64 @@ final class PackedIQ4 extends PackedKernel {
             long q = p + scales + 4 * piece * (h & 1);
             long q2 = p2 + scales + 4 * piece * (h & 1);
             int k = 16 * b + 4 * (h & 1);
-            ByteVector v;
-            ByteVector v2;
+            ShortVector v;
+            ShortVector v2;
             ShortVector x0;
             ShortVector x1;
             IntVector a;
             IntVector c;
-            v = ByteVector.fromMemorySegment(bs, w, q + 0 * piece, ByteOrder.LITTLE_ENDIAN);
-            v2 = ByteVector.fromMemorySegment(bs, w2, q2 + 0 * piece, ByteOrder.LITTLE_ENDIAN);
+            v = (ShortVector) ByteVector.fromMemorySegment(bs, w, q + 0 * piece,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
+            v2 = (ShortVector) ByteVector.fromMemorySegment(bs, w2, q2 + 0 * piece,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
             x0 = IntVector.broadcast(is, xp[k + 0]).reinterpretAsShorts();
             x1 = IntVector.broadcast(is, xp[k + 0 + 8]).reinterpretAsShorts();
-            a = ((ShortVector) v.and(NIBBLE).selectFrom(table).convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
-                    .add(((ShortVector) v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and(NIBBLE).selectFrom(table)
-                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
-            c = ((ShortVector) v2.and(NIBBLE).selectFrom(table).convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
-                    .add(((ShortVector) v2.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and(NIBBLE).selectFrom(table)
-                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
+            a = v.and(NIBBLE).selectFrom(table).mul(x0)
+                    .add(v.lanewise(VectorOperators.LSHR, 4).selectFrom(table).mul(x1)).reinterpretAsInts();
+            c = v2.and(NIBBLE).selectFrom(table).mul(x0)
+                    .add(v2.lanewise(VectorOperators.LSHR, 4).selectFrom(table).mul(x1)).reinterpretAsInts();
             s = a.lanewise(VectorOperators.XOR, PackedQ8_0.LOW_BIAS).add(s);
             high = a.lanewise(VectorOperators.ASHR, 16).add(high);
             s2 = c.lanewise(VectorOperators.XOR, PackedQ8_0.LOW_BIAS).add(s2);
             high2 = c.lanewise(VectorOperators.ASHR, 16).add(high2);
-            v = ByteVector.fromMemorySegment(bs, w, q + 1 * piece, ByteOrder.LITTLE_ENDIAN);
-            v2 = ByteVector.fromMemorySegment(bs, w2, q2 + 1 * piece, ByteOrder.LITTLE_ENDIAN);
+            v = (ShortVector) ByteVector.fromMemorySegment(bs, w, q + 1 * piece,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
+            v2 = (ShortVector) ByteVector.fromMemorySegment(bs, w2, q2 + 1 * piece,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
             x0 = IntVector.broadcast(is, xp[k + 1]).reinterpretAsShorts();
             x1 = IntVector.broadcast(is, xp[k + 1 + 8]).reinterpretAsShorts();
-            a = ((ShortVector) v.and(NIBBLE).selectFrom(table).convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
-                    .add(((ShortVector) v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and(NIBBLE).selectFrom(table)
-                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
-            c = ((ShortVector) v2.and(NIBBLE).selectFrom(table).convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
-                    .add(((ShortVector) v2.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and(NIBBLE).selectFrom(table)
-                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
+            a = v.and(NIBBLE).selectFrom(table).mul(x0)
+                    .add(v.lanewise(VectorOperators.LSHR, 4).selectFrom(table).mul(x1)).reinterpretAsInts();
+            c = v2.and(NIBBLE).selectFrom(table).mul(x0)
+                    .add(v2.lanewise(VectorOperators.LSHR, 4).selectFrom(table).mul(x1)).reinterpretAsInts();
             s = a.lanewise(VectorOperators.XOR, PackedQ8_0.LOW_BIAS).add(s);
             high = a.lanewise(VectorOperators.ASHR, 16).add(high);
             s2 = c.lanewise(VectorOperators.XOR, PackedQ8_0.LOW_BIAS).add(s2);
             high2 = c.lanewise(VectorOperators.ASHR, 16).add(high2);
-            v = ByteVector.fromMemorySegment(bs, w, q + 2 * piece, ByteOrder.LITTLE_ENDIAN);
-            v2 = ByteVector.fromMemorySegment(bs, w2, q2 + 2 * piece, ByteOrder.LITTLE_ENDIAN);
+            v = (ShortVector) ByteVector.fromMemorySegment(bs, w, q + 2 * piece,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
+            v2 = (ShortVector) ByteVector.fromMemorySegment(bs, w2, q2 + 2 * piece,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
             x0 = IntVector.broadcast(is, xp[k + 2]).reinterpretAsShorts();
             x1 = IntVector.broadcast(is, xp[k + 2 + 8]).reinterpretAsShorts();
-            a = ((ShortVector) v.and(NIBBLE).selectFrom(table).convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
-                    .add(((ShortVector) v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and(NIBBLE).selectFrom(table)
-                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
-            c = ((ShortVector) v2.and(NIBBLE).selectFrom(table).convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
-                    .add(((ShortVector) v2.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and(NIBBLE).selectFrom(table)
-                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
+            a = v.and(NIBBLE).selectFrom(table).mul(x0)
+                    .add(v.lanewise(VectorOperators.LSHR, 4).selectFrom(table).mul(x1)).reinterpretAsInts();
+            c = v2.and(NIBBLE).selectFrom(table).mul(x0)
+                    .add(v2.lanewise(VectorOperators.LSHR, 4).selectFrom(table).mul(x1)).reinterpretAsInts();
             s = a.lanewise(VectorOperators.XOR, PackedQ8_0.LOW_BIAS).add(s);
             high = a.lanewise(VectorOperators.ASHR, 16).add(high);
             s2 = c.lanewise(VectorOperators.XOR, PackedQ8_0.LOW_BIAS).add(s2);
             high2 = c.lanewise(VectorOperators.ASHR, 16).add(high2);
-            v = ByteVector.fromMemorySegment(bs, w, q + 3 * piece, ByteOrder.LITTLE_ENDIAN);
-            v2 = ByteVector.fromMemorySegment(bs, w2, q2 + 3 * piece, ByteOrder.LITTLE_ENDIAN);
+            v = (ShortVector) ByteVector.fromMemorySegment(bs, w, q + 3 * piece,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
+            v2 = (ShortVector) ByteVector.fromMemorySegment(bs, w2, q2 + 3 * piece,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
             x0 = IntVector.broadcast(is, xp[k + 3]).reinterpretAsShorts();
             x1 = IntVector.broadcast(is, xp[k + 3 + 8]).reinterpretAsShorts();
-            a = ((ShortVector) v.and(NIBBLE).selectFrom(table).convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
-                    .add(((ShortVector) v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and(NIBBLE).selectFrom(table)
-                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
-            c = ((ShortVector) v2.and(NIBBLE).selectFrom(table).convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
-                    .add(((ShortVector) v2.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and(NIBBLE).selectFrom(table)
-                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
+            a = v.and(NIBBLE).selectFrom(table).mul(x0)
+                    .add(v.lanewise(VectorOperators.LSHR, 4).selectFrom(table).mul(x1)).reinterpretAsInts();
+            c = v2.and(NIBBLE).selectFrom(table).mul(x0)
+                    .add(v2.lanewise(VectorOperators.LSHR, 4).selectFrom(table).mul(x1)).reinterpretAsInts();
             s = a.lanewise(VectorOperators.XOR, PackedQ8_0.LOW_BIAS).add(s);
             high = a.lanewise(VectorOperators.ASHR, 16).add(high);
             s2 = c.lanewise(VectorOperators.XOR, PackedQ8_0.LOW_BIAS).add(s2);
