@@ -2,8 +2,10 @@ package org.ristretto.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.ristretto.core.backend.Backend;
 import org.ristretto.core.backend.BackendException;
@@ -36,6 +38,8 @@ public final class CpuBackend implements Backend {
     private final MappedMemory packedMemory = new MappedMemory(true);
     /** Types of the weights with a packed kernel that has not run yet. */
     private final Set<GgmlType> coldPackedTypes = EnumSet.noneOf(GgmlType.class);
+    /** Types whose file-layout kernels will run one- and few-token products, not yet warmed up. */
+    private final Map<GgmlType, MatMul.WarmUpMatrix> coldFileLayoutTypes = new EnumMap<>(GgmlType.class);
     private final boolean packWeights;
     /** The most bytes of packed copies this backend makes; matrices past it stay in the file's layout. */
     private final long packBudget;
@@ -122,8 +126,12 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("weight " + name + ": " + rows + "x" + columns + " " + type.ggmlName()
                     + " needs " + needed + " bytes, but the data has " + data.byteSize());
         }
-        if (packWeights && rows > 1 && matMul.hasPacked(type)) {
-            coldPackedTypes.add(type);
+        if (rows > 1 && matMul.supports(type)) {
+            if (packWeights && matMul.hasPacked(type)) {
+                coldPackedTypes.add(type);
+            } else {
+                coldFileLayoutTypes.putIfAbsent(type, new MatMul.WarmUpMatrix(type, data, rows, columns));
+            }
         }
         return new CpuWeight(name, type, columns, rows, data, this);
     }
@@ -216,7 +224,7 @@ public final class CpuBackend implements Backend {
         CpuActivation in = activation(x, "matmul input");
         CpuActivation o = activation(out, "matmul output");
         checkProduct("matmul", m, in, o);
-        warmUpPackedKernels();
+        warmUpKernels();
         PackedMatrix p = in.rows() <= MatMul.PACKED_MAX_TOKENS ? packed(m) : null;
         if (p != null) {
             matMul.multiply(p, in.data(), in.offset(), in.rows(), o.data(), o.offset());
@@ -236,7 +244,7 @@ public final class CpuBackend implements Backend {
             throw shape("matmulSwiGlu", gate, up, "gate and up of the same shape");
         }
         checkProduct("matmulSwiGlu", g, in, o);
-        warmUpPackedKernels();
+        warmUpKernels();
         if (in.rows() <= MatMul.PACKED_MAX_TOKENS && g.type() == u.type()) {
             PackedMatrix pg = packed(g);
             PackedMatrix pu = packed(u);
@@ -250,16 +258,22 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Has the JIT compile the packed kernels of the model's packed types, once, before the first product of any
-     * kind: about a second of each worker. Before, not at the first one-token product, because a packed kernel
-     * compiled after a long batched prefill was measured to come out several times slower (the Vector API's shared
-     * methods then carry the prefill kernels' profiles: tg128 of a Q4_K_M 1B at 2–5 t/s instead of 15–18 after a
-     * pp512 test, in eight runs of ten).
+     * Has the JIT compile the kernels that one- and few-token products will run, once, before the first product of
+     * any kind: the packed kernels of the model's packed types and the file-layout kernels of the others (or of
+     * all, with packing off), about a second of each worker. Before, not at the first one-token product, because a
+     * packed kernel compiled after a long batched prefill was measured to come out several times slower (the Vector
+     * API's shared methods then carry the prefill kernels' profiles: tg128 of a Q4_K_M 1B at 2–5 t/s instead of
+     * 15–18 after a pp512 test, in eight runs of ten). A matrix the memory budget leaves unpacked adds its type's
+     * file-layout kernel, warmed at the next product.
      */
-    private void warmUpPackedKernels() {
+    private void warmUpKernels() {
         if (!coldPackedTypes.isEmpty()) {
             matMul.warmUpPacked(coldPackedTypes);
             coldPackedTypes.clear();
+        }
+        if (!coldFileLayoutTypes.isEmpty()) {
+            matMul.warmUpFileLayout(coldFileLayoutTypes.values());
+            coldFileLayoutTypes.clear();
         }
     }
 
@@ -275,9 +289,12 @@ public final class CpuBackend implements Backend {
             long size = matMul.packedBytes(w.type(), w.rows(), w.columns());
             if (size == 0 || packedBytes + size > packBudget) {
                 w.setPacked(null);
+                coldFileLayoutTypes.putIfAbsent(w.type(),
+                        new MatMul.WarmUpMatrix(w.type(), w.data(), w.rows(), w.columns()));
+                warmUpKernels();
                 return null;
             }
-            warmUpPackedKernels();
+            warmUpKernels();
             packedBytes += size;
             w.setPacked(matMul.pack(w.type(), w.data(), 0, w.rows(), w.columns(), packedMemory));
         }

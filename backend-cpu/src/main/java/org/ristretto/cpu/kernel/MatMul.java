@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.util.Collection;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -260,6 +261,25 @@ public final class MatMul {
      */
     public void warmUpPacked(Collection<GgmlType> types) {
         packed.warmUp(types);
+    }
+
+    /**
+     * A matrix whose type's file-layout kernel {@link #warmUpFileLayout} compiles: {@code rows × cols} of
+     * {@code type} from byte 0 of {@code w}, normally the model file's mapping.
+     */
+    public record WarmUpMatrix(GgmlType type, MemorySegment w, int rows, int cols) {}
+
+    /**
+     * Has the JIT compile the file-layout kernels of the matrices' types now, for the one- and few-token products of
+     * matrices that have no packed copy (packing off, past the memory budget, or a type without a packed kernel):
+     * each runs over the first columns of its matrix by one worker until compiled. Unsupported types are skipped.
+     */
+    public void warmUpFileLayout(Collection<WarmUpMatrix> matrices) {
+        List<WarmUpMatrix> cold = matrices.stream().filter(m -> supports(m.type())).toList();
+        pool.run(cold.size(), (i, worker) -> {
+            WarmUpMatrix m = cold.get(i);
+            RowKernelWarmUp.run(m.type(), kernelFor(m.type()), m.w(), m.rows(), m.cols());
+        });
     }
 
     /**
