@@ -39,7 +39,7 @@ final class TiledQ4_0 {
      * block (256 columns × 32 tokens, 16 KB) fit L1 together. With 512 (64 KB) one thread ran 90–93 G multiply-adds
      * per second on an 8192×2048 × 512-token product, with 256 about 96.
      */
-    private static final int K_BLOCK = 256;
+    static final int K_BLOCK = 256;
 
     private final Lanes lanes;
 
@@ -102,15 +102,27 @@ final class TiledQ4_0 {
      */
     void rows(MemorySegment w, long wOffset, long rowBytes, int r0, int r1, int cols, short[] xq, float[] dq,
             int nTokens, Scratch s, float[] acc) {
+        rows(w, wOffset, rowBytes, r0, r1, cols, 0, cols, true, xq, dq, nTokens, s, acc, 0);
+    }
+
+    /**
+     * As {@link #rows(MemorySegment, long, long, int, int, int, short[], float[], int, Scratch, float[])} for the
+     * columns {@code [kStart, kEnd)} only ({@code kStart} a multiple of 256), adding to
+     * {@code acc[accOffset + (r − r0)·paddedTokens + t]}, which is first zeroed when {@code zero}.
+     */
+    void rows(MemorySegment w, long wOffset, long rowBytes, int r0, int r1, int cols, int kStart, int kEnd,
+            boolean zero, short[] xq, float[] dq, int nTokens, Scratch s, float[] acc, int accOffset) {
         int tt = tokenTile();
         int tiles = (nTokens + tt - 1) / tt;
         int padded = tiles * tt;
         int blocks = cols / BLOCK;
         int n = r1 - r0;
         int rowsK = (n + KERNEL_ROWS - 1) / KERNEL_ROWS * KERNEL_ROWS;
-        Arrays.fill(acc, 0, rowsK * padded, 0f);
-        for (int k0 = 0; k0 < cols; k0 += K_BLOCK) {
-            int kb = Math.min(K_BLOCK, cols - k0);
+        if (zero) {
+            Arrays.fill(acc, accOffset, accOffset + rowsK * padded, 0f);
+        }
+        for (int k0 = kStart; k0 < kEnd; k0 += K_BLOCK) {
+            int kb = Math.min(K_BLOCK, kEnd - k0);
             for (int i = 0; i < n; i++) {
                 unpack(w, wOffset + (r0 + i) * rowBytes + (long) BLOCK_BYTES * (k0 / BLOCK), kb, s.quants,
                         i * K_BLOCK, s.scales, i * (K_BLOCK / BLOCK));
@@ -124,7 +136,7 @@ final class TiledQ4_0 {
                 int d0 = tile * tt * blocks + k0 / BLOCK * tt;
                 for (int i = 0; i < rowsK; i += KERNEL_ROWS) {
                     kernel(s.quants, i * K_BLOCK, s.scales, i * (K_BLOCK / BLOCK), xq, x0, dq, d0, kb, acc,
-                            i * padded + tile * tt, padded);
+                            accOffset + i * padded + tile * tt, padded);
                 }
             }
         }

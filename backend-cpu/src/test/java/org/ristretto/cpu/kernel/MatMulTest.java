@@ -225,6 +225,39 @@ class MatMulTest {
         }
     }
 
+    /**
+     * The Q4_0 tiled product in K-groups (here of 16 KB of activation tiles: four to eight groups, the last one
+     * partial) gives bit for bit the single pass's results, for a plain product and a SwiGLU, 40 and 70 tokens, 50
+     * rows (not a multiple of the 16-row chunks), at every width.
+     */
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void q4_0InColumnGroupsMatchesOnePass(VectorShape shape) {
+        int rows = 50;
+        int cols = 1280;
+        try (WorkerPool pool = new WorkerPool(2); Arena arena = Arena.ofShared()) {
+            SplittableRandom rnd = new SplittableRandom(17);
+            MemorySegment gate = Weights.random(arena, GgmlType.Q4_0, rows, cols, 0, rnd);
+            MemorySegment up = Weights.random(arena, GgmlType.Q4_0, rows, cols, 0, rnd);
+            MatMul onePass = new MatMul(pool, shape);
+            MatMul grouped = new MatMul(pool, shape, 16 << 10);
+            for (int tokens : new int[] {40, 70}) {
+                float[] x = new float[tokens * cols];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) rnd.nextDouble(-1, 1);
+                }
+                float[] a = new float[tokens * rows];
+                float[] b = new float[tokens * rows];
+                onePass.multiply(GgmlType.Q4_0, gate, 0, rows, cols, x, 0, tokens, a, 0);
+                grouped.multiply(GgmlType.Q4_0, gate, 0, rows, cols, x, 0, tokens, b, 0);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(a, b, shape + " tokens=" + tokens + " product");
+                onePass.multiplySwiGlu(GgmlType.Q4_0, gate, 0, GgmlType.Q4_0, up, 0, rows, cols, x, 0, tokens, a, 0);
+                grouped.multiplySwiGlu(GgmlType.Q4_0, gate, 0, GgmlType.Q4_0, up, 0, rows, cols, x, 0, tokens, b, 0);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(a, b, shape + " tokens=" + tokens + " SwiGLU");
+            }
+        }
+    }
+
     /** Every finite half (subnormals, both zeros, the largest) through the vector widening, at every width. */
     @ParameterizedTest
     @MethodSource("shapes")
