@@ -45,13 +45,6 @@ public final class MatMul {
      * (scalar) dequantization of each weight tile costs more than the faster multiply-adds win back.
      */
     static final int TILED_MIN_TOKENS = 32;
-    /**
-     * Bytes of quantized activation tiles one K-group of {@link #groupedTiles} reads. Measured with BuildAb on the
-     * 2-core Zen 5 (Q4_0, 2048×8192, 512 tokens, 2 threads, against one pass): 1 MB groups 1.10×, 2 MB 1.13×,
-     * 4 MB 1.04×; on 8192×2048 (2 MB of tiles in all) 1 MB groups lost 5%, so a product whose tiles fit one group
-     * keeps the single pass.
-     */
-    static final int K_GROUP_BYTES = 2048 << 10;
 
     /**
      * Most tokens a product with a {@link #pack}ed matrix runs as that many one-token products on the packed copy
@@ -70,28 +63,8 @@ public final class MatMul {
     private final WorkerScratch[] scratch;
     private final Activations act = new Activations();
     private final Activations act2 = new Activations();
-    private final TiledProduct tiled;
-    private final TiledProduct.Scratch[] tiles;
     private final PackedProducts packed;
-    /** The activations transposed into token tiles, for the tiled product. */
-    private float[] xt = new float[0];
-    /** The integer product of Q4_0 batches; null at 128 bits (no byte vectors narrow enough to unpack with). */
-    private final TiledQ4_0 tiledQ4_0;
-    private final TiledQ4_0.Scratch[] q4Tiles;
-    /** The activations quantized to Q8_0 in token tiles, for {@link #tiledQ4_0}: quants and block scales. */
-    private short[] xq = new short[0];
-    /**
-     * The Q4_0 tiled product's sums for every row ({@link #groupedTiles}), {@code [row][token]}, and the up
-     * projection's for a SwiGLU.
-     */
-    private float[] sums = new float[0];
-    private float[] sums2 = new float[0];
-    /** {@link #K_GROUP_BYTES}, or a test's smaller value. */
-    private final int kGroupBytes;
-    /** The columns {@code [groupStart, groupEnd)} of the K-group in progress. */
-    private int groupStart;
-    private int groupEnd;
-    private float[] dq = new float[0];
+    private final TiledProducts tiledProducts;
 
     // The call in progress, read by the pool's tasks (published by the pool's volatile hand-off).
     private RowKernel kernel;
@@ -110,15 +83,7 @@ public final class MatMul {
     private float[] out;
     private int outOffset;
     private Activations quantizing;
-    private GgmlType type;
-    private GgmlType type2;
-    private float[] xRaw;
-    private int xRawOffset;
     private final WorkerPool.Task productTask = this::productChunk;
-    private final WorkerPool.Task tiledTask = this::tiledChunk;
-    private final WorkerPool.Task groupedTask = this::groupedChunk;
-    private final WorkerPool.Task transposeTask = this::transposeTile;
-    private final WorkerPool.Task quantizeTileTask = this::quantizeTile;
     private final WorkerPool.Task swiGluTask = this::swiGluChunk;
     private final WorkerPool.Task quantizeTask = (t, worker) -> quantizing.quantize(t);
 
@@ -141,25 +106,17 @@ public final class MatMul {
     }
 
     private MatMul(WorkerPool pool, Lanes lanes) {
-        this(pool, lanes, K_GROUP_BYTES);
+        this(pool, lanes, TiledProducts.K_GROUP_BYTES);
     }
 
     private MatMul(WorkerPool pool, Lanes lanes, int kGroupBytes) {
-        this.kGroupBytes = kGroupBytes;
         this.pool = pool;
         this.lanes = lanes;
         this.scratch = new WorkerScratch[pool.threads()];
-        this.tiles = new TiledProduct.Scratch[pool.threads()];
         for (int i = 0; i < scratch.length; i++) {
             scratch[i] = new WorkerScratch();
-            tiles[i] = new TiledProduct.Scratch();
         }
-        this.tiled = new TiledProduct(lanes);
-        this.tiledQ4_0 = lanes.ints().length() >= 8 ? new TiledQ4_0(lanes) : null;
-        this.q4Tiles = new TiledQ4_0.Scratch[tiledQ4_0 == null ? 0 : pool.threads()];
-        for (int i = 0; i < q4Tiles.length; i++) {
-            q4Tiles[i] = new TiledQ4_0.Scratch();
-        }
+        this.tiledProducts = new TiledProducts(pool, lanes, kGroupBytes);
         kernels.put(GgmlType.F32, new FloatKernels.F32(lanes));
         kernels.put(GgmlType.F16, new FloatKernels.Half(lanes, false));
         kernels.put(GgmlType.BF16, new FloatKernels.Half(lanes, true));
@@ -201,17 +158,12 @@ public final class MatMul {
         checkActivations(cols, x, xOffset, nTokens, out, outOffset, rows);
         begin(rows, cols, nTokens, out, outOffset);
         this.kernel = k;
-        this.type = type;
         this.w = w;
         this.wOffset = wOffset;
         this.rowBytes = rb;
         if (nTokens >= TILED_MIN_TOKENS) {
-            prepareTiles(type, type, x, xOffset);
-            if (integerTiles(type) && groupsPay()) {
-                groupedTiles();
-            } else {
-                pool.run((rows + TiledProduct.ROWS - 1) / TiledProduct.ROWS, tiledTask);
-            }
+            tiledProducts.multiply(type, w, wOffset, rb, null, null, 0, 0, rows, cols, x, xOffset, nTokens, out,
+                    outOffset);
         } else {
             prepare(act, k.activation(), x, xOffset);
             pool.run(chunks(rb), productTask);
@@ -237,8 +189,6 @@ public final class MatMul {
         begin(rows, cols, nTokens, out, outOffset);
         this.kernel = kg;
         this.kernel2 = ku;
-        this.type = gateType;
-        this.type2 = upType;
         this.w = gate;
         this.wOffset = gateOffset;
         this.rowBytes = rbg;
@@ -246,12 +196,8 @@ public final class MatMul {
         this.w2Offset = upOffset;
         this.rowBytes2 = rbu;
         if (nTokens >= TILED_MIN_TOKENS) {
-            prepareTiles(gateType, upType, x, xOffset);
-            if (integerTiles(gateType) && integerTiles(upType) && groupsPay()) {
-                groupedTiles();
-            } else {
-                pool.run((rows + TiledProduct.ROWS - 1) / TiledProduct.ROWS, tiledTask);
-            }
+            tiledProducts.multiply(gateType, gate, gateOffset, rbg, upType, up, upOffset, rbu, rows, cols, x, xOffset,
+                    nTokens, out, outOffset);
             end();
             return;
         }
@@ -406,147 +352,11 @@ public final class MatMul {
 
     /** Drops the references to the caller's arrays and segments. */
     private void end() {
-        xRaw = null;
-        type = type2 = null;
         w = w2 = null;
         out = null;
         act.x = act2.x = null;
         kernel = kernel2 = null;
         x2 = null;
-    }
-
-    /** Whether the tiled product of {@code type} weights runs in 16-bit integers ({@link TiledQ4_0}). */
-    private boolean integerTiles(GgmlType type) {
-        return type == GgmlType.Q4_0 && tiledQ4_0 != null;
-    }
-
-    /**
-     * Brings the activations into token tiles for the tiled products of {@code a} and {@code b} weights, in parallel
-     * over the tiles: transposed floats, Q8_0 quants, or both when the two types take different forms.
-     */
-    private void prepareTiles(GgmlType a, GgmlType b, float[] x, int xOffset) {
-        xRaw = x;
-        xRawOffset = xOffset;
-        int tt = tiled.tokenTile();
-        boolean floats = !integerTiles(a) || !integerTiles(b);
-        boolean quants = integerTiles(a) || integerTiles(b);
-        long size = tiled.transposedSize(cols, nTokens);
-        if (floats && xt.length < size) {
-            xt = new float[Math.toIntExact(size)];
-        }
-        if (quants && xq.length < size) {
-            xq = new short[Math.toIntExact(size)];
-            dq = new float[Math.toIntExact(size / ActivationQuantizer.Q8_0_BLOCK)];
-        }
-        int tiles = (nTokens + tt - 1) / tt;
-        if (floats) {
-            pool.run(tiles, transposeTask);
-        }
-        if (quants) {
-            pool.run(tiles, quantizeTileTask);
-        }
-    }
-
-    private void transposeTile(int tile, int worker) {
-        tiled.transpose(xRaw, xRawOffset, cols, nTokens, tile, xt);
-    }
-
-    private void quantizeTile(int tile, int worker) {
-        tiledQ4_0.quantizeTile(xRaw, xRawOffset, cols, nTokens, tile, xq, dq, q4Tiles[worker]);
-    }
-
-    /** {@link TiledProduct#rows} or {@link TiledQ4_0#rows} for {@code type}. */
-    private void tiledRows(GgmlType type, MemorySegment w, long wOffset, long rowBytes, int r0, int r1, int worker,
-            float[] acc) {
-        if (integerTiles(type)) {
-            tiledQ4_0.rows(w, wOffset, rowBytes, r0, r1, cols, xq, dq, nTokens, q4Tiles[worker], acc);
-        } else {
-            tiled.rows(type, w, wOffset, rowBytes, r0, r1, cols, xt, nTokens, tiles[worker].weights, acc);
-        }
-    }
-
-    /** Whether this call's quantized activation tiles span more than one K-group ({@link #kGroupBytes}). */
-    private boolean groupsPay() {
-        int tt = tiled.tokenTile();
-        return (long) Short.BYTES * ((nTokens + tt - 1) / tt * tt) * cols > kGroupBytes;
-    }
-
-    /**
-     * The Q4_0 tiled product over groups of columns: every row chunk multiplies one group's columns, then the next
-     * group starts, the sums of all rows waiting in {@link #sums} between groups. In one pass over the columns, every
-     * 16-row chunk reads all the quantized activation tiles again (8 MB for a 512-token ffn_down input), which this
-     * machine serves more slowly than a group's 2 MB, at the price of writing and reading the sums once per group.
-     * Before this change, BuildAb measured what keeping the tiles in cache could give (by reading wrong ones): 6% on
-     * an 8192×2048 matrix, 18% on a 2048×8192 one (512 tokens, 2 threads). The sums come out bit for bit as in one
-     * pass: each K-block's are added in the same order.
-     */
-    private void groupedTiles() {
-        int tt = tiled.tokenTile();
-        int padded = (nTokens + tt - 1) / tt * tt;
-        int chunks = (rows + TiledProduct.ROWS - 1) / TiledProduct.ROWS;
-        int size = Math.multiplyExact(chunks * TiledProduct.ROWS, padded);
-        if (sums.length < size) {
-            sums = new float[size];
-        }
-        if (w2 != null && sums2.length < size) {
-            sums2 = new float[size];
-        }
-        int groupCols = Math.max(1, kGroupBytes / (Short.BYTES * padded) / TiledQ4_0.K_BLOCK) * TiledQ4_0.K_BLOCK;
-        for (groupStart = 0; groupStart < cols; groupStart = groupEnd) {
-            groupEnd = Math.min(cols, groupStart + groupCols);
-            pool.run(chunks, groupedTask);
-        }
-    }
-
-    private void groupedChunk(int chunk, int worker) {
-        int tt = tiled.tokenTile();
-        int padded = (nTokens + tt - 1) / tt * tt;
-        int r0 = chunk * TiledProduct.ROWS;
-        int r1 = Math.min(rows, r0 + TiledProduct.ROWS);
-        int at = r0 * padded;
-        boolean first = groupStart == 0;
-        tiledQ4_0.rows(w, wOffset, rowBytes, r0, r1, cols, groupStart, groupEnd, first, xq, dq, nTokens,
-                q4Tiles[worker], sums, at);
-        if (w2 != null) {
-            tiledQ4_0.rows(w2, w2Offset, rowBytes2, r0, r1, cols, groupStart, groupEnd, first, xq, dq, nTokens,
-                    q4Tiles[worker], sums2, at);
-        }
-        if (groupEnd < cols) {
-            return;
-        }
-        int n = r1 - r0;
-        if (w2 != null) {
-            swiGlu(lanes, sums, sums2, at, n * padded, sums, at);
-        }
-        for (int t = 0; t < nTokens; t++) {
-            int o = outOffset + t * rows + r0;
-            for (int i = 0; i < n; i++) {
-                out[o + i] = sums[at + i * padded + t];
-            }
-        }
-    }
-
-    private void tiledChunk(int chunk, int worker) {
-        TiledProduct.Scratch s = tiles[worker];
-        int tt = tiled.tokenTile();
-        int padded = (nTokens + tt - 1) / tt * tt;
-        s.reserve(padded);
-        int r0 = chunk * TiledProduct.ROWS;
-        int r1 = Math.min(rows, r0 + TiledProduct.ROWS);
-        tiledRows(type, w, wOffset, rowBytes, r0, r1, worker, s.acc);
-        int n = r1 - r0;
-        if (w2 != null) {
-            tiledRows(type2, w2, w2Offset, rowBytes2, r0, r1, worker, s.acc2);
-            swiGlu(lanes, s.acc, s.acc2, n * padded, s.acc, 0);
-        }
-        // Token by token, so that each token's rows are one contiguous write (row by row, every write of a row
-        // landed in another page of the output).
-        for (int t = 0; t < nTokens; t++) {
-            int o = outOffset + t * rows + r0;
-            for (int i = 0; i < n; i++) {
-                out[o + i] = s.acc[i * padded + t];
-            }
-        }
     }
 
     private void prepare(Activations a, ActivationFormat format, float[] x, int xOffset) {
