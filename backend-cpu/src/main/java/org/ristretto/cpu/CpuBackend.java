@@ -40,6 +40,8 @@ public final class CpuBackend implements Backend {
     private final Set<GgmlType> coldPackedTypes = EnumSet.noneOf(GgmlType.class);
     /** Types whose file-layout kernels will run one- and few-token products, not yet warmed up. */
     private final Map<GgmlType, MatMul.WarmUpMatrix> coldFileLayoutTypes = new EnumMap<>(GgmlType.class);
+    /** Types whose file-layout kernels were warmed up (or are queued in {@link #coldFileLayoutTypes}). */
+    private final Set<GgmlType> fileLayoutTypes = EnumSet.noneOf(GgmlType.class);
     private final boolean packWeights;
     /** The most bytes of packed copies this backend makes; matrices past it stay in the file's layout. */
     private final long packBudget;
@@ -130,7 +132,7 @@ public final class CpuBackend implements Backend {
             if (packWeights && matMul.hasPacked(type)) {
                 coldPackedTypes.add(type);
             } else {
-                coldFileLayoutTypes.putIfAbsent(type, new MatMul.WarmUpMatrix(type, data, rows, columns));
+                willUseFileLayout(type, data, rows, columns);
             }
         }
         return new CpuWeight(name, type, columns, rows, data, this);
@@ -258,6 +260,16 @@ public final class CpuBackend implements Backend {
     }
 
     /**
+     * Queues the file-layout kernel of {@code type} for {@link #warmUpKernels}, with this matrix to run it on, unless
+     * that type's kernel was queued before: each is warmed up once.
+     */
+    private void willUseFileLayout(GgmlType type, MemorySegment data, int rows, int columns) {
+        if (fileLayoutTypes.add(type)) {
+            coldFileLayoutTypes.put(type, new MatMul.WarmUpMatrix(type, data, rows, columns));
+        }
+    }
+
+    /**
      * Has the JIT compile the kernels that one- and few-token products will run, once, before the first product of
      * any kind: the packed kernels of the model's packed types and the file-layout kernels of the others (or of
      * all, with packing off), about a second of each worker. Before, not at the first one-token product, because a
@@ -289,8 +301,7 @@ public final class CpuBackend implements Backend {
             long size = matMul.packedBytes(w.type(), w.rows(), w.columns());
             if (size == 0 || packedBytes + size > packBudget) {
                 w.setPacked(null);
-                coldFileLayoutTypes.putIfAbsent(w.type(),
-                        new MatMul.WarmUpMatrix(w.type(), w.data(), w.rows(), w.columns()));
+                willUseFileLayout(w.type(), w.data(), w.rows(), w.columns());
                 warmUpKernels();
                 return null;
             }

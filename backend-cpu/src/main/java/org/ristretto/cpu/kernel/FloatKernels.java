@@ -20,7 +20,7 @@ final class FloatKernels {
     /*
      * Halves widen in integer lanes: a half sign-extended to 32 bits and shifted left by 13 has its exponent and
      * mantissa where a float's low exponent bits and mantissa are (HALF_MAGNITUDE keeps them), and its sign in bit 31
-     * (HALF_SIGN). Adding 112 to the exponent (HALF_REBIAS) gives the float of every normal half. A subnormal half
+     * (PackedKernel.SIGN). Adding 112 to the exponent (HALF_REBIAS) gives the float of every normal half. A subnormal half
      * (exponent 0, mantissa m) comes out as 2^-15·(1 + m/1024), and twice that less 2^-14 is its value 2^-14·m/1024:
      * one masked FMA, exact; an infinity or NaN (exponent 31) gets an all-ones exponent, mantissa kept. Ten vector
      * operations per vector of weights. Scaling the shifted bits by 2^112 in a float multiply instead (eight
@@ -29,7 +29,6 @@ final class FloatKernels {
      * way, and 41–46 GB/s over normal halves only (2 threads).
      */
     private static final int HALF_MAGNITUDE = 0x0fffe000;
-    private static final int HALF_SIGN = 0x80000000;
     private static final int HALF_REBIAS = 112 << 23;
     /** Shifted magnitudes below this had exponent 0; at or above {@link #HALF_INF_NAN}, exponent 31. */
     private static final int HALF_SUBNORMAL_LIMIT = 1 << 23;
@@ -167,7 +166,7 @@ final class FloatKernels {
                     IntVector m = h.lanewise(VectorOperators.LSHL, 13).and(HALF_MAGNITUDE);
                     FloatVector f = m.add(HALF_REBIAS).reinterpretAsFloats()
                             .lanewise(VectorOperators.FMA, 2f, -HALF_SUBNORMAL_UNIT, m.lt(HALF_SUBNORMAL_LIMIT).cast(fs));
-                    a0 = f.reinterpretAsInts().or(h.and(HALF_SIGN))
+                    a0 = f.reinterpretAsInts().or(h.and(PackedKernel.SIGN))
                             .lanewise(VectorOperators.OR, 0x7f800000, m.compare(VectorOperators.GE, HALF_INF_NAN))
                             .reinterpretAsFloats().fma(xv, a0);
                     h = (IntVector) ShortVector.fromMemorySegment(hs, w, r1 + 2L * i, ByteOrder.LITTLE_ENDIAN)
@@ -175,7 +174,7 @@ final class FloatKernels {
                     m = h.lanewise(VectorOperators.LSHL, 13).and(HALF_MAGNITUDE);
                     f = m.add(HALF_REBIAS).reinterpretAsFloats()
                             .lanewise(VectorOperators.FMA, 2f, -HALF_SUBNORMAL_UNIT, m.lt(HALF_SUBNORMAL_LIMIT).cast(fs));
-                    a1 = f.reinterpretAsInts().or(h.and(HALF_SIGN))
+                    a1 = f.reinterpretAsInts().or(h.and(PackedKernel.SIGN))
                             .lanewise(VectorOperators.OR, 0x7f800000, m.compare(VectorOperators.GE, HALF_INF_NAN))
                             .reinterpretAsFloats().fma(xv, a1);
                     h = (IntVector) ShortVector.fromMemorySegment(hs, w, r2 + 2L * i, ByteOrder.LITTLE_ENDIAN)
@@ -183,7 +182,7 @@ final class FloatKernels {
                     m = h.lanewise(VectorOperators.LSHL, 13).and(HALF_MAGNITUDE);
                     f = m.add(HALF_REBIAS).reinterpretAsFloats()
                             .lanewise(VectorOperators.FMA, 2f, -HALF_SUBNORMAL_UNIT, m.lt(HALF_SUBNORMAL_LIMIT).cast(fs));
-                    a2 = f.reinterpretAsInts().or(h.and(HALF_SIGN))
+                    a2 = f.reinterpretAsInts().or(h.and(PackedKernel.SIGN))
                             .lanewise(VectorOperators.OR, 0x7f800000, m.compare(VectorOperators.GE, HALF_INF_NAN))
                             .reinterpretAsFloats().fma(xv, a2);
                     h = (IntVector) ShortVector.fromMemorySegment(hs, w, r3 + 2L * i, ByteOrder.LITTLE_ENDIAN)
@@ -191,7 +190,7 @@ final class FloatKernels {
                     m = h.lanewise(VectorOperators.LSHL, 13).and(HALF_MAGNITUDE);
                     f = m.add(HALF_REBIAS).reinterpretAsFloats()
                             .lanewise(VectorOperators.FMA, 2f, -HALF_SUBNORMAL_UNIT, m.lt(HALF_SUBNORMAL_LIMIT).cast(fs));
-                    a3 = f.reinterpretAsInts().or(h.and(HALF_SIGN))
+                    a3 = f.reinterpretAsInts().or(h.and(PackedKernel.SIGN))
                             .lanewise(VectorOperators.OR, 0x7f800000, m.compare(VectorOperators.GE, HALF_INF_NAN))
                             .reinterpretAsFloats().fma(xv, a3);
                 }
@@ -269,7 +268,7 @@ final class FloatKernels {
                 IntVector m = h.lanewise(VectorOperators.LSHL, 13).and(HALF_MAGNITUDE);
                 FloatVector f = m.add(HALF_REBIAS).reinterpretAsFloats()
                         .lanewise(VectorOperators.FMA, 2f, -HALF_SUBNORMAL_UNIT, m.lt(HALF_SUBNORMAL_LIMIT).cast(fs));
-                FloatVector wv = f.reinterpretAsInts().or(h.and(HALF_SIGN))
+                FloatVector wv = f.reinterpretAsInts().or(h.and(PackedKernel.SIGN))
                         .lanewise(VectorOperators.OR, 0x7f800000, m.compare(VectorOperators.GE, HALF_INF_NAN))
                         .reinterpretAsFloats();
                 a0 = wv.fma(FloatVector.fromArray(fs, xs, x0 + i), a0);

@@ -124,22 +124,9 @@ abstract class PackedKernel {
             x.begin(activation(), new float[cols], 0, cols, 1);
             x.pairs = new int[pairCount(cols)];
             float[] out = new float[rows];
-            for (int batch = 0; batch < WARM_UP_BATCHES && !Thread.currentThread().isInterrupted(); batch++) {
-                long t0 = System.nanoTime();
-                for (int i = 0; i < WARM_UP_BATCH; i++) {
-                    dotTwoGroups(group, 0, group, 0, cols, x, out, 0, out, 0);
-                }
-                // Compiled, a call takes about a microsecond; interpreted or from C1, tens to thousands.
-                if (System.nanoTime() - t0 < WARM_UP_BATCH * 3_000L) {
-                    return;
-                }
-            }
+            JitWarmUp.untilCompiled(1, () -> dotTwoGroups(group, 0, group, 0, cols, x, out, 0, out, 0));
         }
     }
-
-    private static final int WARM_UP_BATCH = 250;
-    /** At most 40 000 calls: the JIT compiles within about 6 000. */
-    private static final int WARM_UP_BATCHES = 160;
 
     /**
      * {@link #packRows} for blocks of an fp16 scale followed by quants in words of {@code wordBytes} bytes, 2 or 4

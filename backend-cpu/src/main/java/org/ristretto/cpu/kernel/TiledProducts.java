@@ -55,6 +55,8 @@ final class TiledProducts {
     private int rows;
     private int cols;
     private int nTokens;
+    /** {@link #nTokens} rounded up to whole token tiles: the row length of the sums. */
+    private int padded;
     private float[] out;
     private int outOffset;
     private float[] xRaw;
@@ -100,6 +102,8 @@ final class TiledProducts {
         this.rows = rows;
         this.cols = cols;
         this.nTokens = nTokens;
+        int tt = tiled.tokenTile();
+        this.padded = (nTokens + tt - 1) / tt * tt;
         this.out = out;
         this.outOffset = outOffset;
         try {
@@ -169,8 +173,7 @@ final class TiledProducts {
 
     /** Whether this call's quantized activation tiles span more than one K-group ({@link #kGroupBytes}). */
     private boolean groupsPay() {
-        int tt = tiled.tokenTile();
-        return (long) Short.BYTES * ((nTokens + tt - 1) / tt * tt) * cols > kGroupBytes;
+        return (long) Short.BYTES * padded * cols > kGroupBytes;
     }
 
     /**
@@ -183,8 +186,6 @@ final class TiledProducts {
      * pass: each K-block's are added in the same order.
      */
     private void groupedTiles() {
-        int tt = tiled.tokenTile();
-        int padded = (nTokens + tt - 1) / tt * tt;
         int chunks = (rows + TiledProduct.ROWS - 1) / TiledProduct.ROWS;
         int size = Math.multiplyExact(chunks * TiledProduct.ROWS, padded);
         if (sums.length < size) {
@@ -201,8 +202,6 @@ final class TiledProducts {
     }
 
     private void groupedChunk(int chunk, int worker) {
-        int tt = tiled.tokenTile();
-        int padded = (nTokens + tt - 1) / tt * tt;
         int r0 = chunk * TiledProduct.ROWS;
         int r1 = Math.min(rows, r0 + TiledProduct.ROWS);
         int at = r0 * padded;
@@ -220,18 +219,11 @@ final class TiledProducts {
         if (w2 != null) {
             MatMul.swiGlu(lanes, sums, sums2, at, n * padded, sums, at);
         }
-        for (int t = 0; t < nTokens; t++) {
-            int o = outOffset + t * rows + r0;
-            for (int i = 0; i < n; i++) {
-                out[o + i] = sums[at + i * padded + t];
-            }
-        }
+        writeOut(sums, at, r0, n);
     }
 
     private void tiledChunk(int chunk, int worker) {
         TiledProduct.Scratch s = tiles[worker];
-        int tt = tiled.tokenTile();
-        int padded = (nTokens + tt - 1) / tt * tt;
         s.reserve(padded);
         int r0 = chunk * TiledProduct.ROWS;
         int r1 = Math.min(rows, r0 + TiledProduct.ROWS);
@@ -241,14 +233,20 @@ final class TiledProducts {
             tiledRows(type2, w2, w2Offset, rowBytes2, r0, r1, worker, s.acc2);
             MatMul.swiGlu(lanes, s.acc, s.acc2, n * padded, s.acc, 0);
         }
-        // Token by token, so that each token's rows are one contiguous write (row by row, every write of a row
-        // landed in another page of the output).
+        writeOut(s.acc, 0, r0, n);
+    }
+
+    /**
+     * Rows {@code [r0, r0 + n)} of the output from their sums {@code acc[at + (r − r0)·padded + t]}, token by token,
+     * so that each token's rows are one contiguous write (row by row, every write of a row landed in another page of
+     * the output).
+     */
+    private void writeOut(float[] acc, int at, int r0, int n) {
         for (int t = 0; t < nTokens; t++) {
             int o = outOffset + t * rows + r0;
             for (int i = 0; i < n; i++) {
-                out[o + i] = s.acc[i * padded + t];
+                out[o + i] = acc[at + i * padded + t];
             }
         }
     }
-
 }
