@@ -1,6 +1,8 @@
 package org.ristretto.cpu.kernel;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -41,6 +43,10 @@ final class PackedQ6_K extends PackedKernel {
     private static final int D = 208;
     /** Packed bytes per row and block: {@code d} as a float, 16 scales, 16 sub-blocks of three words. */
     private static final int PACKED_ROW = 4 + 16 + 16 * 12;
+    private static final long LOW_NIBBLES = 0x0f0f0f0f0f0f0f0fL;
+    private static final long LOW_PAIRS = 0x0303030303030303L;
+    private static final VarHandle LONGS =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     /** Ints of {@link Activations#pairs} per sub-block: the offset, then the multipliers of A, B and C's shifts. */
     private static final int PAIRS = 11;
 
@@ -52,7 +58,6 @@ final class PackedQ6_K extends PackedKernel {
     boolean packRows(byte[] in, int rowBytes, int cols, byte[] out) {
         int packedScales = 4 * rows;
         int packedQuants = packedScales + 16 * rows;
-        int[] q = new int[BLOCK];
         for (int b = 0; b < cols / BLOCK; b++) {
             int o = PACKED_ROW * rows * b;
             for (int r = 0; r < rows; r++) {
@@ -61,36 +66,48 @@ final class PackedQ6_K extends PackedKernel {
                 for (int j = 0; j < 16; j++) {
                     out[o + packedScales + rows * j + r] = in[block + SCALES + j];
                 }
-                // Value v = 128h + 32k + l sits where Q6_KKernels describes.
-                for (int h = 0; h < 2; h++) {
-                    for (int k = 0; k < 4; k++) {
-                        int low = block + 64 * h + 32 * (k & 1);
-                        int high = block + QH + 32 * h;
-                        int shift = k < 2 ? 0 : 4;
-                        for (int l = 0; l < 32; l++) {
-                            q[128 * h + 32 * k + l] = (in[low + l] >> shift & 15) | (in[high + l] >> 2 * k & 3) << 4;
-                        }
-                    }
-                }
                 for (int j = 0; j < 16; j++) {
-                    int a = 0;
-                    int bw = 0;
-                    int c = 0;
-                    for (int half = 0; half < 2; half++) {
-                        int v = 16 * j + half;
-                        int s = 16 * half;
-                        a |= (q[v] | q[v + 2] << 6 | (q[v + 12] & 15) << 12) << s;
-                        bw |= (q[v + 4] | q[v + 6] << 6 | (q[v + 14] & 15) << 12) << s;
-                        c |= (q[v + 8] | q[v + 10] << 6 | q[v + 12] >> 4 << 12 | q[v + 14] >> 4 << 14) << s;
-                    }
-                    int words = o + packedQuants + 12 * rows * j + 4 * r;
-                    putInt(out, words, a);
-                    putInt(out, words + 4 * rows, bw);
-                    putInt(out, words + 8 * rows, c);
+                    packSubBlock(in, block, j, out, o + packedQuants + 12 * rows * j + 4 * r, 4 * rows);
                 }
             }
         }
         return true; // the scales are converted to floats here, exactly
+    }
+
+    /**
+     * Writes words A, B and C of sub-block {@code j} of the file's block at {@code in[block]} to {@code out[at]},
+     * {@code at + stride} and {@code at + 2·stride}, eight quants at a time in the bytes of a long: packing the
+     * 128256-row output matrix of a 1B model was the longest part of a cold first prompt, one quant at a time.
+     */
+    private static void packSubBlock(byte[] in, int block, int j, byte[] out, int at, int stride) {
+        // Value v = 128h + 32k + l sits where Q6_KKernels describes; a sub-block is 16 consecutive l of one h and k.
+        int h = j >> 3;
+        int k = j >> 1 & 3;
+        int low = block + 64 * h + 32 * (k & 1) + 16 * (j & 1);
+        int high = block + QH + 32 * h + 16 * (j & 1);
+        int nibble = k < 2 ? 0 : 4;
+        // The quants 0..63 of the sub-block's columns 0..7 and 8..15, a byte each.
+        long q0 = (long) LONGS.get(in, low) >>> nibble & LOW_NIBBLES
+                | ((long) LONGS.get(in, high) >>> 2 * k & LOW_PAIRS) << 4;
+        long q1 = (long) LONGS.get(in, low + 8) >>> nibble & LOW_NIBBLES
+                | ((long) LONGS.get(in, high + 8) >>> 2 * k & LOW_PAIRS) << 4;
+        // e_m | o_m << 16 for m = 0..7: the quants of columns 2m (the lower half's) and 2m + 1 (the upper's).
+        int p0 = spread(q0);
+        int p1 = spread(q0 >>> 16);
+        int p2 = spread(q0 >>> 32);
+        int p3 = spread(q0 >>> 48);
+        int p4 = spread(q1);
+        int p5 = spread(q1 >>> 16);
+        int p6 = spread(q1 >>> 32);
+        int p7 = spread(q1 >>> 48);
+        putInt(out, at, p0 | p1 << 6 | (p6 & 0x000f000f) << 12);
+        putInt(out, at + stride, p2 | p3 << 6 | (p7 & 0x000f000f) << 12);
+        putInt(out, at + 2 * stride, p4 | p5 << 6 | (p6 >>> 4 & 0x00030003) << 12 | (p7 >>> 4 & 0x00030003) << 14);
+    }
+
+    /** The two low bytes of {@code pair} as the lower and upper 16-bit halves of an int. */
+    private static int spread(long pair) {
+        return (int) (pair & 0xff) | (int) (pair & 0xff00) << 8;
     }
 
     @Override
