@@ -35,6 +35,8 @@ abstract class PackedKernel {
     private static final VarHandle SHORTS =
             MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONGS =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     /** The vector width; kernels ask it for their species each time (see {@link Lanes}). */
     final Lanes lanes;
@@ -182,6 +184,11 @@ abstract class PackedKernel {
     /** Stores {@code v} little-endian at {@code a[i]}. */
     static void putFloat(byte[] a, int i, float v) {
         putInt(a, i, Float.floatToRawIntBits(v));
+    }
+
+    /** The little-endian long at {@code a[i]}: eight bytes at once, for packing a byte per quant in its lanes. */
+    static long getLong(byte[] a, int i) {
+        return (long) LONGS.get(a, i);
     }
 
     /** Stores {@code v} little-endian at {@code a[i]}. */

@@ -14,7 +14,7 @@ import org.ristretto.core.quant.GgmlType;
  * Q3_K in groups of rows ({@link PackedKernel}), times Q8_K activations.
  *
  * <p>A packed block of 256 columns is the group's {@code d} as floats, the sixteen sub-block scales as signed bytes
- * (bias of 32 taken off), then 32 pieces of four bytes per row, as in {@link PackedQ4_K}, of 4-bit values
+ * (bias of 32 taken off), then 32 pieces of four bytes per row (as {@link PackedQ4_0}'s pieces), of 4-bit values
  * {@code q + 4} ({@code 0..7}: the file's two low bits with the high bit put back). Pieces {@code 4s..4s+3} hold
  * sub-blocks {@code 2s} and {@code 2s+1} (16 columns each): in a lane's lower half, nibbles 0 and 2 are columns
  * {@code 4u} and {@code 4u+1} of sub-block {@code 2s} (piece {@code u} of the four), nibbles 1 and 3 the same

@@ -1,8 +1,6 @@
 package org.ristretto.cpu.kernel;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -45,8 +43,6 @@ final class PackedQ6_K extends PackedKernel {
     private static final int PACKED_ROW = 4 + 16 + 16 * 12;
     private static final long LOW_NIBBLES = 0x0f0f0f0f0f0f0f0fL;
     private static final long LOW_PAIRS = 0x0303030303030303L;
-    private static final VarHandle LONGS =
-            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     /** Ints of {@link Activations#pairs} per sub-block: the offset, then the multipliers of A, B and C's shifts. */
     private static final int PAIRS = 11;
 
@@ -87,10 +83,10 @@ final class PackedQ6_K extends PackedKernel {
         int high = block + QH + 32 * h + 16 * (j & 1);
         int nibble = k < 2 ? 0 : 4;
         // The quants 0..63 of the sub-block's columns 0..7 and 8..15, a byte each.
-        long q0 = (long) LONGS.get(in, low) >>> nibble & LOW_NIBBLES
-                | ((long) LONGS.get(in, high) >>> 2 * k & LOW_PAIRS) << 4;
-        long q1 = (long) LONGS.get(in, low + 8) >>> nibble & LOW_NIBBLES
-                | ((long) LONGS.get(in, high + 8) >>> 2 * k & LOW_PAIRS) << 4;
+        long q0 = getLong(in, low) >>> nibble & LOW_NIBBLES
+                | (getLong(in, high) >>> 2 * k & LOW_PAIRS) << 4;
+        long q1 = getLong(in, low + 8) >>> nibble & LOW_NIBBLES
+                | (getLong(in, high + 8) >>> 2 * k & LOW_PAIRS) << 4;
         // e_m | o_m << 16 for m = 0..7: the quants of columns 2m (the lower half's) and 2m + 1 (the upper's).
         int p0 = spread(q0);
         int p1 = spread(q0 >>> 16);

@@ -275,6 +275,53 @@ class PackedMatMulTest {
         }
     }
 
+    /**
+     * Q4_K quants at both ends (all 15 and all 0) with every sub-block scale 63, against activations of the largest
+     * magnitude: a 16-bit half of the packed kernel sums sixteen products up to 15·127 each, 30480 at most, which must
+     * come out exact whatever its unmasked shifted nibbles overflow to on the way.
+     */
+    @ParameterizedTest
+    @EnumSource(value = VectorShape.class, names = {"S_256_BIT", "S_512_BIT"})
+    void q4_KExtremeQuantsDoNotOverflow(VectorShape shape) {
+        try (WorkerPool pool = new WorkerPool(1); Arena arena = Arena.ofShared()) {
+            MatMul mm = new MatMul(pool, shape);
+            int rows = 16;
+            int cols = 512;
+            int blockBytes = 144;
+            MemorySegment w = arena.allocate(GgmlType.Q4_K.byteSize(cols) * rows);
+            for (int b = 0; b < rows * cols / 256; b++) {
+                int r = b / (cols / 256);
+                long at = (long) blockBytes * b;
+                w.set(HALF, at, (short) 0x3c00); // d = 1
+                w.set(HALF, at + 2, (short) 0); // dmin = 0
+                // Scales of 63 and mins of 0 in ggml's 6-bit packing (see PackedKernel.kScale and kMin).
+                for (int i = 0; i < 12; i++) {
+                    w.set(ValueLayout.JAVA_BYTE, at + 4 + i, (byte) (i < 4 ? 0xff : i < 8 ? 0 : 0x0f));
+                }
+                // Row 0 all 15, row 1 all 0; the others 15 in the low nibbles (columns 0-31 of each 64) only.
+                byte q = (byte) (r == 0 ? 0xff : r == 1 ? 0 : 0x0f);
+                for (int i = 0; i < 128; i++) {
+                    w.set(ValueLayout.JAVA_BYTE, at + 16 + i, q);
+                }
+            }
+            float[] deq = Weights.dequantize(GgmlType.Q4_K, w, 0, rows, cols);
+            assertEquals(945f, deq[0], "the reference dequantizes row 0 to 15·63");
+            for (float sign : new float[] {-1f, 1f}) {
+                float[] x = new float[cols];
+                Arrays.fill(x, sign);
+                float[] out = new float[rows];
+                mm.multiply(mm.pack(GgmlType.Q4_K, w, 0, rows, cols, arena), x, 0, 1, out, 0);
+                double[] ref = Weights.referenceProduct(deq, rows, cols, x, 0, 1);
+                double tolerance = 945.0 * cols / 1024;
+                assertEquals(945.0 * sign * cols, out[0], tolerance);
+                assertEquals(0, out[1], tolerance);
+                for (int r = 2; r < rows; r++) {
+                    assertEquals(ref[r], out[r], tolerance, "row " + r);
+                }
+            }
+        }
+    }
+
     private static final ValueLayout.OfShort HALF =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
