@@ -2,6 +2,7 @@ package org.ristretto.cpu.kernel;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.List;
@@ -28,11 +29,14 @@ final class PackedProducts {
     private PackedMatrix matrix2;
     private RowKernel tail;
     private long rowBytes;
-    private int chunkGroups;
+    /** Chunk {@code c} of the call in progress is groups {@code chunkStarts[c]} to {@code chunkStarts[c + 1]}. */
+    private int[] chunkStarts = new int[0];
     private float[] out;
     private int outOffset;
     /** Set by a pack task whose rows the packed kernel would not compute exactly. */
     private volatile boolean inexact;
+    /** The smallest chunk of a product, in groups: about a microsecond of one thread's work. */
+    private static final int MIN_CHUNK_GROUPS = 2;
     private final WorkerPool.Task packTask = this::packGroup;
     private final WorkerPool.Task productTask = this::productChunk;
 
@@ -124,14 +128,38 @@ final class PackedProducts {
             act.pairs = new int[m.kernel.pairCount(m.cols)];
         }
         m.kernel.pairs(act);
-        int groups = m.groups();
-        chunkGroups = Math.ceilDiv(groups, pool.threads() * MatMul.CHUNKS_PER_THREAD);
+        int chunks = guidedChunks(m.groups(), pool.threads());
         try {
-            pool.run(Math.ceilDiv(groups, chunkGroups), productTask);
+            pool.run(chunks, productTask);
         } finally {
             matrix = matrix2 = null;
             this.out = null;
             act.x = null;
+        }
+    }
+
+    /**
+     * Splits {@code groups} into chunks that shrink as they go ("guided"): each a {@code 2·threads}-th of the groups
+     * not yet handed out, at least {@link #MIN_CHUNK_GROUPS}, so that the first chunks stream long runs of the matrix
+     * and the last ones are small enough that no thread waits long for another at the end; fills
+     * {@link #chunkStarts} and returns the number of chunks. Measured on a 2-core Zen 4 against eight equal chunks per
+     * thread (one-token products from memory, two threads, two builds alternated in one JVM): Q4_0 512×2048 1.15,
+     * 2048×2048 1.01, 8192×2048 1.06, Q6_K 128256×2048 (a 1B model's output matrix) 1.11; Q4_K 8192×2048 1.00.
+     */
+    private int guidedChunks(int groups, int threads) {
+        int chunks = 0;
+        int start = 0;
+        while (true) {
+            if (chunkStarts.length < chunks + 2) {
+                chunkStarts = Arrays.copyOf(chunkStarts, Math.max(64, 2 * chunkStarts.length));
+            }
+            chunkStarts[chunks] = start;
+            if (start == groups) {
+                return chunks;
+            }
+            int size = Math.max(MIN_CHUNK_GROUPS, (groups - start) / (2 * threads));
+            start = Math.min(groups, start + size);
+            chunks++;
         }
     }
 
@@ -142,8 +170,8 @@ final class PackedProducts {
         PackedKernel k = m.kernel;
         int cols = m.cols;
         long groupBytes = k.groupBytes(cols);
-        int g0 = chunk * chunkGroups;
-        int g1 = Math.min(m.groups(), g0 + chunkGroups);
+        int g0 = chunkStarts[chunk];
+        int g1 = chunkStarts[chunk + 1];
         float[] g = scratch[worker].res;
         float[] u = scratch[worker].res2;
         if (m2 != null) {
