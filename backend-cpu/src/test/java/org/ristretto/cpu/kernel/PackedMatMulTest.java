@@ -237,42 +237,18 @@ class PackedMatMulTest {
     @ParameterizedTest
     @EnumSource(value = VectorShape.class, names = {"S_256_BIT", "S_512_BIT"})
     void q6_KExtremeQuantsDoNotOverflow(VectorShape shape) {
-        try (WorkerPool pool = new WorkerPool(1); Arena arena = Arena.ofShared()) {
-            MatMul mm = new MatMul(pool, shape);
-            int rows = 16;
-            int cols = 512;
-            int blockBytes = 210;
-            MemorySegment w = arena.allocate(GgmlType.Q6_K.byteSize(cols) * rows);
-            for (int b = 0; b < rows * cols / 256; b++) {
-                int r = b / (cols / 256);
-                long at = (long) blockBytes * b;
-                // Row 0 all 0, row 1 all 63; the others 0 in their first 128 values of a block and 63 in the rest.
-                for (int i = 0; i < 192; i++) {
-                    int half = i < 128 ? i / 64 : (i - 128) / 32;
-                    boolean high = r == 1 || r >= 2 && half == 1;
-                    w.set(ValueLayout.JAVA_BYTE, at + i, (byte) (high ? 0xff : 0));
-                }
-                for (int j = 0; j < 16; j++) {
-                    w.set(ValueLayout.JAVA_BYTE, at + 192 + j, (byte) 1);
-                }
-                w.set(HALF, at + 208, (short) 0x3c00);
+        assertExtremeProducts(shape, GgmlType.Q6_K, -32, 31, (w, at, r) -> {
+            // Row 0 all 0, row 1 all 63; the others 0 in their first 128 values of a block and 63 in the rest.
+            for (int i = 0; i < 192; i++) {
+                int half = i < 128 ? i / 64 : (i - 128) / 32;
+                boolean high = r == 1 || r >= 2 && half == 1;
+                w.set(ValueLayout.JAVA_BYTE, at + i, (byte) (high ? 0xff : 0));
             }
-            for (float sign : new float[] {-1f, 1f}) {
-                float[] x = new float[cols];
-                Arrays.fill(x, sign);
-                float[] out = new float[rows];
-                mm.multiply(mm.pack(GgmlType.Q6_K, w, 0, rows, cols, arena), x, 0, 1, out, 0);
-                double tolerance = 32.0 * cols / 1024;
-                assertEquals(-32.0 * sign * cols, out[0], tolerance);
-                assertEquals(31.0 * sign * cols, out[1], tolerance);
-                double ref = Weights.referenceProduct(Weights.dequantize(GgmlType.Q6_K, w, 0, rows, cols), rows,
-                        cols, x, 0, 1)[2];
-                assertEquals(-0.5 * sign * cols, ref, tolerance, "the reference");
-                for (int r = 2; r < rows; r++) {
-                    assertEquals(ref, out[r], tolerance, "row " + r);
-                }
+            for (int j = 0; j < 16; j++) {
+                w.set(ValueLayout.JAVA_BYTE, at + 192 + j, (byte) 1);
             }
-        }
+            w.set(HALF, at + 208, (short) 0x3c00);
+        });
     }
 
     /**
@@ -283,40 +259,56 @@ class PackedMatMulTest {
     @ParameterizedTest
     @EnumSource(value = VectorShape.class, names = {"S_256_BIT", "S_512_BIT"})
     void q4_KExtremeQuantsDoNotOverflow(VectorShape shape) {
+        assertExtremeProducts(shape, GgmlType.Q4_K, 15 * 63, 0, (w, at, r) -> {
+            w.set(HALF, at, (short) 0x3c00); // d = 1
+            w.set(HALF, at + 2, (short) 0); // dmin = 0
+            // Scales of 63 and mins of 0 in ggml's 6-bit packing (see PackedKernel.kScale and kMin).
+            for (int i = 0; i < 12; i++) {
+                w.set(ValueLayout.JAVA_BYTE, at + 4 + i, (byte) (i < 4 ? 0xff : i < 8 ? 0 : 0x0f));
+            }
+            // Row 0 all 15, row 1 all 0; the others 15 in the low nibbles (columns 0-31 of each 64) only.
+            byte q = (byte) (r == 0 ? 0xff : r == 1 ? 0 : 0x0f);
+            for (int i = 0; i < 128; i++) {
+                w.set(ValueLayout.JAVA_BYTE, at + 16 + i, q);
+            }
+        });
+    }
+
+    /** Writes the block at byte {@code at} of a matrix, which is in row {@code row}. */
+    private interface BlockWriter {
+        void write(MemorySegment w, long at, int row);
+    }
+
+    /**
+     * A 16-row, 512-column matrix of a 256-column block type written by {@code blocks}, whose row 0 and row 1
+     * dequantize to {@code row0} and {@code row1} in every column, times activations of all 1 and all -1 (quantized
+     * to ±127): the packed product must give those rows' exact sums and the reference's for the others.
+     */
+    private static void assertExtremeProducts(VectorShape shape, GgmlType type, double row0, double row1,
+            BlockWriter blocks) {
         try (WorkerPool pool = new WorkerPool(1); Arena arena = Arena.ofShared()) {
             MatMul mm = new MatMul(pool, shape);
             int rows = 16;
             int cols = 512;
-            int blockBytes = 144;
-            MemorySegment w = arena.allocate(GgmlType.Q4_K.byteSize(cols) * rows);
+            long blockBytes = type.byteSize(256);
+            MemorySegment w = arena.allocate(type.byteSize(cols) * rows);
             for (int b = 0; b < rows * cols / 256; b++) {
-                int r = b / (cols / 256);
-                long at = (long) blockBytes * b;
-                w.set(HALF, at, (short) 0x3c00); // d = 1
-                w.set(HALF, at + 2, (short) 0); // dmin = 0
-                // Scales of 63 and mins of 0 in ggml's 6-bit packing (see PackedKernel.kScale and kMin).
-                for (int i = 0; i < 12; i++) {
-                    w.set(ValueLayout.JAVA_BYTE, at + 4 + i, (byte) (i < 4 ? 0xff : i < 8 ? 0 : 0x0f));
-                }
-                // Row 0 all 15, row 1 all 0; the others 15 in the low nibbles (columns 0-31 of each 64) only.
-                byte q = (byte) (r == 0 ? 0xff : r == 1 ? 0 : 0x0f);
-                for (int i = 0; i < 128; i++) {
-                    w.set(ValueLayout.JAVA_BYTE, at + 16 + i, q);
-                }
+                blocks.write(w, blockBytes * b, b / (cols / 256));
             }
-            float[] deq = Weights.dequantize(GgmlType.Q4_K, w, 0, rows, cols);
-            assertEquals(945f, deq[0], "the reference dequantizes row 0 to 15·63");
+            float[] deq = Weights.dequantize(type, w, 0, rows, cols);
+            assertEquals(row0, deq[0], "the reference dequantizes row 0 as the test means");
+            assertEquals(row1, deq[cols], "the reference dequantizes row 1 as the test means");
+            double tolerance = Math.max(Math.abs(row0), Math.abs(row1)) * cols / 1024;
             for (float sign : new float[] {-1f, 1f}) {
                 float[] x = new float[cols];
                 Arrays.fill(x, sign);
                 float[] out = new float[rows];
-                mm.multiply(mm.pack(GgmlType.Q4_K, w, 0, rows, cols, arena), x, 0, 1, out, 0);
+                mm.multiply(mm.pack(type, w, 0, rows, cols, arena), x, 0, 1, out, 0);
                 double[] ref = Weights.referenceProduct(deq, rows, cols, x, 0, 1);
-                double tolerance = 945.0 * cols / 1024;
-                assertEquals(945.0 * sign * cols, out[0], tolerance);
-                assertEquals(0, out[1], tolerance);
+                assertEquals(row0 * sign * cols, out[0], tolerance);
+                assertEquals(row1 * sign * cols, out[1], tolerance);
                 for (int r = 2; r < rows; r++) {
-                    assertEquals(ref[r], out[r], tolerance, "row " + r);
+                    assertEquals(ref[r], out[r], tolerance, type + " row " + r);
                 }
             }
         }
