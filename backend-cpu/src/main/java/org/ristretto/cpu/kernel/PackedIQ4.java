@@ -14,17 +14,17 @@ import org.ristretto.core.quant.GgmlType;
  * IQ4_NL and IQ4_XS in groups of rows, their 4-bit codes kept as nibbles: {@link PackedQ8_0}'s layout and arithmetic
  * with half its bytes, the levels looked up in the kernel (one 16-bit permute per vector of codes).
  *
- * <p>A packed block of 32 columns is the group's fp16 scales (two bytes per row), for IQ4_XS each row's signed byte
- * sub-block scale (its 6-bit scale less 32), then eight pieces: piece {@code t} holds, for each row in turn, two
- * bytes whose low nibbles are the codes of columns {@code 2t, 2t+1} and whose high nibbles are those of columns
- * {@code 16+2t, 16+2t+1}. One load of a piece, widened to 16 bits, gives after a lookup (or a shift and a lookup) into
+ * <p>A packed block of 32 columns is the group's scales: for IQ4_NL the file's fp16 (two bytes per row), for IQ4_XS
+ * each row's {@code d} times its sub-block scale (the 6-bit scale less 32) as a float, exact; then eight pieces:
+ * piece {@code t} holds, for each row in turn, two bytes whose low nibbles are the codes of columns
+ * {@code 2t, 2t+1} and whose high nibbles are those of columns {@code 16+2t, 16+2t+1}. One load of a piece, widened to 16 bits, gives after a lookup (or a shift and a lookup) into
  * ggml's 16 levels the two {@link PackedQ8_0} pieces of those columns, already in 16-bit lanes; they multiply the
  * activation pairs {@code t} and {@code t+8} and are summed as that kernel sums them (levels lie within ±127, so two
  * products share a 16-bit half). Measured on the 2-core Zen 5: 31–32 GB/s of the file's bytes with 2 threads, where
  * memory gives 45–50, so this kernel is bound by its operations (looking the levels up in byte lanes instead ran the
  * same; shifting byte lanes, which x86 lacks, ran slower than a byte per quant).
- * That is 18 bytes per row and block (IQ4_NL; 19 for IQ4_XS), as small as the file's 18 (IQ4_NL) and 17 (IQ4_XS),
- * against 34–35 bytes a byte per quant took: decoding reads half as much. Activations are Q8_0 (IQ4_NL) or Q8_K
+ * That is 18 bytes per row and block (IQ4_NL; 20 for IQ4_XS), where the file has 18 (IQ4_NL) and 17 (IQ4_XS) and
+ * a byte per quant took 34–35: decoding reads half as much. Activations are Q8_0 (IQ4_NL) or Q8_K
  * (IQ4_XS), as for the files' kernels. A matrix with an infinite or NaN scale stays unpacked.
  */
 final class PackedIQ4 extends PackedKernel {
@@ -43,7 +43,11 @@ final class PackedIQ4 extends PackedKernel {
         }
     }
 
-    /** Whether a packed block has each row's sub-block scale after its scales (IQ4_XS). */
+    /**
+     * Whether a packed block's scales are floats with the sub-block scale folded in (IQ4_XS): measured on a 2-core
+     * Zen 4 against fp16 scales and a byte sub-block scale multiplied in the kernel, 1.06 (one thread, in the caches)
+     * and 1.06–1.08 (two threads, from memory), for a copy 5% larger.
+     */
     private final boolean subScales;
     /** Bytes per row in front of a block's pieces. */
     private final int header;
@@ -60,7 +64,7 @@ final class PackedIQ4 extends PackedKernel {
     }
 
     private static int headerBytes(GgmlType type) {
-        return type == GgmlType.IQ4_XS ? 3 : 2;
+        return type == GgmlType.IQ4_XS ? 4 : 2;
     }
 
     @Override
@@ -78,13 +82,16 @@ final class PackedIQ4 extends PackedKernel {
                     block = r * rowBytes + 136 * (b / 8);
                     int low = (in[block + 4 + sub / 2] & 0xff) >> 4 * (sub % 2) & 0xf;
                     int high = ((in[block + 2] & 0xff) | (in[block + 3] & 0xff) << 8) >> 2 * sub & 3;
-                    out[o + 2 * rows + r] = (byte) ((low | high << 4) - 32);
+                    // The row's scale times the sub-block's, as a float: exact (11 and 6 significant bits).
+                    float d = half(in, block);
+                    finite &= Float.isFinite(d);
+                    putFloat(out, o + 4 * r, d * ((low | high << 4) - 32));
                     qs = 8 + 16 * sub;
                 } else {
                     block = r * rowBytes + 18 * b;
                     qs = 2;
+                    finite &= copyHalf(in, block, out, o + 2 * r);
                 }
-                finite &= copyHalf(in, block, out, o + 2 * r);
                 // The file's code byte i holds columns i (low nibble) and 16 + i (high), as a piece's bytes do.
                 for (int c = 0; c < BLOCK / 2; c++) {
                     out[o + header * rows + 2 * (rows * (c / 2) + r) + c % 2] = in[block + qs + c];
@@ -102,12 +109,10 @@ final class PackedIQ4 extends PackedKernel {
         VectorSpecies<Short> ss = lanes.shorts();
         VectorSpecies<Byte> bs = lanes.halfBytes();
         VectorSpecies<Short> hs = lanes.halfShorts();
-        VectorSpecies<Byte> qb = lanes.quarterBytes();
         ShortVector table = ShortVector.fromArray(ss, TABLE, 0);
         int scales = header * is.length();
         int piece = 2 * is.length();
         int packed = (header + BLOCK / 2) * is.length();
-        long subScaleAt = 2L * is.length();
         // Q8_K activations have one scale per 256 columns, eight of these blocks.
         int dxShift = subScales ? 3 : 0;
         int[] xp = x.pairs;
@@ -194,20 +199,21 @@ final class PackedIQ4 extends PackedKernel {
             // The exact sums, as in PackedQ8_0.
             s = s.sub(high.lanewise(VectorOperators.LSHL, 16)).add(high).sub(PackedQ8_0.BLOCK_BIAS);
             s2 = s2.sub(high2.lanewise(VectorOperators.LSHL, 16)).add(high2).sub(PackedQ8_0.BLOCK_BIAS);
-            // The scales, fp16 to float, as in PackedQ4_0.
-            IntVector hw = (IntVector) ShortVector.fromMemorySegment(hs, w, p, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.S2I, is, 0);
-            FloatVector d = hw.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(HALF_BIAS)
-                    .reinterpretAsInts().or(hw.and(SIGN)).reinterpretAsFloats();
-            IntVector hw2 = (IntVector) ShortVector.fromMemorySegment(hs, w2, p2, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.S2I, is, 0);
-            FloatVector d2 = hw2.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(HALF_BIAS)
-                    .reinterpretAsInts().or(hw2.and(SIGN)).reinterpretAsFloats();
+            FloatVector d;
+            FloatVector d2;
             if (subScales) {
-                s = s.mul((IntVector) ByteVector.fromMemorySegment(qb, w, p + subScaleAt, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2I, is, 0));
-                s2 = s2.mul((IntVector) ByteVector.fromMemorySegment(qb, w2, p2 + subScaleAt, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2I, is, 0));
+                d = FloatVector.fromMemorySegment(fs, w, p, ByteOrder.LITTLE_ENDIAN);
+                d2 = FloatVector.fromMemorySegment(fs, w2, p2, ByteOrder.LITTLE_ENDIAN);
+            } else {
+                // The scales, fp16 to float, as in PackedQ4_0.
+                IntVector hw = (IntVector) ShortVector.fromMemorySegment(hs, w, p, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.S2I, is, 0);
+                d = hw.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(HALF_BIAS)
+                        .reinterpretAsInts().or(hw.and(SIGN)).reinterpretAsFloats();
+                IntVector hw2 = (IntVector) ShortVector.fromMemorySegment(hs, w2, p2, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.S2I, is, 0);
+                d2 = hw2.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(HALF_BIAS)
+                        .reinterpretAsInts().or(hw2.and(SIGN)).reinterpretAsFloats();
             }
             FloatVector dx = FloatVector.broadcast(fs, xd[b >> dxShift]);
             acc = ((FloatVector) s.convertShape(VectorOperators.I2F, fs, 0)).mul(dx).fma(d, acc);
