@@ -122,53 +122,51 @@ final class PackedQ2_K extends PackedKernel {
             int j = i & 15;
             long p = group + (long) packed * b;
             long p2 = group2 + (long) packed * b;
-            {
-                int k = 128 * b + 8 * j;
-                // Written out: see IntDot on why kernels have no vector helpers. Even and odd crumbs sum in two
-                // chains, as PackedQ4_0's pieces do.
-                ShortVector v = IntVector.fromMemorySegment(is, w, p + packedQuants + 4L * n * j,
-                        ByteOrder.LITTLE_ENDIAN).reinterpretAsShorts();
-                ShortVector u = IntVector.fromMemorySegment(is, w2, p2 + packedQuants + 4L * n * j,
-                        ByteOrder.LITTLE_ENDIAN).reinterpretAsShorts();
-                ShortVector xv = IntVector.broadcast(is, xp[k]).reinterpretAsShorts();
-                ShortVector s = v.mul(xv);
-                ShortVector s2 = u.mul(xv);
-                xv = IntVector.broadcast(is, xp[k + 1]).reinterpretAsShorts();
-                ShortVector t = v.lanewise(VectorOperators.LSHR, shift2).mul(xv);
-                ShortVector t2 = u.lanewise(VectorOperators.LSHR, shift2).mul(xv);
-                xv = IntVector.broadcast(is, xp[k + 2]).reinterpretAsShorts();
-                s = v.lanewise(VectorOperators.LSHR, shift4).mul(xv).add(s);
-                s2 = u.lanewise(VectorOperators.LSHR, shift4).mul(xv).add(s2);
-                xv = IntVector.broadcast(is, xp[k + 3]).reinterpretAsShorts();
-                t = v.lanewise(VectorOperators.LSHR, shift6).mul(xv).add(t);
-                t2 = u.lanewise(VectorOperators.LSHR, shift6).mul(xv).add(t2);
-                xv = IntVector.broadcast(is, xp[k + 4]).reinterpretAsShorts();
-                s = v.lanewise(VectorOperators.LSHR, shift8).mul(xv).add(s);
-                s2 = u.lanewise(VectorOperators.LSHR, shift8).mul(xv).add(s2);
-                xv = IntVector.broadcast(is, xp[k + 5]).reinterpretAsShorts();
-                t = v.lanewise(VectorOperators.LSHR, shift10).mul(xv).add(t);
-                t2 = u.lanewise(VectorOperators.LSHR, shift10).mul(xv).add(t2);
-                xv = IntVector.broadcast(is, xp[k + 6]).reinterpretAsShorts();
-                s = v.lanewise(VectorOperators.LSHR, shift12).mul(xv).add(s);
-                s2 = u.lanewise(VectorOperators.LSHR, shift12).mul(xv).add(s2);
-                xv = IntVector.broadcast(is, xp[k + 7]).reinterpretAsShorts();
-                t = v.lanewise(VectorOperators.LSHR, shift14).mul(xv).add(t);
-                t2 = u.lanewise(VectorOperators.LSHR, shift14).mul(xv).add(t2);
-                // The halves widened and added, times the sub-block's scale; its min times the activations' sum.
-                IntVector bsum = IntVector.broadcast(is, bsums[16 * b + j]);
-                IntVector a = s.add(t).reinterpretAsInts();
-                IntVector sc = (IntVector) ByteVector.fromMemorySegment(qb, w, p + packedScales + (long) n * j,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0);
-                sum = a.lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen)
-                        .add(a.lanewise(VectorOperators.ASHR, sixteen)).mul(sc.and(15)).add(sum);
-                mins = sc.lanewise(VectorOperators.LSHR, 4).mul(bsum).add(mins);
-                a = s2.add(t2).reinterpretAsInts();
-                sc = (IntVector) ByteVector.fromMemorySegment(qb, w2, p2 + packedScales + (long) n * j,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0);
-                sum2 = a.lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen)
-                        .add(a.lanewise(VectorOperators.ASHR, sixteen)).mul(sc.and(15)).add(sum2);
-                mins2 = sc.lanewise(VectorOperators.LSHR, 4).mul(bsum).add(mins2);
-            }
+            int k = 8 * i;
+            // Written out: see IntDot on why kernels have no vector helpers. Even and odd crumbs sum in two
+            // chains, as PackedQ4_0's pieces do.
+            ShortVector v = IntVector.fromMemorySegment(is, w, p + packedQuants + 4L * n * j,
+                    ByteOrder.LITTLE_ENDIAN).reinterpretAsShorts();
+            ShortVector u = IntVector.fromMemorySegment(is, w2, p2 + packedQuants + 4L * n * j,
+                    ByteOrder.LITTLE_ENDIAN).reinterpretAsShorts();
+            ShortVector xv = IntVector.broadcast(is, xp[k]).reinterpretAsShorts();
+            ShortVector s = v.mul(xv);
+            ShortVector s2 = u.mul(xv);
+            xv = IntVector.broadcast(is, xp[k + 1]).reinterpretAsShorts();
+            ShortVector t = v.lanewise(VectorOperators.LSHR, shift2).mul(xv);
+            ShortVector t2 = u.lanewise(VectorOperators.LSHR, shift2).mul(xv);
+            xv = IntVector.broadcast(is, xp[k + 2]).reinterpretAsShorts();
+            s = v.lanewise(VectorOperators.LSHR, shift4).mul(xv).add(s);
+            s2 = u.lanewise(VectorOperators.LSHR, shift4).mul(xv).add(s2);
+            xv = IntVector.broadcast(is, xp[k + 3]).reinterpretAsShorts();
+            t = v.lanewise(VectorOperators.LSHR, shift6).mul(xv).add(t);
+            t2 = u.lanewise(VectorOperators.LSHR, shift6).mul(xv).add(t2);
+            xv = IntVector.broadcast(is, xp[k + 4]).reinterpretAsShorts();
+            s = v.lanewise(VectorOperators.LSHR, shift8).mul(xv).add(s);
+            s2 = u.lanewise(VectorOperators.LSHR, shift8).mul(xv).add(s2);
+            xv = IntVector.broadcast(is, xp[k + 5]).reinterpretAsShorts();
+            t = v.lanewise(VectorOperators.LSHR, shift10).mul(xv).add(t);
+            t2 = u.lanewise(VectorOperators.LSHR, shift10).mul(xv).add(t2);
+            xv = IntVector.broadcast(is, xp[k + 6]).reinterpretAsShorts();
+            s = v.lanewise(VectorOperators.LSHR, shift12).mul(xv).add(s);
+            s2 = u.lanewise(VectorOperators.LSHR, shift12).mul(xv).add(s2);
+            xv = IntVector.broadcast(is, xp[k + 7]).reinterpretAsShorts();
+            t = v.lanewise(VectorOperators.LSHR, shift14).mul(xv).add(t);
+            t2 = u.lanewise(VectorOperators.LSHR, shift14).mul(xv).add(t2);
+            // The halves widened and added, times the sub-block's scale; its min times the activations' sum.
+            IntVector bsum = IntVector.broadcast(is, bsums[16 * b + j]);
+            IntVector a = s.add(t).reinterpretAsInts();
+            IntVector sc = (IntVector) ByteVector.fromMemorySegment(qb, w, p + packedScales + (long) n * j,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0);
+            sum = a.lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen)
+                    .add(a.lanewise(VectorOperators.ASHR, sixteen)).mul(sc.and(15)).add(sum);
+            mins = sc.lanewise(VectorOperators.LSHR, 4).mul(bsum).add(mins);
+            a = s2.add(t2).reinterpretAsInts();
+            sc = (IntVector) ByteVector.fromMemorySegment(qb, w2, p2 + packedScales + (long) n * j,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0);
+            sum2 = a.lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen)
+                    .add(a.lanewise(VectorOperators.ASHR, sixteen)).mul(sc.and(15)).add(sum2);
+            mins2 = sc.lanewise(VectorOperators.LSHR, 4).mul(bsum).add(mins2);
             if (j == 15) {
                 float dx = xd[b];
                 acc = ((FloatVector) sum.convertShape(VectorOperators.I2F, fs, 0))

@@ -128,99 +128,97 @@ final class PackedQ3_K extends PackedKernel {
             int s = i & 7;
             long p = group + (long) packed * b;
             long p2 = group2 + (long) packed * b;
-            {
-                long q = p + packedQuants + 4L * piece * s;
-                long q2 = p2 + packedQuants + 4L * piece * s;
-                int k = 128 * b + 16 * s;
-                ShortVector even = ShortVector.zero(ss);
-                ShortVector odd = even;
-                ShortVector even2 = even;
-                ShortVector odd2 = even;
-                // The pair of sub-blocks' four pieces, written out (a loop over them compiled with its bookkeeping
-                // inside, as PackedQ8_0 found).
-                IntVector v = IntVector.fromMemorySegment(is, w, q, ByteOrder.LITTLE_ENDIAN);
-                IntVector u = IntVector.fromMemorySegment(is, w2, q2, ByteOrder.LITTLE_ENDIAN);
-                ShortVector x0 = IntVector.broadcast(is, xp[k]).reinterpretAsShorts();
-                ShortVector x1 = IntVector.broadcast(is, xp[k + 1]).reinterpretAsShorts();
-                ShortVector x2 = IntVector.broadcast(is, xp[k + 2]).reinterpretAsShorts();
-                ShortVector x3 = IntVector.broadcast(is, xp[k + 3]).reinterpretAsShorts();
-                even = v.and(NIBBLES).reinterpretAsShorts().mul(x0)
-                        .add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even);
-                odd = v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
-                        .add(v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd);
-                even2 = u.and(NIBBLES).reinterpretAsShorts().mul(x0)
-                        .add(u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even2);
-                odd2 = u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
-                        .add(u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd2);
-                v = IntVector.fromMemorySegment(is, w, q + piece, ByteOrder.LITTLE_ENDIAN);
-                u = IntVector.fromMemorySegment(is, w2, q2 + piece, ByteOrder.LITTLE_ENDIAN);
-                x0 = IntVector.broadcast(is, xp[k + 4]).reinterpretAsShorts();
-                x1 = IntVector.broadcast(is, xp[k + 5]).reinterpretAsShorts();
-                x2 = IntVector.broadcast(is, xp[k + 6]).reinterpretAsShorts();
-                x3 = IntVector.broadcast(is, xp[k + 7]).reinterpretAsShorts();
-                even = v.and(NIBBLES).reinterpretAsShorts().mul(x0)
-                        .add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even);
-                odd = v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
-                        .add(v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd);
-                even2 = u.and(NIBBLES).reinterpretAsShorts().mul(x0)
-                        .add(u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even2);
-                odd2 = u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
-                        .add(u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd2);
-                v = IntVector.fromMemorySegment(is, w, q + 2 * piece, ByteOrder.LITTLE_ENDIAN);
-                u = IntVector.fromMemorySegment(is, w2, q2 + 2 * piece, ByteOrder.LITTLE_ENDIAN);
-                x0 = IntVector.broadcast(is, xp[k + 8]).reinterpretAsShorts();
-                x1 = IntVector.broadcast(is, xp[k + 9]).reinterpretAsShorts();
-                x2 = IntVector.broadcast(is, xp[k + 10]).reinterpretAsShorts();
-                x3 = IntVector.broadcast(is, xp[k + 11]).reinterpretAsShorts();
-                even = v.and(NIBBLES).reinterpretAsShorts().mul(x0)
-                        .add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even);
-                odd = v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
-                        .add(v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd);
-                even2 = u.and(NIBBLES).reinterpretAsShorts().mul(x0)
-                        .add(u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even2);
-                odd2 = u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
-                        .add(u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd2);
-                v = IntVector.fromMemorySegment(is, w, q + 3 * piece, ByteOrder.LITTLE_ENDIAN);
-                u = IntVector.fromMemorySegment(is, w2, q2 + 3 * piece, ByteOrder.LITTLE_ENDIAN);
-                x0 = IntVector.broadcast(is, xp[k + 12]).reinterpretAsShorts();
-                x1 = IntVector.broadcast(is, xp[k + 13]).reinterpretAsShorts();
-                x2 = IntVector.broadcast(is, xp[k + 14]).reinterpretAsShorts();
-                x3 = IntVector.broadcast(is, xp[k + 15]).reinterpretAsShorts();
-                even = v.and(NIBBLES).reinterpretAsShorts().mul(x0)
-                        .add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even);
-                odd = v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
-                        .add(v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd);
-                even2 = u.and(NIBBLES).reinterpretAsShorts().mul(x0)
-                        .add(u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even2);
-                odd2 = u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
-                        .add(u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd2);
-                // Per sub-block: the halves widened and added, the offset of 4 taken back through the activations'
-                // sum of the sub-block, times its scale.
-                IntVector offsetEven = IntVector.broadcast(is, -4 * bsums[16 * b + 2 * s]);
-                IntVector offsetOdd = IntVector.broadcast(is, -4 * bsums[16 * b + 2 * s + 1]);
-                IntVector scEven = (IntVector) ByteVector.fromMemorySegment(qb, w, p + packedScales + 2L * n * s,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, is, 0);
-                IntVector scOdd = (IntVector) ByteVector.fromMemorySegment(qb, w, p + packedScales + 2L * n * s + n,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, is, 0);
-                IntVector e = even.reinterpretAsInts();
-                IntVector d = odd.reinterpretAsInts();
-                sum = e.lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen)
-                        .add(e.lanewise(VectorOperators.ASHR, sixteen)).add(offsetEven).mul(scEven)
-                        .add(d.lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen)
-                                .add(d.lanewise(VectorOperators.ASHR, sixteen)).add(offsetOdd).mul(scOdd))
-                        .add(sum);
-                scEven = (IntVector) ByteVector.fromMemorySegment(qb, w2, p2 + packedScales + 2L * n * s,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, is, 0);
-                scOdd = (IntVector) ByteVector.fromMemorySegment(qb, w2, p2 + packedScales + 2L * n * s + n,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, is, 0);
-                e = even2.reinterpretAsInts();
-                d = odd2.reinterpretAsInts();
-                sum2 = e.lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen)
-                        .add(e.lanewise(VectorOperators.ASHR, sixteen)).add(offsetEven).mul(scEven)
-                        .add(d.lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen)
-                                .add(d.lanewise(VectorOperators.ASHR, sixteen)).add(offsetOdd).mul(scOdd))
-                        .add(sum2);
-            }
+            long q = p + packedQuants + 4L * piece * s;
+            long q2 = p2 + packedQuants + 4L * piece * s;
+            int k = 16 * i;
+            ShortVector even = ShortVector.zero(ss);
+            ShortVector odd = even;
+            ShortVector even2 = even;
+            ShortVector odd2 = even;
+            // The pair of sub-blocks' four pieces, written out (a loop over them compiled with its bookkeeping
+            // inside, as PackedQ8_0 found).
+            IntVector v = IntVector.fromMemorySegment(is, w, q, ByteOrder.LITTLE_ENDIAN);
+            IntVector u = IntVector.fromMemorySegment(is, w2, q2, ByteOrder.LITTLE_ENDIAN);
+            ShortVector x0 = IntVector.broadcast(is, xp[k]).reinterpretAsShorts();
+            ShortVector x1 = IntVector.broadcast(is, xp[k + 1]).reinterpretAsShorts();
+            ShortVector x2 = IntVector.broadcast(is, xp[k + 2]).reinterpretAsShorts();
+            ShortVector x3 = IntVector.broadcast(is, xp[k + 3]).reinterpretAsShorts();
+            even = v.and(NIBBLES).reinterpretAsShorts().mul(x0)
+                    .add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even);
+            odd = v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
+                    .add(v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd);
+            even2 = u.and(NIBBLES).reinterpretAsShorts().mul(x0)
+                    .add(u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even2);
+            odd2 = u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
+                    .add(u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd2);
+            v = IntVector.fromMemorySegment(is, w, q + piece, ByteOrder.LITTLE_ENDIAN);
+            u = IntVector.fromMemorySegment(is, w2, q2 + piece, ByteOrder.LITTLE_ENDIAN);
+            x0 = IntVector.broadcast(is, xp[k + 4]).reinterpretAsShorts();
+            x1 = IntVector.broadcast(is, xp[k + 5]).reinterpretAsShorts();
+            x2 = IntVector.broadcast(is, xp[k + 6]).reinterpretAsShorts();
+            x3 = IntVector.broadcast(is, xp[k + 7]).reinterpretAsShorts();
+            even = v.and(NIBBLES).reinterpretAsShorts().mul(x0)
+                    .add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even);
+            odd = v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
+                    .add(v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd);
+            even2 = u.and(NIBBLES).reinterpretAsShorts().mul(x0)
+                    .add(u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even2);
+            odd2 = u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
+                    .add(u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd2);
+            v = IntVector.fromMemorySegment(is, w, q + 2 * piece, ByteOrder.LITTLE_ENDIAN);
+            u = IntVector.fromMemorySegment(is, w2, q2 + 2 * piece, ByteOrder.LITTLE_ENDIAN);
+            x0 = IntVector.broadcast(is, xp[k + 8]).reinterpretAsShorts();
+            x1 = IntVector.broadcast(is, xp[k + 9]).reinterpretAsShorts();
+            x2 = IntVector.broadcast(is, xp[k + 10]).reinterpretAsShorts();
+            x3 = IntVector.broadcast(is, xp[k + 11]).reinterpretAsShorts();
+            even = v.and(NIBBLES).reinterpretAsShorts().mul(x0)
+                    .add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even);
+            odd = v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
+                    .add(v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd);
+            even2 = u.and(NIBBLES).reinterpretAsShorts().mul(x0)
+                    .add(u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even2);
+            odd2 = u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
+                    .add(u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd2);
+            v = IntVector.fromMemorySegment(is, w, q + 3 * piece, ByteOrder.LITTLE_ENDIAN);
+            u = IntVector.fromMemorySegment(is, w2, q2 + 3 * piece, ByteOrder.LITTLE_ENDIAN);
+            x0 = IntVector.broadcast(is, xp[k + 12]).reinterpretAsShorts();
+            x1 = IntVector.broadcast(is, xp[k + 13]).reinterpretAsShorts();
+            x2 = IntVector.broadcast(is, xp[k + 14]).reinterpretAsShorts();
+            x3 = IntVector.broadcast(is, xp[k + 15]).reinterpretAsShorts();
+            even = v.and(NIBBLES).reinterpretAsShorts().mul(x0)
+                    .add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even);
+            odd = v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
+                    .add(v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd);
+            even2 = u.and(NIBBLES).reinterpretAsShorts().mul(x0)
+                    .add(u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even2);
+            odd2 = u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
+                    .add(u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd2);
+            // Per sub-block: the halves widened and added, the offset of 4 taken back through the activations'
+            // sum of the sub-block, times its scale.
+            IntVector offsetEven = IntVector.broadcast(is, -4 * bsums[16 * b + 2 * s]);
+            IntVector offsetOdd = IntVector.broadcast(is, -4 * bsums[16 * b + 2 * s + 1]);
+            IntVector scEven = (IntVector) ByteVector.fromMemorySegment(qb, w, p + packedScales + 2L * n * s,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, is, 0);
+            IntVector scOdd = (IntVector) ByteVector.fromMemorySegment(qb, w, p + packedScales + 2L * n * s + n,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, is, 0);
+            IntVector e = even.reinterpretAsInts();
+            IntVector d = odd.reinterpretAsInts();
+            sum = e.lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen)
+                    .add(e.lanewise(VectorOperators.ASHR, sixteen)).add(offsetEven).mul(scEven)
+                    .add(d.lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen)
+                            .add(d.lanewise(VectorOperators.ASHR, sixteen)).add(offsetOdd).mul(scOdd))
+                    .add(sum);
+            scEven = (IntVector) ByteVector.fromMemorySegment(qb, w2, p2 + packedScales + 2L * n * s,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, is, 0);
+            scOdd = (IntVector) ByteVector.fromMemorySegment(qb, w2, p2 + packedScales + 2L * n * s + n,
+                    ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, is, 0);
+            e = even2.reinterpretAsInts();
+            d = odd2.reinterpretAsInts();
+            sum2 = e.lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen)
+                    .add(e.lanewise(VectorOperators.ASHR, sixteen)).add(offsetEven).mul(scEven)
+                    .add(d.lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen)
+                            .add(d.lanewise(VectorOperators.ASHR, sixteen)).add(offsetOdd).mul(scOdd))
+                    .add(sum2);
             if (s == 7) {
                 FloatVector dx = FloatVector.broadcast(fs, xd[b]);
                 acc = ((FloatVector) sum.convertShape(VectorOperators.I2F, fs, 0))
