@@ -7,6 +7,7 @@ import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.ristretto.core.quant.Fp16;
@@ -158,6 +159,7 @@ public final class ActivationQuantizer {
         IntVector mantissa = IntVector.broadcast(I, 0x007fffff);
         IntVector mantissaBias = IntVector.broadcast(I, 0x00400000);
         IntVector largest = IntVector.broadcast(I, 127);
+        IntVector noSum = IntVector.zero(I);
         for (int b = 0; b < n / Q8_K_BLOCK; b++) {
             int xo = off + b * Q8_K_BLOCK;
             int qo = qOff + b * Q8_K_BLOCK;
@@ -179,11 +181,15 @@ public final class ActivationQuantizer {
                     }
                 }
             } else {
+                // The first lane of largest magnitude, a vector at a time.
+                FloatVector amaxB = FloatVector.broadcast(F, amax);
                 int first = xo;
-                while (Math.abs(x[first]) != amax) {
-                    first++;
+                VectorMask<Float> at = FloatVector.fromArray(F, x, first).abs().compare(VectorOperators.EQ, amaxB);
+                while (!at.anyTrue()) {
+                    first += l;
+                    at = FloatVector.fromArray(F, x, first).abs().compare(VectorOperators.EQ, amaxB);
                 }
-                max = x[first];
+                max = x[first + at.firstTrue()];
             }
             if (amax == 0) {
                 java.util.Arrays.fill(q, qo, qo + Q8_K_BLOCK, (short) 0);
@@ -193,17 +199,16 @@ public final class ActivationQuantizer {
             }
             float iscale = -127f / max;
             FloatVector scale = FloatVector.broadcast(F, iscale);
+            IntVector sum16 = noSum;
             for (int j = 0; j < Q8_K_BLOCK; j += l) {
                 FloatVector v = FloatVector.fromArray(F, x, xo + j).mul(scale).add(roundingBias);
                 IntVector r = v.reinterpretAsInts().and(mantissa).sub(mantissaBias).min(largest);
                 ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, qo + j);
-            }
-            for (int j = 0; j < 16; j++) {
-                int s = 0;
-                for (int i = 0; i < 16; i++) {
-                    s += q[qo + 16 * j + i];
+                sum16 = r.add(sum16);
+                if (((j + l) & 15) == 0) {
+                    bsums[bOff + 16 * b + j / 16] = (short) sum16.reduceLanes(VectorOperators.ADD);
+                    sum16 = noSum;
                 }
-                bsums[bOff + 16 * b + j] = (short) s;
             }
             d[dOff + b] = 1 / iscale;
         }

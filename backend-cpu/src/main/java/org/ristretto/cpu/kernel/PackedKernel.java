@@ -212,6 +212,8 @@ abstract class PackedKernel {
         }
     }
 
+
+
     /**
      * Rows times token 0 of {@code x}, for two groups at once: {@code out[o + i]} = row {@code i} of the group at byte
      * {@code group} of {@code w}, {@code out2[o2 + i]} = row {@code i} of the group at byte {@code group2} of
@@ -252,6 +254,11 @@ abstract class PackedKernel {
     /** Two 16-bit quants as the 32-bit lane that holds {@code lo} in its lower half. */
     static int pair(short lo, short hi) {
         return (lo & 0xffff) | (hi << 16);
+    }
+
+    /** The 32-bit lane of the low 16 bits of {@code lo} (its lower half) and of {@code hi} (its upper half). */
+    static int halves(int lo, int hi) {
+        return (lo & 0xffff) | hi << 16;
     }
 
     /**

@@ -29,8 +29,6 @@ import org.ristretto.core.quant.GgmlType;
 final class PackedQ4_0 extends PackedKernel {
     private static final int BLOCK = 32;
     private static final int BYTES = 18;
-    /** Column of nibble {@code n} in the lower half of a lane of piece 0. */
-    private static final int[] COLUMN = {0, 16, 1, 17};
 
     PackedQ4_0(Lanes lanes) {
         super(GgmlType.Q4_0, ActivationFormat.Q8_0, lanes, BYTES * lanes.ints().length());
@@ -41,16 +39,30 @@ final class PackedQ4_0 extends PackedKernel {
         return packScalesAndWords(in, rowBytes, cols / BLOCK, BYTES, 4, out);
     }
 
+    /**
+     * Pair {@code 4t + n} of a block: nibble {@code n} of piece {@code t}, columns {@code c(t, n)} (lower half) and
+     * {@code c(t, n) + 2} (upper), telescoped ({@link PackedKernel#telescoped}) against nibble {@code n − 1}'s; the
+     * eight columns of a piece are read once for its four pairs.
+     */
     @Override
     void pairs(Activations x) {
-        int cols = x.cols;
-        for (int b = 0; b < cols / BLOCK; b++) {
-            for (int t = 0; t < 4; t++) {
-                for (int n = 0; n < 4; n++) {
-                    int c = BLOCK * b + 4 * t + COLUMN[n];
-                    int previous = n == 0 ? -1 : BLOCK * b + 4 * t + COLUMN[n - 1];
-                    x.pairs[16 * b + 4 * t + n] = telescoped(x.q, c, c + 2, previous, previous + 2);
-                }
+        short[] q = x.q;
+        int[] out = x.pairs;
+        for (int c = 0, p = 0; c < x.cols; c += BLOCK) {
+            for (int t = 0; t < 4; t++, p += 4) {
+                int at = c + 4 * t;
+                int a0 = q[at];
+                int a1 = q[at + 2];
+                int b0 = q[at + 16];
+                int b1 = q[at + 18];
+                int c0 = q[at + 1];
+                int c1 = q[at + 3];
+                int d0 = q[at + 17];
+                int d1 = q[at + 19];
+                out[p] = halves(a0, a1);
+                out[p + 1] = halves(b0 - 16 * a0, b1 - 16 * a1);
+                out[p + 2] = halves(c0 - 16 * b0, c1 - 16 * b1);
+                out[p + 3] = halves(d0 - 16 * c0, d1 - 16 * c1);
             }
         }
     }

@@ -39,6 +39,14 @@ final class PackedQ4_K extends PackedKernel {
     private static final int QS = 16;
     /** Packed bytes per row and block: {@code d} and {@code dmin} as floats, 8 scales, 8 mins, 128 quant bytes. */
     private static final int PACKED_ROW = 8 + 8 + 8 + 128;
+    /** Per column of eight, whether {@link #pairs} subtracts the column two before: all but nibble 0's two. */
+    private static final short[] TELESCOPING = new short[32];
+
+    static {
+        for (int c = 0; c < TELESCOPING.length; c++) {
+            TELESCOPING[c] = (short) ((c & 7) < 2 ? 0 : -1);
+        }
+    }
 
     PackedQ4_K(Lanes lanes) {
         super(GgmlType.Q4_K, ActivationFormat.Q8_K, lanes, PACKED_ROW * lanes.ints().length());
@@ -81,18 +89,26 @@ final class PackedQ4_K extends PackedKernel {
 
     /**
      * Pair {@code 4t + n} of a block: the telescoped activations ({@link PackedKernel#telescoped}) of nibble {@code n}
-     * of piece {@code t}, whose lower half holds columns {@code 8t + 2n} and upper half {@code 8t + 2n + 1}.
+     * of piece {@code t}, whose lower half holds columns {@code 8t + 2n} and upper half {@code 8t + 2n + 1}. So pair
+     * {@code i} of the row is columns {@code 2i} and {@code 2i + 1}, less 16 times the two columns before them except
+     * at nibble 0 (the first two columns of every eight): the whole row in 16-bit lanes, reinterpreted as pairs.
      */
     @Override
     void pairs(Activations x) {
-        for (int b = 0; b < x.cols / BLOCK; b++) {
-            for (int piece = 0; piece < 32; piece++) {
-                for (int n = 0; n < 4; n++) {
-                    int c = BLOCK * b + 8 * piece + 2 * n;
-                    int previous = n == 0 ? -1 : c - 2;
-                    x.pairs[128 * b + 4 * piece + n] = telescoped(x.q, c, c + 1, previous, previous + 1);
-                }
-            }
+        VectorSpecies<Short> ss = lanes.shorts();
+        int n = ss.length();
+        short[] q = x.q;
+        int[] out = x.pairs;
+        for (int c = 0; c < n; c += 2) { // the first vector's, whose columns before would lie outside the row
+            int previous = (c & 7) == 0 ? -1 : c - 2;
+            out[c / 2] = telescoped(q, c, c + 1, previous, previous + 1);
+        }
+        // Operands as vectors made here (IntDot).
+        ShortVector four = ShortVector.broadcast(ss, (short) 4);
+        ShortVector telescoping = ShortVector.fromArray(ss, TELESCOPING, 0);
+        for (int c = n; c < x.cols; c += n) {
+            ShortVector before = ShortVector.fromArray(ss, q, c - 2).lanewise(VectorOperators.LSHL, four);
+            ShortVector.fromArray(ss, q, c).sub(before.and(telescoping)).reinterpretAsInts().intoArray(out, c / 2);
         }
     }
 

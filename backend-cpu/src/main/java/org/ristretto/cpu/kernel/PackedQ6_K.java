@@ -121,36 +121,37 @@ final class PackedQ6_K extends PackedKernel {
     void pairs(Activations x) {
         short[] q = x.q;
         int[] out = x.pairs;
-        for (int j = 0; j < x.cols / 16; j++) {
-            int p = PAIRS * j;
-            for (int half = 0; half < 2; half++) {
-                int c = 16 * j + half;
-                int y0 = q[c];
-                int y1 = q[c + 2];
-                int y2 = q[c + 4];
-                int y3 = q[c + 6];
-                int y4 = q[c + 8];
-                int y5 = q[c + 10];
-                int y6 = q[c + 12];
-                int y7 = q[c + 14];
-                setHalf(out, p, half, -32 * (y0 + y1 + y2 + y3 + y4 + y5 + y6 + y7));
-                setHalf(out, p + 1, half, y0);
-                setHalf(out, p + 2, half, y1 - 64 * y0);
-                setHalf(out, p + 3, half, y6 - 64 * y1);
-                setHalf(out, p + 4, half, y2);
-                setHalf(out, p + 5, half, y3 - 64 * y2);
-                setHalf(out, p + 6, half, y7 - 64 * y3);
-                setHalf(out, p + 7, half, y4);
-                setHalf(out, p + 8, half, y5 - 64 * y4);
-                setHalf(out, p + 9, half, 16 * y6 - 64 * y5);
-                setHalf(out, p + 10, half, 16 * y7 - 64 * y6);
-            }
+        for (int c = 0, p = 0; c < x.cols; c += 16, p += PAIRS) {
+            // y: the lower halves' columns (even), z: the upper halves' (odd).
+            int y0 = q[c];
+            int y1 = q[c + 2];
+            int y2 = q[c + 4];
+            int y3 = q[c + 6];
+            int y4 = q[c + 8];
+            int y5 = q[c + 10];
+            int y6 = q[c + 12];
+            int y7 = q[c + 14];
+            int z0 = q[c + 1];
+            int z1 = q[c + 3];
+            int z2 = q[c + 5];
+            int z3 = q[c + 7];
+            int z4 = q[c + 9];
+            int z5 = q[c + 11];
+            int z6 = q[c + 13];
+            int z7 = q[c + 15];
+            out[p] = halves(-32 * (y0 + y1 + y2 + y3 + y4 + y5 + y6 + y7),
+                    -32 * (z0 + z1 + z2 + z3 + z4 + z5 + z6 + z7));
+            out[p + 1] = halves(y0, z0);
+            out[p + 2] = halves(y1 - 64 * y0, z1 - 64 * z0);
+            out[p + 3] = halves(y6 - 64 * y1, z6 - 64 * z1);
+            out[p + 4] = halves(y2, z2);
+            out[p + 5] = halves(y3 - 64 * y2, z3 - 64 * z2);
+            out[p + 6] = halves(y7 - 64 * y3, z7 - 64 * z3);
+            out[p + 7] = halves(y4, z4);
+            out[p + 8] = halves(y5 - 64 * y4, z5 - 64 * z4);
+            out[p + 9] = halves(16 * y6 - 64 * y5, 16 * z6 - 64 * z5);
+            out[p + 10] = halves(16 * y7 - 64 * y6, 16 * z7 - 64 * z6);
         }
-    }
-
-    /** Sets the lower half of {@code out[i]} to {@code v} (clearing the upper) or, for {@code half} 1, its upper. */
-    private static void setHalf(int[] out, int i, int half, int v) {
-        out[i] = half == 0 ? v & 0xffff : out[i] | v << 16;
     }
 
     @Override

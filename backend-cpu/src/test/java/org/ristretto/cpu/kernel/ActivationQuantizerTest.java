@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.core.quant.QuantFormats;
@@ -66,6 +67,23 @@ class ActivationQuantizerTest {
         byte[] ref = new byte[ours.length];
         ActivationQuantizer.quantizeQ8_K(x, 3, n, ours, 5);
         QuantFormats.of(GgmlType.Q8_K).quantize(x, 3, MemorySegment.ofArray(ref), 5, n);
+        assertArrayEquals(ref, ours);
+    }
+
+    /** The signed maximum is the first element of largest magnitude, wherever it falls in the block's vectors. */
+    @ParameterizedTest
+    @CsvSource({"0, 255", "7, 8", "8, 7", "2, 5", "5, 2", "70, 200", "200, 70", "255, 0", "15, 16"})
+    void q8_KTakesTheFirstOfEqualMagnitudes(int negative, int positive) {
+        float[] x = input(256, negative * 256L + positive);
+        for (int i = 0; i < 256; i++) {
+            x[i] = Math.max(-1, Math.min(1, Float.isFinite(x[i]) ? x[i] : 0)) * 0.5f;
+        }
+        x[negative] = -3f;
+        x[positive] = 3f;
+        byte[] ours = new byte[292];
+        byte[] ref = new byte[ours.length];
+        ActivationQuantizer.quantizeQ8_K(x, 0, 256, ours, 0);
+        QuantFormats.of(GgmlType.Q8_K).quantize(x, 0, MemorySegment.ofArray(ref), 0, 256);
         assertArrayEquals(ref, ours);
     }
 
