@@ -44,12 +44,12 @@ final class FlashAttention {
     private static final class Scratch {
         final int headDim;
         final int rows;
+        final CpuKvCache.Rows keyRows;
+        final CpuKvCache.Rows valueRows;
         final float[] keys;
         /** The tile's keys transposed, {@code [d][j]}: one vector load gives one dimension of many keys. */
         final float[] keysT;
         final float[] values;
-        final short[] halves;
-        final byte[] raw;
         /** Scores, then softmax weights, of each query row: {@code [row][TILE]}. */
         final float[] scores;
         /** Positions of the current tile each query row sees. */
@@ -61,11 +61,11 @@ final class FlashAttention {
         Scratch(int headDim, int rows) {
             this.headDim = headDim;
             this.rows = rows;
-            this.keys = new float[TILE * headDim];
+            this.keyRows = new CpuKvCache.Rows(TILE, headDim);
+            this.valueRows = new CpuKvCache.Rows(TILE, headDim);
+            this.keys = keyRows.values;
             this.keysT = new float[headDim * TILE];
-            this.values = new float[TILE * headDim];
-            this.halves = new short[TILE * headDim];
-            this.raw = new byte[TILE * headDim / 32 * 34 + 34];
+            this.values = valueRows.values;
             this.scores = new float[rows * TILE];
             this.visible = new int[rows];
             this.acc = new float[rows * headDim];
@@ -133,8 +133,8 @@ final class FlashAttention {
         boolean transposed = rows >= TRANSPOSE_MIN_ROWS;
         for (int tile = 0; tile <= last; tile += TILE) {
             int tileLen = Math.min(TILE, last + 1 - tile);
-            cache.load(true, layer, kvHead, tile, tileLen, s.keys, s.halves, s.raw);
-            cache.load(false, layer, kvHead, tile, tileLen, s.values, s.halves, s.raw);
+            cache.load(true, layer, kvHead, tile, tileLen, s.keyRows);
+            cache.load(false, layer, kvHead, tile, tileLen, s.valueRows);
             if (transposed) {
                 transpose(s.keys, tileLen, hd, s.keysT);
             }
