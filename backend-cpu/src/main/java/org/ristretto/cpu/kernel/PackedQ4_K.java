@@ -141,10 +141,12 @@ final class PackedQ4_K extends PackedKernel {
         ShortVector s = ShortVector.zero(ss);
         ShortVector s2 = s;
         int steps = cols / BLOCK * 32;
+        // The blocks' starts move on at each block end: computed from the step, they cost a multiply and shifts per
+        // piece (measured: 1.07 one thread from L2, 1.03 two threads from L3).
+        long p = group;
+        long p2 = group2;
         for (int i = 0; i < steps; i++) {
             int b = i >>> 5;
-            long p = group + (long) packed * b;
-            long p2 = group2 + (long) packed * b;
             long at = packedQuants + (long) piece * (i & 31);
             int k = 4 * i;
             ShortVector v = IntVector.fromMemorySegment(is, w, p + at, ByteOrder.LITTLE_ENDIAN).reinterpretAsShorts();
@@ -195,6 +197,8 @@ final class PackedQ4_K extends PackedKernel {
                     sum2 = sum;
                     mins = sum;
                     mins2 = sum;
+                    p += packed;
+                    p2 += packed;
                 }
             }
         }
