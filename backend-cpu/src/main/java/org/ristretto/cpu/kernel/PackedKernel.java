@@ -116,8 +116,8 @@ abstract class PackedKernel {
      * Runs what a one-token product runs, quantizing the activations, {@link #pairs} and {@link #dotTwoGroups} (on a
      * zero group of one K-block's worth of columns), until the JIT has compiled it, so that the first real product
      * does not run in the interpreter, where Vector API code is about a thousand times slower (measured: about 1 s of
-     * one core, 5000 calls; and when only the kernel was warmed, the first prompt's activation quantization took
-     * about 0.4 s of a 1B model's cold start, JFR). Stops early when the thread is interrupted.
+     * one core, 5000 calls; when only the kernel was warmed, JFR caught the quantizer and pairs in 7–18 samples of a
+     * 1B model's first prompt, 3–5 since). Stops early when the thread is interrupted.
      */
     final void warmUp() {
         int cols = 256;
