@@ -11,6 +11,7 @@ import org.ristretto.cli.bench.BenchResult;
 import org.ristretto.cli.bench.BenchRunner;
 import org.ristretto.cli.bench.BenchTest;
 import org.ristretto.cli.bench.LengthList;
+import org.ristretto.cli.bench.ProfileReport;
 import org.ristretto.core.backend.BackendSelector;
 import org.ristretto.core.model.TransformerOptions;
 import org.ristretto.core.quant.GgmlType;
@@ -91,6 +92,11 @@ final class BenchCommand implements Callable<Integer> {
             + "decoding (see 'ristretto run --help').")
     boolean noRepack;
 
+    @Option(names = "--profile", description = "After each test, print to stderr where its timed repetitions' time "
+            + "went: per backend operation (products per weight type and shape), calls per token, microseconds per "
+            + "call, GB/s of weights, share of the time. Every operation is then followed by a synchronize.")
+    boolean profile;
+
     @Option(names = "--verbose", description = "Show a stack trace when something fails.")
     boolean verbose;
 
@@ -111,7 +117,8 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<BenchResult> results = new ArrayList<>();
-        try (BenchModel bench = BenchModel.open(model, backend, device, threadCount, !noRepack, err::println)) {
+        try (BenchModel bench = BenchModel.open(model, backend, device, threadCount, !noRepack, profile,
+                err::println)) {
             FallbackNotes fallbacks = new FallbackNotes(bench.backend());
             fallbacks.print(err);
             BenchRunner runner = new BenchRunner(bench, settings);
@@ -120,6 +127,7 @@ final class BenchCommand implements Callable<Integer> {
                 BenchResult r = runner.run(test);
                 fallbacks.print(err);
                 results.add(r);
+                bench.profile().ifPresent(p -> ProfileReport.print(err, r, p.entries()));
                 switch (output) {
                     case "md" -> {
                         // After the first test, so that a model the backend cannot run prints only the error.

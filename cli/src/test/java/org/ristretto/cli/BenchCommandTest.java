@@ -44,6 +44,21 @@ class BenchCommandTest {
     }
 
     @Test
+    void profileGoesToStderrPerTestAndLeavesTheTableAlone() {
+        CliRunner r = bench("-p", "8", "-n", "4", "-r", "2", "--profile");
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(6, r.out().lines().count(), r.out());
+        String err = r.err();
+        assertTrue(err.contains("profile of pp8: 2 repetitions, 16 tokens"), err);
+        assertTrue(err.contains("profile of tg4: 2 repetitions, 8 tokens"), err);
+        // stories260K: 5 layers, a 512-token vocabulary, 64 dimensions: one output product and 5 attentions a token.
+        String tg = err.substring(err.indexOf("profile of tg4"));
+        assertTrue(tg.lines().anyMatch(l -> l.matches("\\| matmul f32 512x64 +\\| +1\\.00 \\|.*")), tg);
+        assertTrue(tg.lines().anyMatch(l -> l.matches("\\| attention +\\| +5\\.00 \\|.*")), tg);
+        assertTrue(tg.lines().anyMatch(l -> l.startsWith("| (outside the backend's operations)")), tg);
+    }
+
+    @Test
     void nonDefaultBatchAndCacheTypeGetColumns() {
         CliRunner r = bench("-p", "8", "-n", "0", "-r", "1", "-b", "4", "-ctk", "f32");
         assertEquals(0, r.exitCode(), r.err());

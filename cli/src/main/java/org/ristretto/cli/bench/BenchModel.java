@@ -3,9 +3,11 @@ package org.ristretto.cli.bench;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.ristretto.core.backend.Backend;
 import org.ristretto.core.backend.BackendSelector;
+import org.ristretto.core.backend.ProfilingBackend;
 import org.ristretto.core.gguf.GgufFile;
 import org.ristretto.core.gguf.GgufMetadata;
 import org.ristretto.core.gguf.GgufMetadataException;
@@ -23,6 +25,7 @@ public final class BenchModel implements AutoCloseable {
     private final Path file;
     private final GgufFile gguf;
     private final Backend backend;
+    private final ProfilingBackend profile;
     private final ModelWeights weights;
     private final int threads;
     private final String description;
@@ -30,7 +33,9 @@ public final class BenchModel implements AutoCloseable {
     private final long parameterCount;
     private final int firstPromptToken;
 
-    private BenchModel(Path file, GgufFile gguf, Backend backend, ModelWeights weights, int threads) {
+    private BenchModel(Path file, GgufFile gguf, Backend backend, ProfilingBackend profile, ModelWeights weights,
+            int threads) {
+        this.profile = profile;
         this.file = file;
         this.gguf = gguf;
         this.backend = backend;
@@ -58,13 +63,23 @@ public final class BenchModel implements AutoCloseable {
      */
     public static BenchModel open(Path file, String backendName, int device, int threads, boolean packWeights,
             Consumer<String> notes) throws IOException {
+        return open(file, backendName, device, threads, packWeights, false, notes);
+    }
+
+    /**
+     * As {@link #open(Path, String, int, int, boolean, Consumer)}; with {@code profile}, the weights run on a
+     * {@link ProfilingBackend} around the opened backend ({@link #profile()}).
+     */
+    public static BenchModel open(Path file, String backendName, int device, int threads, boolean packWeights,
+            boolean profile, Consumer<String> notes) throws IOException {
         GgufFile gguf = GgufFile.open(file);
         Backend backend = null;
         try {
             ModelConfig config = ModelConfig.read(gguf);
             backend = BackendSelector.discover().open(backendName, device, threads, packWeights, notes);
-            ModelWeights weights = ModelWeights.load(gguf, config, backend);
-            return new BenchModel(file, gguf, backend, weights, threads);
+            ProfilingBackend profiling = profile ? new ProfilingBackend(backend) : null;
+            ModelWeights weights = ModelWeights.load(gguf, config, profiling != null ? profiling : backend);
+            return new BenchModel(file, gguf, backend, profiling, weights, threads);
         } catch (RuntimeException | Error e) {
             if (backend != null) {
                 backend.close();
@@ -87,6 +102,11 @@ public final class BenchModel implements AutoCloseable {
     /** The backend the weights live on. */
     public Backend backend() {
         return backend;
+    }
+
+    /** The timing wrapper the weights run on when the model was opened to profile, else empty. */
+    public Optional<ProfilingBackend> profile() {
+        return Optional.ofNullable(profile);
     }
 
     /** Host worker threads the backend was opened with. */

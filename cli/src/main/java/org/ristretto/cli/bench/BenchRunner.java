@@ -7,6 +7,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.ristretto.core.backend.ProfilingBackend;
 import org.ristretto.core.model.Transformer;
 import org.ristretto.core.model.TransformerOptions;
 import org.ristretto.core.quant.GgmlType;
@@ -106,6 +107,7 @@ public final class BenchRunner {
                 generate(transformer, first, 1, random);
                 settleJit(transformer, first, test.nGen(), random);
             }
+            model.profile().ifPresent(ProfilingBackend::reset); // only the timed repetitions
             for (int rep = 0; rep < settings.repetitions(); rep++) {
                 long start = System.nanoTime();
                 if (test.nPrompt() > 0) {
