@@ -20,9 +20,9 @@ import java.util.Locale;
  * advised {@code MADV_HUGEPAGE}, for memory that is written in full right away: 0.71 GB of Q8_0 packed copies took
  * 2.8–4.2 s from an arena and 0.9 s from such mappings. Mappings are 64 MB or the size asked for, whichever is larger,
  * so the pages a slice leaves unused cost at most one partly used mapping's worth. Everything is unmapped when this
- * closes; one allocating thread at a time.
+ * closes; one allocating thread at a time. Public for the benchmarks, which give packed copies the same memory.
  */
-final class MappedMemory implements SegmentAllocator, AutoCloseable {
+public final class MappedMemory implements SegmentAllocator, AutoCloseable {
     private static final long CHUNK = 64L << 20;
     private static final long HUGE_PAGE = 2L << 20;
     private static final int PROT_READ_WRITE = 0x1 | 0x2;
@@ -39,7 +39,7 @@ final class MappedMemory implements SegmentAllocator, AutoCloseable {
      * @param hugePages whether to advise the mappings for transparent huge pages: for memory written in full soon
      *     after (a first touch then faults 2 MB at once), not for memory touched sparsely
      */
-    MappedMemory(boolean hugePages) {
+    public MappedMemory(boolean hugePages) {
         this.hugePages = hugePages;
     }
 

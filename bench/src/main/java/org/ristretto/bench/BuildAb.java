@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.ristretto.core.quant.GgmlType;
+import org.ristretto.cpu.MappedMemory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -55,6 +56,10 @@ public final class BuildAb implements Callable<Integer> {
     @Option(names = "--packed", description = "Multiply packed copies (as decoding does; at most 32 tokens).")
     boolean packed;
 
+    @Option(names = "--no-huge-pages", description = "Give the packed copies arena memory (4 KB pages) instead of "
+            + "mappings advised for transparent huge pages, as the CPU backend gives them.")
+    boolean noHugePages;
+
     @Option(names = "--threads", defaultValue = "2", description = "Worker threads (default ${DEFAULT-VALUE}).")
     int threads;
 
@@ -86,7 +91,8 @@ public final class BuildAb implements Callable<Integer> {
         }
         long matrixBytes = type.byteSize(cols) * rows;
         int count = (int) Math.max(1, Math.min(64, ((long) footprintMiB << 20) / matrixBytes));
-        try (Arena arena = Arena.ofShared()) {
+        try (Arena arena = Arena.ofShared(); MappedMemory packedMemory = new MappedMemory(true)) {
+            SegmentAllocator copies = noHugePages ? arena : packedMemory;
             MemorySegment[] matrices = new MemorySegment[count];
             for (int i = 0; i < count; i++) {
                 matrices[i] = BenchWeights.matrix(arena, type, rows, cols, i);
@@ -98,7 +104,7 @@ public final class BuildAb implements Callable<Integer> {
             }
             List<Side> sides = new ArrayList<>();
             for (Path dir : new Path[] {a, b, b, a}) {
-                sides.add(side(dir, matrices, rows, cols, arena));
+                sides.add(side(dir, matrices, rows, cols, copies));
             }
             float[][] outputs = new float[sides.size()][tokens * rows];
             double[][] rates = new double[sides.size()][rounds];
@@ -124,7 +130,8 @@ public final class BuildAb implements Callable<Integer> {
         return 0;
     }
 
-    private Side side(Path dir, MemorySegment[] matrices, int rows, int cols, Arena arena) throws Exception {
+    private Side side(Path dir, MemorySegment[] matrices, int rows, int cols, SegmentAllocator copyMemory)
+            throws Exception {
         URL[] urls = {classes(dir, "backend-cpu"), classes(dir, "core")};
         ClassLoader loader = new URLClassLoader(urls, ClassLoader.getPlatformClassLoader());
         Class<?> poolClass = loader.loadClass("org.ristretto.cpu.parallel.WorkerPool");
@@ -143,7 +150,7 @@ public final class BuildAb implements Callable<Integer> {
                 SegmentAllocator.class);
         Object[] copies = new Object[matrices.length];
         for (int i = 0; i < matrices.length; i++) {
-            copies[i] = pack.invoke(matMul, theirType, matrices[i], 0L, rows, cols, arena);
+            copies[i] = pack.invoke(matMul, theirType, matrices[i], 0L, rows, cols, copyMemory);
         }
         Method multiply = matMulClass.getMethod("multiply", packedClass, float[].class, int.class, int.class,
                 float[].class, int.class);

@@ -31,8 +31,14 @@ final class PackedProducts {
     private long rowBytes;
     /** Chunk {@code c} of the call in progress is groups {@code chunkStarts[c]} to {@code chunkStarts[c + 1]}. */
     private int[] chunkStarts = new int[0];
+    /** Chunks from this group on are the second matrix's (its groups less this), for a SwiGLU pair. */
+    private int secondStart;
     private float[] out;
     private int outOffset;
+    private float[] out2;
+    /** A SwiGLU pair's two products, before the SwiGLU: {@code rows} floats each, grown as needed. */
+    private float[] gateProducts = new float[0];
+    private float[] upProducts = new float[0];
     /** Set by a pack task whose rows the packed kernel would not compute exactly. */
     private volatile boolean inexact;
     /** The smallest chunk of a product, in groups: about a microsecond of one thread's work. */
@@ -114,39 +120,64 @@ final class PackedProducts {
     /**
      * {@code out[outOffset + r]} = row {@code r} of {@code m} times the {@code cols} activations at {@code xOffset},
      * or with {@code up}, {@code silu(m·x) × (up·x)}; shapes and ranges are checked by the caller.
+     *
+     * <p>A SwiGLU pair is one pool operation over both matrices, each read as a single product reads it (a chunk's
+     * first half against its second half), into two arrays that the SwiGLU then combines. Reading each group of the
+     * gate matrix together with the same group of the up matrix, as before, read 20% slower from memory (a decode-like
+     * sequence of 16 layers on a 2-core Zen 4: 24.2 against 30.0 GB/s for an 8192×2048 product on its own).
      */
     void multiply(PackedMatrix m, PackedMatrix up, float[] x, int xOffset, float[] out, int outOffset) {
         this.matrix = m;
         this.matrix2 = up;
         this.tail = rowKernels.apply(m.type());
         this.rowBytes = m.type().byteSize(m.cols);
-        this.out = out;
-        this.outOffset = outOffset;
+        if (up == null) {
+            this.out = out;
+            this.outOffset = outOffset;
+        } else {
+            if (gateProducts.length < m.rows) {
+                gateProducts = new float[m.rows];
+                upProducts = new float[m.rows];
+            }
+            this.out = gateProducts;
+            this.outOffset = 0;
+            this.out2 = upProducts;
+        }
         act.begin(m.kernel.activation(), x, xOffset, m.cols, 1);
         act.quantize(0);
         if (act.pairs.length < m.kernel.pairCount(m.cols)) {
             act.pairs = new int[m.kernel.pairCount(m.cols)];
         }
         m.kernel.pairs(act);
-        int chunks = guidedChunks(m.groups(), pool.threads());
+        int groups = m.groups();
+        secondStart = up == null ? Integer.MAX_VALUE : groups;
+        int chunks = guidedChunks(up == null ? groups : 2 * groups, groups, pool.threads());
         try {
             pool.run(chunks, productTask);
         } finally {
             matrix = matrix2 = null;
-            this.out = null;
+            this.out = this.out2 = null;
             act.x = null;
+        }
+        if (up != null) {
+            int vectorRows = m.rows / lanes.floats().length() * lanes.floats().length();
+            MatMul.swiGlu(lanes, gateProducts, upProducts, vectorRows, out, outOffset);
+            for (int r = vectorRows; r < m.rows; r++) {
+                out[outOffset + r] = MatMul.swiGlu(gateProducts[r], upProducts[r]);
+            }
         }
     }
 
     /**
      * Splits {@code groups} into chunks that shrink as they go ("guided"): each a {@code 2·threads}-th of the groups
      * not yet handed out, at least {@link #MIN_CHUNK_GROUPS}, so that the first chunks stream long runs of the matrix
-     * and the last ones are small enough that no thread waits long for another at the end; fills
-     * {@link #chunkStarts} and returns the number of chunks. Measured on a 2-core Zen 4 against eight equal chunks per
+     * and the last ones are small enough that no thread waits long for another at the end; no chunk spans group
+     * {@code boundary} (where a SwiGLU pair's second matrix starts). Fills {@link #chunkStarts} and returns the number
+     * of chunks. Measured on a 2-core Zen 4 against eight equal chunks per
      * thread (one-token products from memory, two threads, two builds alternated in one JVM): Q4_0 512×2048 1.15,
      * 2048×2048 1.01, 8192×2048 1.06, Q6_K 128256×2048 (a 1B model's output matrix) 1.11; Q4_K 8192×2048 1.00.
      */
-    private int guidedChunks(int groups, int threads) {
+    private int guidedChunks(int groups, int boundary, int threads) {
         int chunks = 0;
         int start = 0;
         while (true) {
@@ -158,52 +189,47 @@ final class PackedProducts {
                 return chunks;
             }
             int size = Math.max(MIN_CHUNK_GROUPS, (groups - start) / (2 * threads));
-            start = Math.min(groups, start + size);
+            int end = start < boundary ? Math.min(boundary, start + size) : start + size;
+            start = Math.min(groups, end);
             chunks++;
         }
     }
 
-    /** Whole groups; the rows after the last group go with the last chunk. */
+    /** Whole groups of one matrix; the rows after its last group go with its last chunk. */
     private void productChunk(int chunk, int worker) {
-        PackedMatrix m = matrix;
-        PackedMatrix m2 = matrix2;
-        PackedKernel k = m.kernel;
-        int cols = m.cols;
-        long groupBytes = k.groupBytes(cols);
         int g0 = chunkStarts[chunk];
         int g1 = chunkStarts[chunk + 1];
+        PackedMatrix m = matrix;
+        float[] o = out;
+        int oo = outOffset;
+        if (g0 >= secondStart) {
+            m = matrix2;
+            o = out2;
+            oo = 0;
+            g0 -= secondStart;
+            g1 -= secondStart;
+        }
+        PackedKernel k = m.kernel;
+        int cols = m.cols;
+        int rows = k.rows();
+        long groupBytes = k.groupBytes(cols);
         float[] g = scratch[worker].res;
-        float[] u = scratch[worker].res2;
-        if (m2 != null) {
-            for (int group = g0; group < g1; group++) {
-                long at = group * groupBytes;
-                k.dotTwoGroups(m.packed, at, m2.packed, at, cols, act, g, 0, u, 0);
-                MatMul.swiGlu(lanes, g, u, k.rows(), out, outOffset + group * k.rows()); // a group is whole vectors
-            }
-        } else {
-            // The chunk's first half against its second half, so that each of the two streams a call reads goes on
-            // where the previous call's ended; an odd middle group goes last, with itself.
-            int half = (g1 - g0 + 1) / 2;
-            for (int a = g0; a < g0 + (g1 - g0) / 2; a++) {
-                int b = a + half;
-                k.dotTwoGroups(m.packed, a * groupBytes, m.packed, b * groupBytes, cols, act,
-                        out, outOffset + a * k.rows(), out, outOffset + b * k.rows());
-            }
-            if ((g1 - g0) % 2 != 0) {
-                int a = g0 + half - 1;
-                k.dotTwoGroups(m.packed, a * groupBytes, m.packed, a * groupBytes, cols, act,
-                        out, outOffset + a * k.rows(), g, 0);
-            }
+        // The chunk's first half against its second half, so that each of the two streams a call reads goes on
+        // where the previous call's ended; an odd middle group goes last, with itself.
+        int half = (g1 - g0 + 1) / 2;
+        for (int a = g0; a < g0 + (g1 - g0) / 2; a++) {
+            int b = a + half;
+            k.dotTwoGroups(m.packed, a * groupBytes, m.packed, b * groupBytes, cols, act, o, oo + a * rows, o,
+                    oo + b * rows);
+        }
+        if ((g1 - g0) % 2 != 0) {
+            int a = g0 + half - 1;
+            k.dotTwoGroups(m.packed, a * groupBytes, m.packed, a * groupBytes, cols, act, o, oo + a * rows, g, 0);
         }
         if (g1 == m.groups()) {
-            for (int r = g1 * k.rows(); r < m.rows; r++) {
+            for (int r = g1 * rows; r < m.rows; r++) {
                 tail.dot(m.original, m.originalOffset + r * rowBytes, cols, act, 0, 1, g);
-                if (m2 == null) {
-                    out[outOffset + r] = g[0];
-                } else {
-                    tail.dot(m2.original, m2.originalOffset + r * rowBytes, cols, act, 0, 1, u);
-                    out[outOffset + r] = MatMul.swiGlu(g[0], u[0]);
-                }
+                o[oo + r] = g[0];
             }
         }
     }
