@@ -1,12 +1,10 @@
 package org.ristretto.core.backend;
 
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.ristretto.core.quant.GgmlType;
 
 /**
  * A backend that times every operation of the backend it wraps ({@code ristretto bench --profile}): per kind of
@@ -17,8 +15,7 @@ import org.ristretto.core.quant.GgmlType;
  * backend's own: this one only passes them through. Not thread-safe, like the backends it wraps; closing it closes
  * nothing (close the wrapped backend).
  */
-public final class ProfilingBackend implements Backend {
-    private final Backend inner;
+public final class ProfilingBackend extends ForwardingBackend {
     private final Map<String, long[]> totals = new HashMap<>();
 
     /** One kind of operation's totals since the last {@link #reset}. */
@@ -35,12 +32,12 @@ public final class ProfilingBackend implements Backend {
     }
 
     public ProfilingBackend(Backend inner) {
-        this.inner = inner;
+        super(inner);
     }
 
     /** The backend whose operations are timed. */
     public Backend inner() {
-        return inner;
+        return delegate();
     }
 
     /** Forgets everything timed so far. */
@@ -56,8 +53,15 @@ public final class ProfilingBackend implements Backend {
         return entries;
     }
 
+    /** Runs {@code operation} and a synchronize, and adds its time to {@code name}'s totals. */
+    private void timed(String name, long weightBytes, Runnable operation) {
+        long t0 = System.nanoTime();
+        operation.run();
+        record(name, t0, weightBytes);
+    }
+
     private void record(String operation, long startNanos, long weightBytes) {
-        inner.synchronize();
+        delegate().synchronize();
         long[] t = totals.computeIfAbsent(operation, k -> new long[3]);
         t[0]++;
         t[1] += System.nanoTime() - startNanos;
@@ -72,128 +76,73 @@ public final class ProfilingBackend implements Backend {
         return w.type().byteSize(w.columns()) * w.rows();
     }
 
-    @Override
-    public String name() {
-        return inner.name();
-    }
 
-    @Override
-    public DeviceInfo device() {
-        return inner.device();
-    }
 
-    @Override
-    public boolean supports(Op op, GgmlType type) {
-        return inner.supports(op, type);
-    }
 
-    @Override
-    public Tensor weight(String name, GgmlType type, int columns, int rows, MemorySegment data) {
-        return inner.weight(name, type, columns, rows, data);
-    }
 
-    @Override
-    public Tensor allocate(String name, int columns, int rows) {
-        return inner.allocate(name, columns, rows);
-    }
 
-    @Override
-    public Tensor view(Tensor tensor, int firstRow, int rowCount) {
-        return inner.view(tensor, firstRow, rowCount);
-    }
 
-    @Override
-    public KvCache allocateKvCache(KvCacheSpec spec) {
-        return inner.allocateKvCache(spec);
-    }
 
     @Override
     public void write(Tensor dst, float[] src, int srcOffset) {
-        long t0 = System.nanoTime();
-        inner.write(dst, src, srcOffset);
-        record("write", t0, 0);
+        timed("write", 0, () -> delegate().write(dst, src, srcOffset));
     }
 
     @Override
     public void read(Tensor src, float[] dst, int dstOffset) {
-        long t0 = System.nanoTime();
-        inner.read(src, dst, dstOffset);
-        record("read", t0, 0);
+        timed("read", 0, () -> delegate().read(src, dst, dstOffset));
     }
 
-    @Override
-    public void free(Tensor tensor) {
-        inner.free(tensor);
-    }
 
     @Override
     public void getRows(Tensor table, int[] ids, Tensor out) {
-        long t0 = System.nanoTime();
-        inner.getRows(table, ids, out);
-        record("getRows " + table.type().ggmlName(), t0, 0);
+        timed("getRows " + table.type().ggmlName(), 0, () -> delegate().getRows(table, ids, out));
     }
 
     @Override
     public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
-        long t0 = System.nanoTime();
-        inner.rmsNorm(x, weight, eps, out);
-        record("rmsNorm", t0, 0);
+        timed("rmsNorm", 0, () -> delegate().rmsNorm(x, weight, eps, out));
     }
 
     @Override
     public void matmul(Tensor w, Tensor x, Tensor out) {
-        long t0 = System.nanoTime();
-        inner.matmul(w, x, out);
-        record("matmul " + shape(w), t0, bytes(w));
+        timed("matmul " + shape(w), bytes(w), () -> delegate().matmul(w, x, out));
     }
 
     @Override
     public void matmulSwiGlu(Tensor gate, Tensor up, Tensor x, Tensor out) {
-        long t0 = System.nanoTime();
-        inner.matmulSwiGlu(gate, up, x, out);
-        record("matmulSwiGlu 2 × " + shape(gate), t0, bytes(gate) + bytes(up));
+        timed("matmulSwiGlu 2 × " + shape(gate), bytes(gate) + bytes(up),
+                () -> delegate().matmulSwiGlu(gate, up, x, out));
     }
 
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
-        long t0 = System.nanoTime();
-        inner.add(a, b, out);
-        record("add", t0, 0);
+        timed("add", 0, () -> delegate().add(a, b, out));
     }
 
     @Override
     public void rope(Tensor x, int headDim, int startPos, RopeSpec spec) {
-        long t0 = System.nanoTime();
-        inner.rope(x, headDim, startPos, spec);
-        record("rope", t0, 0);
+        timed("rope", 0, () -> delegate().rope(x, headDim, startPos, spec));
     }
 
     @Override
     public void storeKv(KvCache cache, int layer, int startPos, Tensor k, Tensor v) {
-        long t0 = System.nanoTime();
-        inner.storeKv(cache, layer, startPos, k, v);
-        record("storeKv", t0, 0);
+        timed("storeKv", 0, () -> delegate().storeKv(cache, layer, startPos, k, v));
     }
 
     @Override
     public void attention(Tensor q, KvCache cache, int layer, int startPos, int heads, float scale, Tensor out) {
-        long t0 = System.nanoTime();
-        inner.attention(q, cache, layer, startPos, heads, scale, out);
-        record("attention", t0, 0);
+        timed("attention", 0, () -> delegate().attention(q, cache, layer, startPos, heads, scale, out));
     }
 
     @Override
     public int[] argmax(Tensor x) {
         long t0 = System.nanoTime();
-        int[] result = inner.argmax(x);
+        int[] result = delegate().argmax(x);
         record("argmax", t0, 0);
         return result;
     }
 
-    @Override
-    public void synchronize() {
-        inner.synchronize();
-    }
 
     /** Does nothing: the wrapped backend belongs to whoever opened it. */
     @Override
