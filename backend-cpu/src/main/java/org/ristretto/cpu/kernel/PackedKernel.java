@@ -222,8 +222,6 @@ abstract class PackedKernel {
         }
     }
 
-
-
     /**
      * Rows times token 0 of {@code x}, for two groups at once: {@code out[o + i]} = row {@code i} of the group at byte
      * {@code group} of {@code w}, {@code out2[o2 + i]} = row {@code i} of the group at byte {@code group2} of
@@ -261,13 +259,8 @@ abstract class PackedKernel {
         return j < 4 ? in[at + j + 4] & 63 : (in[at + j + 4] & 0xff) >> 4 | (in[at + j] & 0xff) >> 6 << 4;
     }
 
-    /** Two 16-bit quants as the 32-bit lane that holds {@code lo} in its lower half. */
-    static int pair(short lo, short hi) {
-        return (lo & 0xffff) | (hi << 16);
-    }
-
     /** The 32-bit lane of the low 16 bits of {@code lo} (its lower half) and of {@code hi} (its upper half). */
-    static int halves(int lo, int hi) {
+    static int pair(int lo, int hi) {
         return (lo & 0xffff) | hi << 16;
     }
 
@@ -286,6 +279,6 @@ abstract class PackedKernel {
         if (previousLo < 0) {
             return pair(q[lo], q[hi]);
         }
-        return pair((short) (q[lo] - 16 * q[previousLo]), (short) (q[hi] - 16 * q[previousHi]));
+        return pair(q[lo] - 16 * q[previousLo], q[hi] - 16 * q[previousHi]);
     }
 }

@@ -59,10 +59,10 @@ final class PackedQ4_0 extends PackedKernel {
                 int c1 = q[at + 3];
                 int d0 = q[at + 17];
                 int d1 = q[at + 19];
-                out[p] = halves(a0, a1);
-                out[p + 1] = halves(b0 - 16 * a0, b1 - 16 * a1);
-                out[p + 2] = halves(c0 - 16 * b0, c1 - 16 * b1);
-                out[p + 3] = halves(d0 - 16 * c0, d1 - 16 * c1);
+                out[p] = pair(a0, a1);
+                out[p + 1] = pair(b0 - 16 * a0, b1 - 16 * a1);
+                out[p + 2] = pair(c0 - 16 * b0, c1 - 16 * b1);
+                out[p + 3] = pair(d0 - 16 * c0, d1 - 16 * c1);
             }
         }
     }

@@ -139,18 +139,18 @@ final class PackedQ6_K extends PackedKernel {
             int z5 = q[c + 11];
             int z6 = q[c + 13];
             int z7 = q[c + 15];
-            out[p] = halves(-32 * (y0 + y1 + y2 + y3 + y4 + y5 + y6 + y7),
+            out[p] = pair(-32 * (y0 + y1 + y2 + y3 + y4 + y5 + y6 + y7),
                     -32 * (z0 + z1 + z2 + z3 + z4 + z5 + z6 + z7));
-            out[p + 1] = halves(y0, z0);
-            out[p + 2] = halves(y1 - 64 * y0, z1 - 64 * z0);
-            out[p + 3] = halves(y6 - 64 * y1, z6 - 64 * z1);
-            out[p + 4] = halves(y2, z2);
-            out[p + 5] = halves(y3 - 64 * y2, z3 - 64 * z2);
-            out[p + 6] = halves(y7 - 64 * y3, z7 - 64 * z3);
-            out[p + 7] = halves(y4, z4);
-            out[p + 8] = halves(y5 - 64 * y4, z5 - 64 * z4);
-            out[p + 9] = halves(16 * y6 - 64 * y5, 16 * z6 - 64 * z5);
-            out[p + 10] = halves(16 * y7 - 64 * y6, 16 * z7 - 64 * z6);
+            out[p + 1] = pair(y0, z0);
+            out[p + 2] = pair(y1 - 64 * y0, z1 - 64 * z0);
+            out[p + 3] = pair(y6 - 64 * y1, z6 - 64 * z1);
+            out[p + 4] = pair(y2, z2);
+            out[p + 5] = pair(y3 - 64 * y2, z3 - 64 * z2);
+            out[p + 6] = pair(y7 - 64 * y3, z7 - 64 * z3);
+            out[p + 7] = pair(y4, z4);
+            out[p + 8] = pair(y5 - 64 * y4, z5 - 64 * z4);
+            out[p + 9] = pair(16 * y6 - 64 * y5, 16 * z6 - 64 * z5);
+            out[p + 10] = pair(16 * y7 - 64 * y6, 16 * z7 - 64 * z6);
         }
     }
 
