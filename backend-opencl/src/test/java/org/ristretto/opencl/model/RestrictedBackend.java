@@ -26,8 +26,6 @@ final class RestrictedBackend extends ForwardingBackend {
         this.missing = Set.copyOf(missing);
     }
 
-
-
     @Override
     public boolean supports(Op op, GgmlType type) {
         return !missing.contains(new Missing(op, type)) && delegate().supports(op, type);
@@ -39,18 +37,12 @@ final class RestrictedBackend extends ForwardingBackend {
         }
     }
 
-
-
-
     @Override
     public KvCache allocateKvCache(KvCacheSpec spec) {
         require(Op.STORE_KV, spec.type());
         require(Op.ATTENTION, spec.type());
         return delegate().allocateKvCache(spec);
     }
-
-
-
 
     @Override
     public void getRows(Tensor table, int[] ids, Tensor out) {
@@ -106,6 +98,5 @@ final class RestrictedBackend extends ForwardingBackend {
         require(Op.ARGMAX, GgmlType.F32);
         return delegate().argmax(x);
     }
-
 
 }

@@ -35,11 +35,6 @@ public final class ProfilingBackend extends ForwardingBackend {
         super(inner);
     }
 
-    /** The backend whose operations are timed. */
-    public Backend inner() {
-        return delegate();
-    }
-
     /** Forgets everything timed so far. */
     public void reset() {
         totals.clear();
@@ -76,13 +71,6 @@ public final class ProfilingBackend extends ForwardingBackend {
         return w.type().byteSize(w.columns()) * w.rows();
     }
 
-
-
-
-
-
-
-
     @Override
     public void write(Tensor dst, float[] src, int srcOffset) {
         timed("write", 0, () -> delegate().write(dst, src, srcOffset));
@@ -92,7 +80,6 @@ public final class ProfilingBackend extends ForwardingBackend {
     public void read(Tensor src, float[] dst, int dstOffset) {
         timed("read", 0, () -> delegate().read(src, dst, dstOffset));
     }
-
 
     @Override
     public void getRows(Tensor table, int[] ids, Tensor out) {
@@ -142,7 +129,6 @@ public final class ProfilingBackend extends ForwardingBackend {
         record("argmax", t0, 0);
         return result;
     }
-
 
     /** Does nothing: the wrapped backend belongs to whoever opened it. */
     @Override
