@@ -2,6 +2,7 @@ package org.ristretto.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
@@ -234,6 +235,51 @@ public final class CpuBackend implements Backend {
         }
         matMul.multiply(m.type(), m.data(), 0, m.rows(), m.columns(), in.data(), in.offset(), in.rows(), o.data(),
                 o.offset());
+    }
+
+    /**
+     * One token or a short batch multiplies each run of consecutive weights that have packed copies of one type as
+     * one operation ({@link MatMul#multiplyMany}); every other weight is a {@link #matmul} of its own.
+     */
+    @Override
+    public void matmulMany(Tensor[] weights, Tensor x, Tensor[] outs) {
+        if (weights.length != outs.length || weights.length == 0) {
+            throw new IllegalArgumentException("matmulMany needs as many outputs as weights, at least one: got "
+                    + weights.length + " weights and " + outs.length + " outputs");
+        }
+        CpuActivation in = activation(x, "matmulMany input");
+        CpuWeight[] ws = new CpuWeight[weights.length];
+        CpuActivation[] os = new CpuActivation[weights.length];
+        for (int i = 0; i < weights.length; i++) {
+            ws[i] = weightOf(weights[i], "matmulMany weight");
+            os[i] = activation(outs[i], "matmulMany output");
+            checkProduct("matmulMany", ws[i], in, os[i]);
+        }
+        warmUpKernels();
+        PackedMatrix[] ps = new PackedMatrix[weights.length];
+        if (in.rows() <= MatMul.PACKED_MAX_TOKENS) {
+            for (int i = 0; i < weights.length; i++) {
+                ps[i] = packed(ws[i]);
+            }
+        }
+        for (int from = 0, to; from < weights.length; from = to) {
+            to = from + 1;
+            while (ps[from] != null && to < weights.length && ps[to] != null && ws[to].type() == ws[from].type()) {
+                to++;
+            }
+            if (to - from == 1) {
+                matmul(weights[from], x, outs[from]);
+                continue;
+            }
+            float[][] outData = new float[to - from][];
+            int[] outOffsets = new int[to - from];
+            for (int i = from; i < to; i++) {
+                outData[i - from] = os[i].data();
+                outOffsets[i - from] = os[i].offset();
+            }
+            matMul.multiplyMany(Arrays.copyOfRange(ps, from, to), in.data(), in.offset(), in.rows(), outData,
+                    outOffsets);
+        }
     }
 
     @Override

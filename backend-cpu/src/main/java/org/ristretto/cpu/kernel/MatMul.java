@@ -276,7 +276,44 @@ public final class MatMul {
         }
         checkActivations(m.cols, x, xOffset, nTokens, out, outOffset, m.rows);
         for (int t = 0; t < nTokens; t++) {
-            packed.multiply(m, null, x, xOffset + t * m.cols, out, outOffset + t * m.rows);
+            packed.multiply(m, x, xOffset + t * m.cols, out, outOffset + t * m.rows);
+        }
+    }
+
+    /**
+     * {@link #multiply} for several packed matrices of one type and row length against the same activations:
+     * {@code outs[i]} from {@code outOffsets[i]} gets {@code nTokens} rows of {@code ms[i].rows}. Each token is one
+     * quantization of its activations and one pool operation over all the matrices; more than
+     * {@link #PACKED_MAX_TOKENS} tokens read the originals, matrix by matrix.
+     */
+    public void multiplyMany(PackedMatrix[] ms, float[] x, int xOffset, int nTokens, float[][] outs,
+            int[] outOffsets) {
+        if (ms.length == 0 || outs.length != ms.length || outOffsets.length != ms.length) {
+            throw new IllegalArgumentException("multiplyMany needs one output and offset per matrix, at least one: "
+                    + ms.length + " matrices, " + outs.length + " outputs, " + outOffsets.length + " offsets");
+        }
+        for (PackedMatrix m : ms) {
+            if (m.cols != ms[0].cols || m.type() != ms[0].type()) {
+                throw new IllegalArgumentException("multiplyMany needs matrices of one type and row length: "
+                        + ms[0].type().ggmlName() + " of " + ms[0].cols + " columns and " + m.type().ggmlName()
+                        + " of " + m.cols);
+            }
+        }
+        if (nTokens > PACKED_MAX_TOKENS) {
+            for (int i = 0; i < ms.length; i++) {
+                multiply(ms[i], x, xOffset, nTokens, outs[i], outOffsets[i]);
+            }
+            return;
+        }
+        for (int i = 0; i < ms.length; i++) {
+            checkActivations(ms[i].cols, x, xOffset, nTokens, outs[i], outOffsets[i], ms[i].rows);
+        }
+        int[] offsets = outOffsets.clone();
+        for (int t = 0; t < nTokens; t++) {
+            packed.multiplyMany(ms, x, xOffset + t * ms[0].cols, outs, offsets);
+            for (int i = 0; i < ms.length; i++) {
+                offsets[i] += ms[i].rows;
+            }
         }
     }
 
@@ -294,7 +331,7 @@ public final class MatMul {
         }
         checkActivations(gate.cols, x, xOffset, nTokens, out, outOffset, gate.rows);
         for (int t = 0; t < nTokens; t++) {
-            packed.multiply(gate, up, x, xOffset + t * gate.cols, out, outOffset + t * gate.rows);
+            packed.multiplySwiGlu(gate, up, x, xOffset + t * gate.cols, out, outOffset + t * gate.rows);
         }
     }
 

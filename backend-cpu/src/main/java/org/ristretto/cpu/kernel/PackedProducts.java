@@ -24,18 +24,19 @@ final class PackedProducts {
     private final Lanes lanes;
     private final Activations act = new Activations();
 
-    // The call in progress, read by the pool's tasks (published by the pool's volatile hand-off).
+    // The call in progress, read by the pool's tasks (published by the pool's volatile hand-off). Packing: matrix.
+    // Products: matrix i of matrixCount (one kernel, one row length) is groups firstGroups[i] to firstGroups[i + 1]
+    // of the operation and writes outs[i] from outOffsets[i].
     private PackedMatrix matrix;
-    private PackedMatrix matrix2;
+    private PackedMatrix[] matrices = new PackedMatrix[2];
+    private float[][] outs = new float[2][];
+    private int[] outOffsets = new int[2];
+    private int[] firstGroups = new int[3];
+    private int matrixCount;
     private RowKernel tail;
     private long rowBytes;
     /** Chunk {@code c} of the call in progress is groups {@code chunkStarts[c]} to {@code chunkStarts[c + 1]}. */
     private int[] chunkStarts = new int[0];
-    /** Chunks from this group on are the second matrix's (its groups less this), for a SwiGLU pair. */
-    private int secondStart;
-    private float[] out;
-    private int outOffset;
-    private float[] out2;
     /** A SwiGLU pair's two products, before the SwiGLU: {@code rows} floats each, grown as needed. */
     private float[] gateProducts = new float[0];
     private float[] upProducts = new float[0];
@@ -117,69 +118,102 @@ final class PackedProducts {
         pool.run(cold.size(), (i, worker) -> cold.get(i).warmUp());
     }
 
+    /** {@code out[outOffset + r]} = row {@code r} of {@code m} times the {@code cols} activations at {@code xOffset}. */
+    void multiply(PackedMatrix m, float[] x, int xOffset, float[] out, int outOffset) {
+        prepare(1);
+        set(0, m, out, outOffset);
+        run(x, xOffset);
+    }
+
     /**
-     * {@code out[outOffset + r]} = row {@code r} of {@code m} times the {@code cols} activations at {@code xOffset},
-     * or with {@code up}, {@code silu(m·x) × (up·x)}; shapes and ranges are checked by the caller.
-     *
-     * <p>A SwiGLU pair is one pool operation over both matrices, each read as a single product reads it (a chunk's
-     * first half against its second half), into two arrays that the SwiGLU then combines. Reading each group of the
-     * gate matrix together with the same group of the up matrix, as before, read 20% slower from memory (a decode-like
-     * sequence of 16 layers on a 2-core Zen 4: 24.2 against 30.0 GB/s for an 8192×2048 product on its own).
+     * {@code out[outOffset + r] = silu(gate·x) × (up·x)} for row {@code r}: one pool operation over both matrices,
+     * each read as a single product reads it (a chunk's first half against its second half), into two arrays that
+     * the SwiGLU then combines. Reading each group of the gate matrix together with the same group of the up matrix,
+     * as before, read 20% slower from memory (a decode-like sequence of 16 layers on a 2-core Zen 4: 24.2 against
+     * 30.0 GB/s for an 8192×2048 product on its own).
      */
-    void multiply(PackedMatrix m, PackedMatrix up, float[] x, int xOffset, float[] out, int outOffset) {
-        this.matrix = m;
-        this.matrix2 = up;
+    void multiplySwiGlu(PackedMatrix gate, PackedMatrix up, float[] x, int xOffset, float[] out, int outOffset) {
+        int rows = gate.rows;
+        if (gateProducts.length < rows) {
+            gateProducts = new float[rows];
+            upProducts = new float[rows];
+        }
+        prepare(2);
+        set(0, gate, gateProducts, 0);
+        set(1, up, upProducts, 0);
+        run(x, xOffset);
+        int vectorRows = rows / lanes.floats().length() * lanes.floats().length();
+        MatMul.swiGlu(lanes, gateProducts, upProducts, vectorRows, out, outOffset);
+        for (int r = vectorRows; r < rows; r++) {
+            out[outOffset + r] = MatMul.swiGlu(gateProducts[r], upProducts[r]);
+        }
+    }
+
+    /**
+     * {@code outs[i][outOffsets[i] + r]} = row {@code r} of {@code ms[i]} times the activations, for matrices of one
+     * type and row length: one quantization of the activations and one pool operation for all of them, so the small
+     * ones (a layer's key and value projections) do not each pay an operation's fixed cost.
+     */
+    void multiplyMany(PackedMatrix[] ms, float[] x, int xOffset, float[][] outputs, int[] outputOffsets) {
+        prepare(ms.length);
+        for (int i = 0; i < ms.length; i++) {
+            set(i, ms[i], outputs[i], outputOffsets[i]);
+        }
+        run(x, xOffset);
+    }
+
+    private void prepare(int count) {
+        if (matrices.length < count) {
+            matrices = new PackedMatrix[count];
+            outs = new float[count][];
+            outOffsets = new int[count];
+            firstGroups = new int[count + 1];
+        }
+        matrixCount = count;
+    }
+
+    private void set(int i, PackedMatrix m, float[] out, int outOffset) {
+        matrices[i] = m;
+        outs[i] = out;
+        outOffsets[i] = outOffset;
+        firstGroups[i + 1] = firstGroups[i] + m.groups();
+    }
+
+    /** Quantizes the activations once for the matrices set, then runs all their groups as one pool operation. */
+    private void run(float[] x, int xOffset) {
+        PackedMatrix m = matrices[0];
         this.tail = rowKernels.apply(m.type());
         this.rowBytes = m.type().byteSize(m.cols);
-        if (up == null) {
-            this.out = out;
-            this.outOffset = outOffset;
-        } else {
-            if (gateProducts.length < m.rows) {
-                gateProducts = new float[m.rows];
-                upProducts = new float[m.rows];
-            }
-            this.out = gateProducts;
-            this.outOffset = 0;
-            this.out2 = upProducts;
-        }
         act.begin(m.kernel.activation(), x, xOffset, m.cols, 1);
         act.quantize(0);
         if (act.pairs.length < m.kernel.pairCount(m.cols)) {
             act.pairs = new int[m.kernel.pairCount(m.cols)];
         }
         m.kernel.pairs(act);
-        int groups = m.groups();
-        secondStart = up == null ? Integer.MAX_VALUE : groups;
-        int chunks = guidedChunks(up == null ? groups : 2 * groups, groups, pool.threads());
+        int chunks = guidedChunks(pool.threads());
         try {
             pool.run(chunks, productTask);
         } finally {
-            matrix = matrix2 = null;
-            this.out = this.out2 = null;
+            Arrays.fill(matrices, 0, matrixCount, null);
+            Arrays.fill(outs, 0, matrixCount, null);
             act.x = null;
-        }
-        if (up != null) {
-            int vectorRows = m.rows / lanes.floats().length() * lanes.floats().length();
-            MatMul.swiGlu(lanes, gateProducts, upProducts, vectorRows, out, outOffset);
-            for (int r = vectorRows; r < m.rows; r++) {
-                out[outOffset + r] = MatMul.swiGlu(gateProducts[r], upProducts[r]);
-            }
         }
     }
 
     /**
-     * Splits {@code groups} into chunks that shrink as they go ("guided"): each a {@code 2·threads}-th of the groups
-     * not yet handed out, at least {@link #MIN_CHUNK_GROUPS}, so that the first chunks stream long runs of the matrix
-     * and the last ones are small enough that no thread waits long for another at the end; no chunk spans group
-     * {@code boundary} (where a SwiGLU pair's second matrix starts). Fills {@link #chunkStarts} and returns the number
-     * of chunks. Measured on a 2-core Zen 4 against eight equal chunks per
-     * thread (one-token products from memory, two threads, two builds alternated in one JVM): Q4_0 512×2048 1.15,
-     * 2048×2048 1.01, 8192×2048 1.06, Q6_K 128256×2048 (a 1B model's output matrix) 1.11; Q4_K 8192×2048 1.00.
+     * Splits the groups of the matrices set into chunks that shrink as they go ("guided"): each a
+     * {@code 2·threads}-th of the groups not yet handed out, at least {@link #MIN_CHUNK_GROUPS}, so that the first
+     * chunks stream long runs of a matrix and the last ones are small enough that no thread waits long for another
+     * at the end; no chunk spans two matrices. Fills {@link #chunkStarts} and returns the number of chunks. Measured
+     * on a 2-core Zen 4 against eight equal chunks per thread (one-token products from memory, two threads, two
+     * builds alternated in one JVM): Q4_0 512×2048 1.15, 2048×2048 1.01, 8192×2048 1.06, Q6_K 128256×2048 (a 1B
+     * model's output matrix) 1.11; Q4_K 8192×2048 1.00.
      */
-    private int guidedChunks(int groups, int boundary, int threads) {
+    private int guidedChunks(int threads) {
+        int groups = firstGroups[matrixCount];
         int chunks = 0;
         int start = 0;
+        int next = 1; // the matrix after the one that holds group start
         while (true) {
             if (chunkStarts.length < chunks + 2) {
                 chunkStarts = Arrays.copyOf(chunkStarts, Math.max(64, 2 * chunkStarts.length));
@@ -188,9 +222,11 @@ final class PackedProducts {
             if (start == groups) {
                 return chunks;
             }
+            while (firstGroups[next] <= start) {
+                next++;
+            }
             int size = Math.max(MIN_CHUNK_GROUPS, (groups - start) / (2 * threads));
-            int end = start < boundary ? Math.min(boundary, start + size) : start + size;
-            start = Math.min(groups, end);
+            start = Math.min(firstGroups[next], start + size);
             chunks++;
         }
     }
@@ -199,16 +235,15 @@ final class PackedProducts {
     private void productChunk(int chunk, int worker) {
         int g0 = chunkStarts[chunk];
         int g1 = chunkStarts[chunk + 1];
-        PackedMatrix m = matrix;
-        float[] o = out;
-        int oo = outOffset;
-        if (g0 >= secondStart) {
-            m = matrix2;
-            o = out2;
-            oo = 0;
-            g0 -= secondStart;
-            g1 -= secondStart;
+        int i = 0;
+        while (g0 >= firstGroups[i + 1]) {
+            i++;
         }
+        PackedMatrix m = matrices[i];
+        float[] o = outs[i];
+        int oo = outOffsets[i];
+        g0 -= firstGroups[i];
+        g1 -= firstGroups[i];
         PackedKernel k = m.kernel;
         int cols = m.cols;
         int rows = k.rows();

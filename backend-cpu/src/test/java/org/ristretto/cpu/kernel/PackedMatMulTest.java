@@ -97,7 +97,31 @@ class PackedMatMulTest {
                     compare(where + " swiglu", r, g / (1 + Math.exp(-g)) * refUp[r], out[1 + r],
                             Tolerance.swiGlu(g, dg, refUp[r], du));
                 }
+                assertManyAreEachOnItsOwn(mm, type, pw, pu, x, xOff, arena, rnd, where);
             }
+        }
+    }
+
+    /**
+     * {@link MatMul#multiplyMany} of three matrices of different heights against one input, written at offsets:
+     * exactly each matrix's own product.
+     */
+    private static void assertManyAreEachOnItsOwn(MatMul mm, GgmlType type, PackedMatrix a, PackedMatrix b, float[] x,
+            int xOff, Arena arena, SplittableRandom rnd, String where) {
+        int rows3 = 2 * a.rows + 3;
+        MemorySegment w3 = Weights.random(arena, type, rows3, a.cols, 0, rnd);
+        PackedMatrix c = mm.pack(type, w3, 0, rows3, a.cols, arena);
+        PackedMatrix[] ms = {a, c, b};
+        float[][] outs = new float[ms.length][];
+        int[] offsets = {1, 0, 4};
+        for (int i = 0; i < ms.length; i++) {
+            outs[i] = new float[offsets[i] + ms[i].rows + 2];
+        }
+        mm.multiplyMany(ms, x, xOff, 1, outs, offsets);
+        for (int i = 0; i < ms.length; i++) {
+            float[] alone = new float[outs[i].length];
+            mm.multiply(ms[i], x, xOff, 1, alone, offsets[i]);
+            assertArrayEquals(alone, outs[i], where + " many, matrix " + i + " of " + ms[i].rows + " rows");
         }
     }
 

@@ -88,6 +88,24 @@ public interface Backend extends AutoCloseable {
     void matmul(Tensor w, Tensor x, Tensor out);
 
     /**
+     * Several products of one input, {@code outs[i] = weights[i] · x} each as {@link #matmul} computes it (a layer's
+     * query, key and value projections). A backend may run them as one operation, preparing {@code x} once and
+     * sharing the work of all of them between its threads, which saves the fixed cost of the smaller products; this
+     * default runs them one by one.
+     *
+     * @throws IllegalArgumentException if the arrays differ in length or are empty, or as {@link #matmul} for a pair
+     */
+    default void matmulMany(Tensor[] weights, Tensor x, Tensor[] outs) {
+        if (weights.length != outs.length || weights.length == 0) {
+            throw new IllegalArgumentException("matmulMany needs as many outputs as weights, at least one: got "
+                    + weights.length + " weights and " + outs.length + " outputs");
+        }
+        for (int i = 0; i < weights.length; i++) {
+            matmul(weights[i], x, outs[i]);
+        }
+    }
+
+    /**
      * The SwiGLU feed-forward input, fused so one pass over {@code x} serves both products:
      * {@code out[t][r] = silu(gate[r]·x[t]) · (up[r]·x[t])} with {@code silu(a) = a / (1 + e^-a)}.
      */

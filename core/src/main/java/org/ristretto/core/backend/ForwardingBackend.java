@@ -5,7 +5,9 @@ import org.ristretto.core.quant.GgmlType;
 
 /**
  * A backend that passes every call to another one: the base of decorators that change a few calls (timing them,
- * refusing some) and keep the rest. Tensors and caches stay the delegate's own.
+ * refusing some) and keep the rest. Tensors and caches stay the delegate's own. {@link #matmulMany} keeps the
+ * interface's default, which calls {@link #matmul} per weight, so a subclass that changes {@code matmul} sees every
+ * product; one that wants the delegate's fused form overrides it.
  */
 public abstract class ForwardingBackend implements Backend {
     private final Backend delegate;

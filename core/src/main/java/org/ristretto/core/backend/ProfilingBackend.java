@@ -97,6 +97,17 @@ public final class ProfilingBackend extends ForwardingBackend {
     }
 
     @Override
+    public void matmulMany(Tensor[] weights, Tensor x, Tensor[] outs) {
+        StringBuilder label = new StringBuilder("matmulMany");
+        long bytes = 0;
+        for (int i = 0; i < weights.length; i++) {
+            label.append(i == 0 ? " " : " + ").append(shape(weights[i]));
+            bytes += bytes(weights[i]);
+        }
+        timed(label.toString(), bytes, () -> delegate().matmulMany(weights, x, outs));
+    }
+
+    @Override
     public void matmulSwiGlu(Tensor gate, Tensor up, Tensor x, Tensor out) {
         timed("matmulSwiGlu 2 × " + shape(gate), bytes(gate) + bytes(up),
                 () -> delegate().matmulSwiGlu(gate, up, x, out));

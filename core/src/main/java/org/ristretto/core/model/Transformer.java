@@ -211,9 +211,10 @@ public final class Transformer implements AutoCloseable {
     private void attentionBlock(ModelWeights.Layer w, int l, int pos, Activations a) {
         float eps = config.rmsEps();
         backend.rmsNorm(a.x, w.attnNorm(), eps, a.xb);
-        projection(w.wq(), w.bq(), a.xb, a.q);
-        projection(w.wk(), w.bk(), a.xb, a.k);
-        projection(w.wv(), w.bv(), a.xb, a.v);
+        backend.matmulMany(new Tensor[] {w.wq(), w.wk(), w.wv()}, a.xb, new Tensor[] {a.q, a.k, a.v});
+        addBias(a.q, w.bq());
+        addBias(a.k, w.bk());
+        addBias(a.v, w.bv());
         if (w.qNorm() != null) {
             backend.rmsNorm(a.q, w.qNorm(), eps, a.q);
             backend.rmsNorm(a.k, w.kNorm(), eps, a.k);
@@ -236,6 +237,10 @@ public final class Transformer implements AutoCloseable {
 
     private void projection(Tensor w, Tensor bias, Tensor in, Tensor out) {
         backend.matmul(w, in, out);
+        addBias(out, bias);
+    }
+
+    private void addBias(Tensor out, Tensor bias) {
         if (bias != null) {
             backend.add(out, bias, out);
         }
