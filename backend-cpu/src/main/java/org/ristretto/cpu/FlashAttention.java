@@ -19,9 +19,10 @@ final class FlashAttention {
     /** Positions per tile of keys and values. */
     static final int TILE = 64;
     /**
-     * Query rows (tokens × heads) of a chunk from which a tile's keys are transposed for {@link #scores}: the
-     * transposition costs about what scoring one row the other way does, so a one-token chunk (decode: the 4 heads
-     * of a GQA group) scores key by key ({@link #dot}) instead.
+     * Query rows (tokens × heads) of a chunk from which a tile's keys are transposed for {@link #scores}, where the
+     * cache stores them by row (Q8_0): the transposition costs about what scoring one row the other way does, so a
+     * one-token chunk (decode: the 4 heads of a GQA group) scores key by key ({@link #dot}) instead. F32 and F16
+     * caches store keys transposed ({@link CpuKvCache#keysByTile}) and always score many keys at once.
      */
     static final int TRANSPOSE_MIN_ROWS = 8;
     /** Query rows whose scores, and whose value accumulation, run together: they share each load of the tile. */
@@ -130,14 +131,18 @@ final class FlashAttention {
         java.util.Arrays.fill(s.acc, 0, rows * hd, 0f);
         float[] qd = q.data();
         int last = startPos + t1 - 1; // the last position any query of the block sees
-        boolean transposed = rows >= TRANSPOSE_MIN_ROWS;
+        boolean transposed = cache.keysByTile() || rows >= TRANSPOSE_MIN_ROWS;
         for (int tile = 0; tile <= last; tile += TILE) {
             int tileLen = Math.min(TILE, last + 1 - tile);
-            cache.load(true, layer, kvHead, tile, tileLen, s.keyRows);
-            cache.load(false, layer, kvHead, tile, tileLen, s.valueRows);
-            if (transposed) {
-                transpose(s.keys, tileLen, hd, s.keysT);
+            if (cache.keysByTile()) {
+                cache.loadKeyTile(layer, kvHead, tile, s.keysT);
+            } else {
+                cache.load(true, layer, kvHead, tile, tileLen, s.keyRows);
+                if (transposed) {
+                    transpose(s.keys, tileLen, hd, s.keysT);
+                }
             }
+            cache.load(false, layer, kvHead, tile, tileLen, s.valueRows);
             // Scores of every row first, then the softmax update of each, then the values: the values of the tile are
             // then read once for ROW_BLOCK rows instead of once per row.
             for (int r = 0; r < rows; r++) {

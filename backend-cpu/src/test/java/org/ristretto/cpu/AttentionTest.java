@@ -10,6 +10,7 @@ import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.ristretto.core.backend.KvCache;
 import org.ristretto.core.backend.KvCacheSpec;
@@ -99,6 +100,51 @@ class AttentionTest {
         double delta = scoreShift(q, keys, storedK, queries, heads, kvHeads, headDim, startPos, scale);
         double bound = epsV + Math.expm1(2 * delta) * maxAbs(values) + 1e-5 * maxV + 1e-6;
         assertClose(unrounded, out, bound, "vs naive attention over the F32 inputs (derived bound)");
+    }
+
+    /**
+     * Positions past the last one a query sees may hold anything an earlier, longer sequence left there (infinite
+     * keys here, whose scores would be NaN): they are never read, even inside the tile a query's last position is in.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "Q8_0"})
+    void positionsPastTheQueriedOnesAreNeverRead(GgmlType type) {
+        Random rnd = new Random(5);
+        int heads = 8;
+        int kvHeads = 2;
+        int headDim = 64;
+        int context = TILE + 5;
+        int queries = 3;
+        int kvWidth = kvHeads * headDim;
+        float[] keys = gaussian(rnd, context * kvWidth, 1.0f);
+        float[] values = gaussian(rnd, context * kvWidth, 1.0f);
+        float[] stale = new float[2 * TILE * kvWidth];
+        java.util.Arrays.fill(stale, 1e30f);
+        float[] q = gaussian(rnd, queries * heads * headDim, 1.0f);
+        float scale = (float) (1 / Math.sqrt(headDim));
+        float[] out = new float[queries * heads * headDim];
+        try (CpuBackend backend = new CpuBackend(CpuBackendProvider.hostDevice(), 2);
+             KvCache cache = backend.allocateKvCache(new KvCacheSpec(1, 2 * TILE, kvHeads, headDim, type))) {
+            Tensor k = backend.allocate("k", kvWidth, 2 * TILE);
+            backend.write(k, stale, 0);
+            backend.storeKv(cache, 0, 0, k, k);
+            Tensor kv = backend.allocate("kv", kvWidth, context);
+            Tensor vv = backend.allocate("vv", kvWidth, context);
+            backend.write(kv, keys, 0);
+            backend.write(vv, values, 0);
+            backend.storeKv(cache, 0, 0, kv, vv);
+            for (int t = 0; t < queries; t++) { // one token at a time, as decoding runs them
+                Tensor qt = backend.allocate("q", heads * headDim, 1);
+                Tensor ot = backend.allocate("out", heads * headDim, 1);
+                backend.write(qt, q, t * heads * headDim);
+                backend.attention(qt, cache, 0, context - queries + t, heads, scale, ot);
+                backend.read(ot, out, t * heads * headDim);
+            }
+        }
+        float[] storedV = stored(values, headDim, type);
+        double[] exact = naive(q, stored(keys, headDim, type), storedV, queries, heads, kvHeads, headDim,
+                context - queries, scale);
+        assertClose(exact, out, 1e-5 * maxAbs(storedV) + 1e-6, "beside stale positions");
     }
 
     /** The keys or values as the cache of {@code type} stores them, row by row of one head. */

@@ -1,5 +1,11 @@
 package org.ristretto.cpu.kernel;
 
+import static org.ristretto.cpu.kernel.Halves.INF_NAN;
+import static org.ristretto.cpu.kernel.Halves.MAGNITUDE;
+import static org.ristretto.cpu.kernel.Halves.REBIAS;
+import static org.ristretto.cpu.kernel.Halves.SUBNORMAL_LIMIT;
+import static org.ristretto.cpu.kernel.Halves.SUBNORMAL_UNIT;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -16,24 +22,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class FloatKernels {
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
-    /*
-     * Halves widen in integer lanes: a half sign-extended to 32 bits and shifted left by 13 has its exponent and
-     * mantissa where a float's low exponent bits and mantissa are (HALF_MAGNITUDE keeps them), and its sign in bit 31
-     * (PackedKernel.SIGN). Adding 112 to the exponent (HALF_REBIAS) gives the float of every normal half. A subnormal half
-     * (exponent 0, mantissa m) comes out as 2^-15·(1 + m/1024), and twice that less 2^-14 is its value 2^-14·m/1024:
-     * one masked FMA, exact; an infinity or NaN (exponent 31) gets an all-ones exponent, mantissa kept. Ten vector
-     * operations per vector of weights. Scaling the shifted bits by 2^112 in a float multiply instead (eight
-     * operations) is exact too, but a subnormal half is then a subnormal float operand, which this Zen 5 multiplies
-     * slowly: one-token products over a synthetic 1B model's F16 weights, 1% of them subnormal, read 19–32 GB/s that
-     * way, and 41–46 GB/s over normal halves only (2 threads).
-     */
-    private static final int HALF_MAGNITUDE = 0x0fffe000;
-    private static final int HALF_REBIAS = 112 << 23;
-    /** Shifted magnitudes below this had exponent 0; at or above {@link #HALF_INF_NAN}, exponent 31. */
-    private static final int HALF_SUBNORMAL_LIMIT = 1 << 23;
-    private static final int HALF_INF_NAN = 31 << 23;
-    private static final float HALF_SUBNORMAL_UNIT = 0x1p-14f;
 
     private FloatKernels() {}
 
@@ -99,9 +87,7 @@ final class FloatKernels {
     /**
      * F16 and BF16 weights, widened to floats in vector lanes: BF16 is the top half of a float (a zero-extension and
      * a shift); an IEEE half's bits shifted into a float's place and rebiased give its value exactly, subnormals,
-     * infinities and NaNs included, in integer operations and two masked ones (see HALF_MAGNITUDE). The Vector API
-     * has no half-to-float conversion of its own, and the JDK's scalar {@code Float.float16ToFloat} loop did not
-     * vectorize (measured 5 GB/s against 20 for F32).
+     * infinities and NaNs included, in integer operations and two masked ones ({@link Halves}).
      */
     static final class Half implements RowKernel {
         private final Lanes lanes;
@@ -163,35 +149,35 @@ final class FloatKernels {
                     FloatVector xv = FloatVector.fromArray(fs, xs, x0 + i);
                     IntVector h = (IntVector) ShortVector.fromMemorySegment(hs, w, r0 + 2L * i, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.S2I, is, 0);
-                    IntVector m = h.lanewise(VectorOperators.LSHL, 13).and(HALF_MAGNITUDE);
-                    FloatVector f = m.add(HALF_REBIAS).reinterpretAsFloats()
-                            .lanewise(VectorOperators.FMA, 2f, -HALF_SUBNORMAL_UNIT, m.lt(HALF_SUBNORMAL_LIMIT).cast(fs));
+                    IntVector m = h.lanewise(VectorOperators.LSHL, 13).and(MAGNITUDE);
+                    FloatVector f = m.add(REBIAS).reinterpretAsFloats()
+                            .lanewise(VectorOperators.FMA, 2f, -SUBNORMAL_UNIT, m.lt(SUBNORMAL_LIMIT).cast(fs));
                     a0 = f.reinterpretAsInts().or(h.and(PackedKernel.SIGN))
-                            .lanewise(VectorOperators.OR, 0x7f800000, m.compare(VectorOperators.GE, HALF_INF_NAN))
+                            .lanewise(VectorOperators.OR, 0x7f800000, m.compare(VectorOperators.GE, INF_NAN))
                             .reinterpretAsFloats().fma(xv, a0);
                     h = (IntVector) ShortVector.fromMemorySegment(hs, w, r1 + 2L * i, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.S2I, is, 0);
-                    m = h.lanewise(VectorOperators.LSHL, 13).and(HALF_MAGNITUDE);
-                    f = m.add(HALF_REBIAS).reinterpretAsFloats()
-                            .lanewise(VectorOperators.FMA, 2f, -HALF_SUBNORMAL_UNIT, m.lt(HALF_SUBNORMAL_LIMIT).cast(fs));
+                    m = h.lanewise(VectorOperators.LSHL, 13).and(MAGNITUDE);
+                    f = m.add(REBIAS).reinterpretAsFloats()
+                            .lanewise(VectorOperators.FMA, 2f, -SUBNORMAL_UNIT, m.lt(SUBNORMAL_LIMIT).cast(fs));
                     a1 = f.reinterpretAsInts().or(h.and(PackedKernel.SIGN))
-                            .lanewise(VectorOperators.OR, 0x7f800000, m.compare(VectorOperators.GE, HALF_INF_NAN))
+                            .lanewise(VectorOperators.OR, 0x7f800000, m.compare(VectorOperators.GE, INF_NAN))
                             .reinterpretAsFloats().fma(xv, a1);
                     h = (IntVector) ShortVector.fromMemorySegment(hs, w, r2 + 2L * i, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.S2I, is, 0);
-                    m = h.lanewise(VectorOperators.LSHL, 13).and(HALF_MAGNITUDE);
-                    f = m.add(HALF_REBIAS).reinterpretAsFloats()
-                            .lanewise(VectorOperators.FMA, 2f, -HALF_SUBNORMAL_UNIT, m.lt(HALF_SUBNORMAL_LIMIT).cast(fs));
+                    m = h.lanewise(VectorOperators.LSHL, 13).and(MAGNITUDE);
+                    f = m.add(REBIAS).reinterpretAsFloats()
+                            .lanewise(VectorOperators.FMA, 2f, -SUBNORMAL_UNIT, m.lt(SUBNORMAL_LIMIT).cast(fs));
                     a2 = f.reinterpretAsInts().or(h.and(PackedKernel.SIGN))
-                            .lanewise(VectorOperators.OR, 0x7f800000, m.compare(VectorOperators.GE, HALF_INF_NAN))
+                            .lanewise(VectorOperators.OR, 0x7f800000, m.compare(VectorOperators.GE, INF_NAN))
                             .reinterpretAsFloats().fma(xv, a2);
                     h = (IntVector) ShortVector.fromMemorySegment(hs, w, r3 + 2L * i, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.S2I, is, 0);
-                    m = h.lanewise(VectorOperators.LSHL, 13).and(HALF_MAGNITUDE);
-                    f = m.add(HALF_REBIAS).reinterpretAsFloats()
-                            .lanewise(VectorOperators.FMA, 2f, -HALF_SUBNORMAL_UNIT, m.lt(HALF_SUBNORMAL_LIMIT).cast(fs));
+                    m = h.lanewise(VectorOperators.LSHL, 13).and(MAGNITUDE);
+                    f = m.add(REBIAS).reinterpretAsFloats()
+                            .lanewise(VectorOperators.FMA, 2f, -SUBNORMAL_UNIT, m.lt(SUBNORMAL_LIMIT).cast(fs));
                     a3 = f.reinterpretAsInts().or(h.and(PackedKernel.SIGN))
-                            .lanewise(VectorOperators.OR, 0x7f800000, m.compare(VectorOperators.GE, HALF_INF_NAN))
+                            .lanewise(VectorOperators.OR, 0x7f800000, m.compare(VectorOperators.GE, INF_NAN))
                             .reinterpretAsFloats().fma(xv, a3);
                 }
             }
@@ -265,11 +251,11 @@ final class FloatKernels {
             for (int i = 0; i < vec; i += l) {
                 IntVector h = (IntVector) ShortVector.fromMemorySegment(hs, w, rowOffset + 2L * i,
                         ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.S2I, is, 0);
-                IntVector m = h.lanewise(VectorOperators.LSHL, 13).and(HALF_MAGNITUDE);
-                FloatVector f = m.add(HALF_REBIAS).reinterpretAsFloats()
-                        .lanewise(VectorOperators.FMA, 2f, -HALF_SUBNORMAL_UNIT, m.lt(HALF_SUBNORMAL_LIMIT).cast(fs));
+                IntVector m = h.lanewise(VectorOperators.LSHL, 13).and(MAGNITUDE);
+                FloatVector f = m.add(REBIAS).reinterpretAsFloats()
+                        .lanewise(VectorOperators.FMA, 2f, -SUBNORMAL_UNIT, m.lt(SUBNORMAL_LIMIT).cast(fs));
                 FloatVector wv = f.reinterpretAsInts().or(h.and(PackedKernel.SIGN))
-                        .lanewise(VectorOperators.OR, 0x7f800000, m.compare(VectorOperators.GE, HALF_INF_NAN))
+                        .lanewise(VectorOperators.OR, 0x7f800000, m.compare(VectorOperators.GE, INF_NAN))
                         .reinterpretAsFloats();
                 a0 = wv.fma(FloatVector.fromArray(fs, xs, x0 + i), a0);
                 if (nT > 1) {
