@@ -47,7 +47,7 @@ public final class CpuBackend implements Backend {
     /** The most bytes of packed copies this backend makes; matrices past it stay in the file's layout. */
     private final long packBudget;
     private long packedBytes;
-    private short[][] halfScratch;
+    private final CpuKvCache.StoreScratch[] storeScratch;
 
     /** A backend for {@code device} with {@code threads} worker threads (the caller included), packing weights. */
     public CpuBackend(DeviceInfo device, int threads) {
@@ -77,7 +77,7 @@ public final class CpuBackend implements Backend {
         this.rows = new RowOps(pool);
         this.rope = new RopeKernel(pool);
         this.attention = new FlashAttention(pool);
-        this.halfScratch = new short[threads][0];
+        this.storeScratch = new CpuKvCache.StoreScratch[threads];
     }
 
     @Override
@@ -414,9 +414,9 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("storeKv: positions [" + startPos + ", " + (startPos + ka.rows())
                     + ") are outside the cache's context of " + s.contextLength());
         }
-        for (int w = 0; w < halfScratch.length; w++) {
-            if (halfScratch[w].length < s.headDim()) {
-                halfScratch[w] = new short[s.headDim()];
+        for (int w = 0; w < storeScratch.length; w++) {
+            if (storeScratch[w] == null || !storeScratch[w].fits(s.headDim())) {
+                storeScratch[w] = new CpuKvCache.StoreScratch(s.headDim());
             }
         }
         int heads = s.kvHeads();
@@ -424,10 +424,10 @@ public final class CpuBackend implements Backend {
             for (int i = from; i < to; i++) {
                 int t = i / heads;
                 int h = i % heads;
-                c.store(true, layer, h, startPos + t, ka.data(), ka.rowOffset(t) + h * s.headDim(),
-                        halfScratch[worker]);
-                c.store(false, layer, h, startPos + t, va.data(), va.rowOffset(t) + h * s.headDim(),
-                        halfScratch[worker]);
+                c.storeKey(layer, h, startPos + t, ka.data(), ka.rowOffset(t) + h * s.headDim(),
+                        storeScratch[worker]);
+                c.storeValue(layer, h, startPos + t, va.data(), va.rowOffset(t) + h * s.headDim(),
+                        storeScratch[worker]);
             }
         });
     }

@@ -3,6 +3,11 @@ package org.ristretto.cpu;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 import org.ristretto.core.backend.KvCache;
 import org.ristretto.core.backend.KvCacheSpec;
 import org.ristretto.core.quant.Fp16;
@@ -12,26 +17,33 @@ import org.ristretto.core.quant.QuantFormats;
 import org.ristretto.cpu.kernel.Halves;
 
 /**
- * A KV cache in native memory, laid out {@code [layer][kvHead][position][headDim]} so that the keys (or values) of one
- * head over consecutive positions are contiguous: attention reads a tile of positions as one block of memory.
- * Rows are stored as F32, F16 (round to nearest even, as ggml) or Q8_0 (ggml's reference quantizer, one row of
- * {@code headDim} in {@code headDim / 32} blocks).
- *
- * <p>F32 and F16 keys are stored by tile instead ({@link #keysByTile}): {@code [layer][kvHead][tile][headDim][j]}
- * for position {@code tile·TILE + j}, the transposed tile that attention scores many keys from at once, so that no
- * attention call transposes it. Transposing each tile took about a third of one-token attention at depth 4096 (JFR,
- * 1B model shapes), scoring key by key instead about as much again in horizontal sums.
+ * A KV cache in native memory. Values are laid out {@code [layer][kvHead][position][headDim]}, so that the values of
+ * one head over consecutive positions are contiguous: attention reads a tile of positions as one block of memory.
+ * Keys are laid out by tile, {@code [layer][kvHead][tile][d][j]} for position {@code tile·TILE + j}: the transposed
+ * tile that attention scores {@code TILE} keys from at once, so that no attention call transposes one. (Transposing
+ * each tile took about a third of one-token attention at depth 4096, 1B model shapes; scoring key by key instead about
+ * as much again in horizontal sums.) Rows are stored as F32, F16 (round to nearest even, as ggml) or Q8_0 (ggml's
+ * reference quantizer, one row of {@code headDim} in {@code headDim / 32} blocks); a Q8_0 key tile holds the quants
+ * as {@code [d][j]} bytes and then the block scales as {@code [d / 32][j]} halves, the same bytes as its rows.
  */
 final class CpuKvCache implements KvCache {
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final int TILE = FlashAttention.TILE;
+    /** Float lanes for dequantizing Q8_0 rows, at most 16 (TILE and a block of 32 are multiples of it). */
+    private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED.length() > 16
+            ? FloatVector.SPECIES_512 : FloatVector.SPECIES_PREFERRED;
+    /** Whether Q8_0 rows dequantize in vectors: a byte vector of FLOATS' lanes needs 64 bits at least. */
+    private static final boolean VECTOR_DEQUANT = FLOATS.vectorBitSize() >= 256;
+    /** As many byte lanes as {@link #FLOATS} has float lanes. */
+    private static final VectorSpecies<Byte> QUANTS = VECTOR_DEQUANT
+            ? VectorSpecies.of(byte.class, VectorShape.forBitSize(FLOATS.vectorBitSize() / 4)) : null;
 
     private final KvCacheSpec spec;
     private final MappedMemory memory;
     private final MemorySegment keys;
     private final MemorySegment values;
     private final long rowBytes;
-    private final boolean keysByTile;
     /** Tiles of positions per head: the context rounded up to whole tiles. */
     private final long tilesPerHead;
     private final QuantFormat q8;
@@ -40,13 +52,10 @@ final class CpuKvCache implements KvCache {
     CpuKvCache(KvCacheSpec spec) {
         this.spec = spec;
         this.rowBytes = spec.type().byteSize(spec.headDim());
+        this.tilesPerHead = (spec.contextLength() + TILE - 1) / TILE;
+        long keyBytes = (long) spec.layers() * spec.kvHeads() * tilesPerHead * TILE * rowBytes;
         // Mapped, not allocated from an arena: the cache reads as zeros without being zeroed up front, and a short
         // context touches only its first pages (MappedMemory).
-        this.keysByTile = spec.type() == GgmlType.F32 || spec.type() == GgmlType.F16;
-        this.tilesPerHead = (spec.contextLength() + FlashAttention.TILE - 1) / FlashAttention.TILE;
-        long keyBytes = keysByTile
-                ? (long) spec.layers() * spec.kvHeads() * tilesPerHead * FlashAttention.TILE * rowBytes
-                : spec.bytes() / 2;
         this.memory = new MappedMemory(false);
         try {
             this.keys = memory.allocate(keyBytes, 64);
@@ -64,61 +73,89 @@ final class CpuKvCache implements KvCache {
         return spec;
     }
 
-    /** Byte offset of the row of {@code (layer, head, position)}. */
-    long rowOffset(int layer, int head, int position) {
+    /** Byte offset of the value row of {@code (layer, head, position)}. */
+    private long valueOffset(int layer, int head, int position) {
         return (((long) layer * spec.kvHeads() + head) * spec.contextLength() + position) * rowBytes;
     }
 
-    /** Whether keys are stored by transposed tile ({@link #loadKeyTile}) rather than by row ({@link #load}). */
-    boolean keysByTile() {
-        return keysByTile;
+    /** Byte offset of the key tile of {@code (layer, head)} that holds {@code position}: {@code TILE} rows' bytes. */
+    private long keyTileOffset(int layer, int head, int position) {
+        return (((long) layer * spec.kvHeads() + head) * tilesPerHead + position / TILE) * TILE * rowBytes;
     }
 
-    /** Byte offset of element {@code [d][j]} of the key tile that holds {@code position}. */
-    private long tiledKeyOffset(int layer, int head, int position, int d) {
-        long tile = ((long) layer * spec.kvHeads() + head) * tilesPerHead + position / FlashAttention.TILE;
-        long element = (tile * spec.headDim() + d) * FlashAttention.TILE + position % FlashAttention.TILE;
-        return element * spec.type().byteSize(1);
+    /** Per-worker buffers of {@link #storeKey} and {@link #storeValue}, made once per worker. */
+    static final class StoreScratch {
+        private final short[] halves;
+        /** One quantized row (native, as the cache, so that the quantizer meets one kind of segment). */
+        private final MemorySegment block;
+
+        StoreScratch(int headDim) {
+            this.halves = new short[headDim];
+            this.block = java.lang.foreign.Arena.ofAuto().allocate(GgmlType.Q8_0.byteSize((headDim + 31) / 32 * 32));
+        }
+
+        boolean fits(int headDim) {
+            return halves.length >= headDim;
+        }
     }
 
-    /** Writes {@code headDim} floats as the key (or value) row of {@code (layer, head, position)}. */
-    void store(boolean key, int layer, int head, int position, float[] src, int srcOffset, short[] halfScratch) {
-        if (key && keysByTile) {
-            for (int d = 0; d < spec.headDim(); d++) {
-                long at = tiledKeyOffset(layer, head, position, d);
-                if (spec.type() == GgmlType.F16) {
-                    keys.set(HALF, at, Fp16.fromFloat(src[srcOffset + d]));
-                } else {
-                    keys.set(FLOAT, at, src[srcOffset + d]);
+    /** Writes {@code headDim} floats as the key of {@code (layer, head, position)}, into its tile's column. */
+    void storeKey(int layer, int head, int position, float[] src, int srcOffset, StoreScratch scratch) {
+        long tile = keyTileOffset(layer, head, position);
+        int j = position % TILE;
+        int hd = spec.headDim();
+        switch (spec.type()) {
+            case F32 -> {
+                for (int d = 0; d < hd; d++) {
+                    keys.set(FLOAT, tile + 4L * (d * TILE + j), src[srcOffset + d]);
                 }
             }
-            return;
+            case F16 -> {
+                for (int d = 0; d < hd; d++) {
+                    keys.set(HALF, tile + 2L * (d * TILE + j), Fp16.fromFloat(src[srcOffset + d]));
+                }
+            }
+            case Q8_0 -> {
+                q8.quantize(src, srcOffset, scratch.block, 0, hd);
+                long scales = tile + (long) hd * TILE;
+                for (int b = 0; b < hd / 32; b++) {
+                    keys.set(HALF, scales + 2L * (b * TILE + j), scratch.block.get(HALF, 34L * b));
+                    for (int i = 0; i < 32; i++) {
+                        keys.set(ValueLayout.JAVA_BYTE, tile + (long) (32 * b + i) * TILE + j,
+                                scratch.block.get(ValueLayout.JAVA_BYTE, 34L * b + 2 + i));
+                    }
+                }
+            }
+            default -> throw new IllegalStateException("unexpected cache type " + spec.type());
         }
-        MemorySegment seg = key ? keys : values;
-        long at = rowOffset(layer, head, position);
+    }
+
+    /** Writes {@code headDim} floats as the value row of {@code (layer, head, position)}. */
+    void storeValue(int layer, int head, int position, float[] src, int srcOffset, StoreScratch scratch) {
+        long at = valueOffset(layer, head, position);
         int n = spec.headDim();
         switch (spec.type()) {
-            case F32 -> MemorySegment.copy(src, srcOffset, seg, FLOAT, at, n);
+            case F32 -> MemorySegment.copy(src, srcOffset, values, FLOAT, at, n);
             case F16 -> {
                 for (int i = 0; i < n; i++) {
-                    halfScratch[i] = Fp16.fromFloat(src[srcOffset + i]);
+                    scratch.halves[i] = Fp16.fromFloat(src[srcOffset + i]);
                 }
-                MemorySegment.copy(halfScratch, 0, seg, HALF, at, n);
+                MemorySegment.copy(scratch.halves, 0, values, HALF, at, n);
             }
-            case Q8_0 -> q8.quantize(src, srcOffset, seg, at, n);
+            case Q8_0 -> q8.quantize(src, srcOffset, values, at, n);
             default -> throw new IllegalStateException("unexpected cache type " + spec.type());
         }
     }
 
     /**
-     * Heap buffers that {@link #load} decodes rows into, with views of them as segments, made once.
+     * Heap buffers that {@link #loadValues} decodes rows into, with views of them as segments, made once.
      *
-     * <p>F16 rows are widened straight from the cache ({@link Halves#widen}). F32 and Q8_0 rows are copied out of
-     * the cache segment by segment ({@code MemorySegment.copy} between two segments), not into an array: the array form is the one GGUF parsing and weight packing use on the file's mapping, and
-     * the JIT, which speculates on the segment's class inside that shared JDK method, then met the cache's other
-     * class inside the attention kernel it had compiled. Measured on a cold 5-token prompt of a 1B model (JFR): the
-     * attention kernel deoptimized 17 times and was compiled by C2 eight times (860 ms of a two-core machine); copied
-     * this way, once and three times.
+     * <p>F16 rows are widened straight from the cache ({@link Halves#widen}). F32 and Q8_0 rows are copied out of the
+     * cache segment by segment ({@code MemorySegment.copy} between two segments), not into an array: the array form
+     * is the one GGUF parsing and weight packing use on the file's mapping, and the JIT, which speculates on the
+     * segment's class inside that shared JDK method, then met the cache's other class inside the attention kernel it
+     * had compiled. Measured on a cold 5-token prompt of a 1B model (JFR): the attention kernel deoptimized 17 times
+     * and was compiled by C2 eight times (860 ms of a two-core machine); copied this way, once and three times.
      */
     static final class Rows {
         /** The decoded rows, {@code [row][headDim]}. */
@@ -138,31 +175,24 @@ final class CpuKvCache implements KvCache {
     }
 
     /**
-     * Decodes {@code count} consecutive value rows of one head (or key rows, where keys are not stored by tile), from
-     * {@code position}, into {@code into.values[0 .. count × headDim)}, which must have room for them.
+     * Decodes {@code count} consecutive value rows of one head, from {@code position}, into
+     * {@code into.values[0 .. count × headDim)}, which must have room for them.
      */
-    void load(boolean key, int layer, int head, int position, int count, Rows into) {
-        if (key && keysByTile) {
-            throw new IllegalStateException("this cache's keys are stored by tile: loadKeyTile reads them");
-        }
-        MemorySegment seg = key ? keys : values;
-        long at = rowOffset(layer, head, position);
+    void loadValues(int layer, int head, int position, int count, Rows into) {
+        long at = valueOffset(layer, head, position);
         int n = count * spec.headDim();
         float[] dst = into.values;
         switch (spec.type()) {
-            case F32 -> MemorySegment.copy(seg, at, into.valuesView, 0, 4L * n);
-            case F16 -> Halves.widen(seg, at, dst, 0, n);
+            case F32 -> MemorySegment.copy(values, at, into.valuesView, 0, 4L * n);
+            case F16 -> Halves.widen(values, at, dst, 0, n);
             case Q8_0 -> {
                 int blocks = n / 32;
-                MemorySegment.copy(seg, at, into.rawView, 0, 34L * blocks);
+                MemorySegment.copy(values, at, into.rawView, 0, 34L * blocks);
                 byte[] raw = into.raw;
                 for (int b = 0; b < blocks; b++) {
                     int o = b * 34;
                     float d = Fp16.toFloat((short) ((raw[o] & 0xff) | raw[o + 1] << 8));
-                    int base = b * 32;
-                    for (int j = 0; j < 32; j++) {
-                        dst[base + j] = raw[o + 2 + j] * d;
-                    }
+                    scaleBlock(raw, o + 2, d, dst, b * 32);
                 }
             }
             default -> throw new IllegalStateException("unexpected cache type " + spec.type());
@@ -173,20 +203,54 @@ final class CpuKvCache implements KvCache {
      * Decodes the key tile of {@code (layer, head)} that starts at position {@code tileStart} (a multiple of
      * {@code TILE}) into {@code keysT[d·TILE + j]} = the key of position {@code tileStart + j}; positions past the
      * last stored one hold whatever the cache holds there (zeros, or keys of an earlier, longer sequence).
+     * {@code scales} has room for {@code headDim / 32 × TILE} floats (used by Q8_0).
      */
-    void loadKeyTile(int layer, int head, int tileStart, float[] keysT) {
-        long at = tiledKeyOffset(layer, head, tileStart, 0);
-        int n = FlashAttention.TILE * spec.headDim();
-        if (spec.type() == GgmlType.F16) {
-            Halves.widen(keys, at, keysT, 0, n);
-        } else {
-            MemorySegment.copy(keys, at, MemorySegment.ofArray(keysT), 0, 4L * n);
+    void loadKeyTile(int layer, int head, int tileStart, float[] keysT, float[] scales) {
+        long at = keyTileOffset(layer, head, tileStart);
+        int hd = spec.headDim();
+        int n = TILE * hd;
+        switch (spec.type()) {
+            case F32 -> MemorySegment.copy(keys, at, MemorySegment.ofArray(keysT), 0, 4L * n);
+            case F16 -> Halves.widen(keys, at, keysT, 0, n);
+            case Q8_0 -> {
+                Halves.widen(keys, at + n, scales, 0, hd / 32 * TILE);
+                for (int d = 0; d < hd; d++) {
+                    scaleQuants(keys, at + (long) d * TILE, scales, d / 32 * TILE, keysT, d * TILE);
+                }
+            }
+            default -> throw new IllegalStateException("unexpected cache type " + spec.type());
         }
     }
 
-    /** Bytes per stored row of one head. */
-    long rowBytes() {
-        return rowBytes;
+    /** {@code dst[dstAt + j] = quant j × scales[scalesAt + j]} for the {@code TILE} quants of one Q8_0 key tile row. */
+    private static void scaleQuants(MemorySegment quants, long at, float[] scales, int scalesAt, float[] dst,
+            int dstAt) {
+        if (!VECTOR_DEQUANT) {
+            for (int j = 0; j < TILE; j++) {
+                dst[dstAt + j] = quants.get(ValueLayout.JAVA_BYTE, at + j) * scales[scalesAt + j];
+            }
+            return;
+        }
+        for (int j = 0; j < TILE; j += FLOATS.length()) {
+            ((FloatVector) ByteVector.fromMemorySegment(QUANTS, quants, at + j, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, FLOATS, 0))
+                    .mul(FloatVector.fromArray(FLOATS, scales, scalesAt + j)).intoArray(dst, dstAt + j);
+        }
+    }
+
+    /** {@code dst[dstAt + i] = quant i × d} for the 32 quants of one Q8_0 block. */
+    private static void scaleBlock(byte[] raw, int at, float d, float[] dst, int dstAt) {
+        if (!VECTOR_DEQUANT) {
+            for (int i = 0; i < 32; i++) {
+                dst[dstAt + i] = raw[at + i] * d;
+            }
+            return;
+        }
+        FloatVector scale = FloatVector.broadcast(FLOATS, d);
+        for (int i = 0; i < 32; i += FLOATS.length()) {
+            ((FloatVector) ByteVector.fromArray(QUANTS, raw, at + i).convertShape(VectorOperators.B2F, FLOATS, 0))
+                    .mul(scale).intoArray(dst, dstAt + i);
+        }
     }
 
     @Override

@@ -18,13 +18,6 @@ import org.ristretto.cpu.parallel.WorkerPool;
 final class FlashAttention {
     /** Positions per tile of keys and values. */
     static final int TILE = 64;
-    /**
-     * Query rows (tokens × heads) of a chunk from which a tile's keys are transposed for {@link #scores}, where the
-     * cache stores them by row (Q8_0): the transposition costs about what scoring one row the other way does, so a
-     * one-token chunk (decode: the 4 heads of a GQA group) scores key by key ({@link #dot}) instead. F32 and F16
-     * caches store keys transposed ({@link CpuKvCache#keysByTile}) and always score many keys at once.
-     */
-    static final int TRANSPOSE_MIN_ROWS = 8;
     /** Query rows whose scores, and whose value accumulation, run together: they share each load of the tile. */
     private static final int ROW_BLOCK = 4;
     /** The most tokens one chunk handles; the tokens of a chunk share each decoded tile. */
@@ -45,11 +38,11 @@ final class FlashAttention {
     private static final class Scratch {
         final int headDim;
         final int rows;
-        final CpuKvCache.Rows keyRows;
         final CpuKvCache.Rows valueRows;
-        final float[] keys;
-        /** The tile's keys transposed, {@code [d][j]}: one vector load gives one dimension of many keys. */
+        /** The tile's keys, {@code [d][j]}: one vector load gives one dimension of many keys. */
         final float[] keysT;
+        /** A Q8_0 key tile's block scales, {@code [d / 32][j]}. */
+        final float[] keyScales;
         final float[] values;
         /** Scores, then softmax weights, of each query row: {@code [row][TILE]}. */
         final float[] scores;
@@ -62,10 +55,9 @@ final class FlashAttention {
         Scratch(int headDim, int rows) {
             this.headDim = headDim;
             this.rows = rows;
-            this.keyRows = new CpuKvCache.Rows(TILE, headDim);
             this.valueRows = new CpuKvCache.Rows(TILE, headDim);
-            this.keys = keyRows.values;
             this.keysT = new float[headDim * TILE];
+            this.keyScales = new float[headDim / 32 * TILE];
             this.values = valueRows.values;
             this.scores = new float[rows * TILE];
             this.visible = new int[rows];
@@ -131,38 +123,23 @@ final class FlashAttention {
         java.util.Arrays.fill(s.acc, 0, rows * hd, 0f);
         float[] qd = q.data();
         int last = startPos + t1 - 1; // the last position any query of the block sees
-        boolean transposed = cache.keysByTile() || rows >= TRANSPOSE_MIN_ROWS;
         for (int tile = 0; tile <= last; tile += TILE) {
             int tileLen = Math.min(TILE, last + 1 - tile);
-            if (cache.keysByTile()) {
-                cache.loadKeyTile(layer, kvHead, tile, s.keysT);
-            } else {
-                cache.load(true, layer, kvHead, tile, tileLen, s.keyRows);
-                if (transposed) {
-                    transpose(s.keys, tileLen, hd, s.keysT);
-                }
-            }
-            cache.load(false, layer, kvHead, tile, tileLen, s.valueRows);
+            cache.loadKeyTile(layer, kvHead, tile, s.keysT, s.keyScales);
+            cache.loadValues(layer, kvHead, tile, tileLen, s.valueRows);
             // Scores of every row first, then the softmax update of each, then the values: the values of the tile are
             // then read once for ROW_BLOCK rows instead of once per row.
             for (int r = 0; r < rows; r++) {
                 s.visible[r] = visible(startPos, t0 + r / nh, tile, tileLen);
             }
             int r = 0;
-            for (; transposed && r + ROW_BLOCK <= rows; r += ROW_BLOCK) {
+            for (; r + ROW_BLOCK <= rows; r += ROW_BLOCK) {
                 scores4(qd, queryOffset(q, t0, h0, nh, hd, r), queryOffset(q, t0, h0, nh, hd, r + 1),
                         queryOffset(q, t0, h0, nh, hd, r + 2), queryOffset(q, t0, h0, nh, hd, r + 3), s.keysT, hd,
                         scale, s.scores, r * TILE);
             }
             for (; r < rows; r++) {
-                int qAt = queryOffset(q, t0, h0, nh, hd, r);
-                if (transposed) {
-                    scores(qd, qAt, s.keysT, hd, scale, s.scores, r * TILE);
-                } else {
-                    for (int j = 0; j < s.visible[r]; j++) {
-                        s.scores[r * TILE + j] = dot(qd, qAt, s.keys, j * hd, hd) * scale;
-                    }
-                }
+                scores(qd, queryOffset(q, t0, h0, nh, hd, r), s.keysT, hd, scale, s.scores, r * TILE);
             }
             for (r = 0; r < rows; r++) {
                 if (s.visible[r] > 0) {
@@ -191,15 +168,6 @@ final class FlashAttention {
             int o = out.rowOffset(t0 + r / nh) + (h0 + r % nh) * hd;
             for (int d = 0; d < hd; d++) {
                 od[o + d] = s.acc[r * hd + d] * inv;
-            }
-        }
-    }
-
-    /** {@code keysT[d·TILE + j] = keys[j·hd + d]} for the {@code n} keys of a tile. */
-    static void transpose(float[] keys, int n, int hd, float[] keysT) {
-        for (int j = 0; j < n; j++) {
-            for (int d = 0; d < hd; d++) {
-                keysT[d * TILE + j] = keys[j * hd + d];
             }
         }
     }
@@ -413,23 +381,6 @@ final class FlashAttention {
             float e = (float) Math.exp(scores[at + j] - max);
             scores[at + j] = e;
             sum += e;
-        }
-        return sum;
-    }
-
-    static float dot(float[] a, int aAt, float[] b, int bAt, int n) {
-        int i = 0;
-        float sum = 0f;
-        int bound = SPECIES.loopBound(n);
-        if (bound > 0) {
-            FloatVector v = FloatVector.zero(SPECIES);
-            for (; i < bound; i += SPECIES.length()) {
-                v = FloatVector.fromArray(SPECIES, a, aAt + i).fma(FloatVector.fromArray(SPECIES, b, bAt + i), v);
-            }
-            sum = FloatVector.zero(SPECIES).add(v).reduceLanes(VectorOperators.ADD);
-        }
-        for (; i < n; i++) {
-            sum += a[aAt + i] * b[bAt + i];
         }
         return sum;
     }
