@@ -2,12 +2,7 @@ package org.ristretto.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.EnumMap;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import org.ristretto.core.backend.Backend;
 import org.ristretto.core.backend.BackendException;
 import org.ristretto.core.backend.DeviceInfo;
@@ -19,7 +14,6 @@ import org.ristretto.core.backend.Tensor;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.core.quant.QuantFormats;
 import org.ristretto.cpu.kernel.MatMul;
-import org.ristretto.cpu.kernel.PackedMatrix;
 import org.ristretto.cpu.parallel.WorkerPool;
 
 /**
@@ -30,23 +24,11 @@ import org.ristretto.cpu.parallel.WorkerPool;
 public final class CpuBackend implements Backend {
     private final DeviceInfo device;
     private final WorkerPool pool;
-    private final MatMul matMul;
+    private final WeightProducts products;
     private final RowOps rows;
     private final RopeKernel rope;
     private final FlashAttention attention;
     private final List<CpuKvCache> caches = new ArrayList<>();
-    /** The packed copies of weight matrices, made on their first product of up to PACKED_MAX_TOKENS tokens. */
-    private final MappedMemory packedMemory = new MappedMemory(true);
-    /** Types of the weights with a packed kernel that has not run yet. */
-    private final Set<GgmlType> coldPackedTypes = EnumSet.noneOf(GgmlType.class);
-    /** Types whose file-layout kernels will run one- and few-token products, not yet warmed up. */
-    private final Map<GgmlType, MatMul.WarmUpMatrix> coldFileLayoutTypes = new EnumMap<>(GgmlType.class);
-    /** Types whose file-layout kernels were warmed up (or are queued in {@link #coldFileLayoutTypes}). */
-    private final Set<GgmlType> fileLayoutTypes = EnumSet.noneOf(GgmlType.class);
-    private final boolean packWeights;
-    /** The most bytes of packed copies this backend makes; matrices past it stay in the file's layout. */
-    private final long packBudget;
-    private long packedBytes;
     private final CpuKvCache.StoreScratch[] storeScratch;
 
     /** A backend for {@code device} with {@code threads} worker threads (the caller included), packing weights. */
@@ -70,10 +52,8 @@ public final class CpuBackend implements Backend {
      */
     CpuBackend(DeviceInfo device, int threads, boolean packWeights, long packBudget) {
         this.device = device;
-        this.packWeights = packWeights;
-        this.packBudget = packBudget;
         this.pool = new WorkerPool(threads);
-        this.matMul = new MatMul(pool);
+        this.products = new WeightProducts(new MatMul(pool), packWeights, packBudget);
         this.rows = new RowOps(pool);
         this.rope = new RopeKernel(pool);
         this.attention = new FlashAttention(pool);
@@ -98,7 +78,7 @@ public final class CpuBackend implements Backend {
     @Override
     public boolean supports(Op op, GgmlType type) {
         return switch (op) {
-            case MATMUL, MATMUL_SWIGLU -> matMul.supports(type);
+            case MATMUL, MATMUL_SWIGLU -> products.supports(type);
             case GET_ROWS -> hasFormat(type);
             case STORE_KV, ATTENTION -> type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.Q8_0;
             default -> type == GgmlType.F32;
@@ -129,13 +109,7 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("weight " + name + ": " + rows + "x" + columns + " " + type.ggmlName()
                     + " needs " + needed + " bytes, but the data has " + data.byteSize());
         }
-        if (rows > 1 && matMul.supports(type)) {
-            if (packWeights && matMul.hasPacked(type)) {
-                coldPackedTypes.add(type);
-            } else {
-                willUseFileLayout(type, data, rows, columns);
-            }
-        }
+        products.willMultiply(type, data, rows, columns);
         return new CpuWeight(name, type, columns, rows, data, this);
     }
 
@@ -227,20 +201,9 @@ public final class CpuBackend implements Backend {
         CpuActivation in = activation(x, "matmul input");
         CpuActivation o = activation(out, "matmul output");
         checkProduct("matmul", m, in, o);
-        warmUpKernels();
-        PackedMatrix p = in.rows() <= MatMul.PACKED_MAX_TOKENS ? packed(m) : null;
-        if (p != null) {
-            matMul.multiply(p, in.data(), in.offset(), in.rows(), o.data(), o.offset());
-            return;
-        }
-        matMul.multiply(m.type(), m.data(), 0, m.rows(), m.columns(), in.data(), in.offset(), in.rows(), o.data(),
-                o.offset());
+        products.multiply(m, in, o);
     }
 
-    /**
-     * One token or a short batch multiplies each run of consecutive weights that have packed copies of one type as
-     * one operation ({@link MatMul#multiplyMany}); every other weight is a {@link #matmul} of its own.
-     */
     @Override
     public void matmulMany(Tensor[] weights, Tensor x, Tensor[] outs) {
         if (weights.length != outs.length || weights.length == 0) {
@@ -255,31 +218,7 @@ public final class CpuBackend implements Backend {
             os[i] = activation(outs[i], "matmulMany output");
             checkProduct("matmulMany", ws[i], in, os[i]);
         }
-        warmUpKernels();
-        PackedMatrix[] ps = new PackedMatrix[weights.length];
-        if (in.rows() <= MatMul.PACKED_MAX_TOKENS) {
-            for (int i = 0; i < weights.length; i++) {
-                ps[i] = packed(ws[i]);
-            }
-        }
-        for (int from = 0, to; from < weights.length; from = to) {
-            to = from + 1;
-            while (ps[from] != null && to < weights.length && ps[to] != null && ws[to].type() == ws[from].type()) {
-                to++;
-            }
-            if (to - from == 1) {
-                matmul(weights[from], x, outs[from]);
-                continue;
-            }
-            float[][] outData = new float[to - from][];
-            int[] outOffsets = new int[to - from];
-            for (int i = from; i < to; i++) {
-                outData[i - from] = os[i].data();
-                outOffsets[i - from] = os[i].offset();
-            }
-            matMul.multiplyMany(Arrays.copyOfRange(ps, from, to), in.data(), in.offset(), in.rows(), outData,
-                    outOffsets);
-        }
+        products.multiplyMany(ws, in, os);
     }
 
     @Override
@@ -292,70 +231,7 @@ public final class CpuBackend implements Backend {
             throw shape("matmulSwiGlu", gate, up, "gate and up of the same shape");
         }
         checkProduct("matmulSwiGlu", g, in, o);
-        warmUpKernels();
-        if (in.rows() <= MatMul.PACKED_MAX_TOKENS && g.type() == u.type()) {
-            PackedMatrix pg = packed(g);
-            PackedMatrix pu = packed(u);
-            if (pg != null && pu != null) {
-                matMul.multiplySwiGlu(pg, pu, in.data(), in.offset(), in.rows(), o.data(), o.offset());
-                return;
-            }
-        }
-        matMul.multiplySwiGlu(g.type(), g.data(), 0, u.type(), u.data(), 0, g.rows(), g.columns(), in.data(),
-                in.offset(), in.rows(), o.data(), o.offset());
-    }
-
-    /**
-     * Queues the file-layout kernel of {@code type} for {@link #warmUpKernels}, with this matrix to run it on, unless
-     * that type's kernel was queued before: each is warmed up once.
-     */
-    private void willUseFileLayout(GgmlType type, MemorySegment data, int rows, int columns) {
-        if (fileLayoutTypes.add(type)) {
-            coldFileLayoutTypes.put(type, new MatMul.WarmUpMatrix(type, data, rows, columns));
-        }
-    }
-
-    /**
-     * Has the JIT compile the kernels that one- and few-token products will run, once, before the first product of
-     * any kind: the packed kernels of the model's packed types and the file-layout kernels of the others (or of
-     * all, with packing off), about a second of each worker. Before, not at the first one-token product, because a
-     * packed kernel compiled after a long batched prefill was measured to come out several times slower (the Vector
-     * API's shared methods then carry the prefill kernels' profiles: tg128 of a Q4_K_M 1B at 2–5 t/s instead of
-     * 15–18 after a pp512 test, in eight runs of ten). A matrix the memory budget leaves unpacked adds its type's
-     * file-layout kernel, warmed at the next product.
-     */
-    private void warmUpKernels() {
-        if (!coldPackedTypes.isEmpty()) {
-            matMul.warmUpPacked(coldPackedTypes);
-            coldPackedTypes.clear();
-        }
-        if (!coldFileLayoutTypes.isEmpty()) {
-            matMul.warmUpFileLayout(coldFileLayoutTypes.values());
-            coldFileLayoutTypes.clear();
-        }
-    }
-
-    /**
-     * The weight's packed copy, made on first use: decoding and short prompts pay for it once, and a run that only
-     * multiplies batches the tiled product takes (a long prefill, logits of a whole long prompt) never does.
-     */
-    private PackedMatrix packed(CpuWeight w) {
-        if (!packWeights) {
-            return null;
-        }
-        if (!w.packTried()) {
-            long size = matMul.packedBytes(w.type(), w.rows(), w.columns());
-            if (size == 0 || packedBytes + size > packBudget) {
-                w.setPacked(null);
-                willUseFileLayout(w.type(), w.data(), w.rows(), w.columns());
-                warmUpKernels();
-                return null;
-            }
-            warmUpKernels();
-            packedBytes += size;
-            w.setPacked(matMul.pack(w.type(), w.data(), 0, w.rows(), w.columns(), packedMemory));
-        }
-        return w.packed();
+        products.multiplySwiGlu(g, u, in, o);
     }
 
     @Override
@@ -466,7 +342,7 @@ public final class CpuBackend implements Backend {
         caches.forEach(CpuKvCache::close);
         caches.clear();
         pool.close();
-        packedMemory.close();
+        products.close();
     }
 
     // ---- checks -----------------------------------------------------------------------------------------------

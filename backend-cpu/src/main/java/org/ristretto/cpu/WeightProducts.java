@@ -1,0 +1,171 @@
+package org.ristretto.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
+import org.ristretto.core.quant.GgmlType;
+import org.ristretto.cpu.kernel.MatMul;
+import org.ristretto.cpu.kernel.PackedMatrix;
+
+/**
+ * The CPU backend's matrix products, whose shapes the backend has checked: which weights get packed copies and when,
+ * within the memory budget, and the warm-up of the kernels before the first product. Like {@link MatMul}, one caller
+ * at a time.
+ */
+final class WeightProducts implements AutoCloseable {
+    private final MatMul matMul;
+    /** The packed copies of weight matrices, made on their first product of up to PACKED_MAX_TOKENS tokens. */
+    private final MappedMemory packedMemory = new MappedMemory(true);
+    /** Types of the weights with a packed kernel that has not run yet. */
+    private final Set<GgmlType> coldPackedTypes = EnumSet.noneOf(GgmlType.class);
+    /** Types whose file-layout kernels will run one- and few-token products, not yet warmed up. */
+    private final Map<GgmlType, MatMul.WarmUpMatrix> coldFileLayoutTypes = new EnumMap<>(GgmlType.class);
+    /** Types whose file-layout kernels were warmed up (or are queued in {@link #coldFileLayoutTypes}). */
+    private final Set<GgmlType> fileLayoutTypes = EnumSet.noneOf(GgmlType.class);
+    private final boolean packWeights;
+    /** The most bytes of packed copies made; matrices past it stay in the file's layout. */
+    private final long packBudget;
+    private long packedBytes;
+
+    WeightProducts(MatMul matMul, boolean packWeights, long packBudget) {
+        this.matMul = matMul;
+        this.packWeights = packWeights;
+        this.packBudget = packBudget;
+    }
+
+    boolean supports(GgmlType type) {
+        return matMul.supports(type);
+    }
+
+    /** Notes a new weight matrix, so that the kernels its products will run are warmed up before the first one. */
+    void willMultiply(GgmlType type, MemorySegment data, int rows, int columns) {
+        if (rows > 1 && matMul.supports(type)) {
+            if (packWeights && matMul.hasPacked(type)) {
+                coldPackedTypes.add(type);
+            } else {
+                willUseFileLayout(type, data, rows, columns);
+            }
+        }
+    }
+
+    /** {@code o = m · in}. */
+    void multiply(CpuWeight m, CpuActivation in, CpuActivation o) {
+        warmUpKernels();
+        PackedMatrix p = in.rows() <= MatMul.PACKED_MAX_TOKENS ? packed(m) : null;
+        if (p != null) {
+            matMul.multiply(p, in.data(), in.offset(), in.rows(), o.data(), o.offset());
+            return;
+        }
+        matMul.multiply(m.type(), m.data(), 0, m.rows(), m.columns(), in.data(), in.offset(), in.rows(), o.data(),
+                o.offset());
+    }
+
+    /**
+     * {@code os[i] = ws[i] · in}: one token or a short batch multiplies each run of consecutive weights that have
+     * packed copies of one type as one operation ({@link MatMul#multiplyMany}); every other weight is a product of
+     * its own.
+     */
+    void multiplyMany(CpuWeight[] ws, CpuActivation in, CpuActivation[] os) {
+        warmUpKernels();
+        PackedMatrix[] ps = new PackedMatrix[ws.length];
+        if (in.rows() <= MatMul.PACKED_MAX_TOKENS) {
+            for (int i = 0; i < ws.length; i++) {
+                ps[i] = packed(ws[i]);
+            }
+        }
+        for (int from = 0, to; from < ws.length; from = to) {
+            to = from + 1;
+            while (ps[from] != null && to < ws.length && ps[to] != null && ws[to].type() == ws[from].type()) {
+                to++;
+            }
+            if (to - from == 1) {
+                multiply(ws[from], in, os[from]);
+                continue;
+            }
+            float[][] outData = new float[to - from][];
+            int[] outOffsets = new int[to - from];
+            for (int i = from; i < to; i++) {
+                outData[i - from] = os[i].data();
+                outOffsets[i - from] = os[i].offset();
+            }
+            matMul.multiplyMany(Arrays.copyOfRange(ps, from, to), in.data(), in.offset(), in.rows(), outData,
+                    outOffsets);
+        }
+    }
+
+    /** {@code o = silu(g · in) × (u · in)}, for a gate and an up matrix of one shape. */
+    void multiplySwiGlu(CpuWeight g, CpuWeight u, CpuActivation in, CpuActivation o) {
+        warmUpKernels();
+        if (in.rows() <= MatMul.PACKED_MAX_TOKENS && g.type() == u.type()) {
+            PackedMatrix pg = packed(g);
+            PackedMatrix pu = packed(u);
+            if (pg != null && pu != null) {
+                matMul.multiplySwiGlu(pg, pu, in.data(), in.offset(), in.rows(), o.data(), o.offset());
+                return;
+            }
+        }
+        matMul.multiplySwiGlu(g.type(), g.data(), 0, u.type(), u.data(), 0, g.rows(), g.columns(), in.data(),
+                in.offset(), in.rows(), o.data(), o.offset());
+    }
+
+    /**
+     * Queues the file-layout kernel of {@code type} for {@link #warmUpKernels}, with this matrix to run it on, unless
+     * that type's kernel was queued before: each is warmed up once.
+     */
+    private void willUseFileLayout(GgmlType type, MemorySegment data, int rows, int columns) {
+        if (fileLayoutTypes.add(type)) {
+            coldFileLayoutTypes.put(type, new MatMul.WarmUpMatrix(type, data, rows, columns));
+        }
+    }
+
+    /**
+     * Has the JIT compile the kernels that one- and few-token products will run, once, before the first product of
+     * any kind: the packed kernels of the model's packed types and the file-layout kernels of the others (or of
+     * all, with packing off), about a second of each worker. Before, not at the first one-token product, because a
+     * packed kernel compiled after a long batched prefill was measured to come out several times slower (the Vector
+     * API's shared methods then carry the prefill kernels' profiles: tg128 of a Q4_K_M 1B at 2–5 t/s instead of
+     * 15–18 after a pp512 test, in eight runs of ten). A matrix the memory budget leaves unpacked adds its type's
+     * file-layout kernel, warmed at the next product.
+     */
+    private void warmUpKernels() {
+        if (!coldPackedTypes.isEmpty()) {
+            matMul.warmUpPacked(coldPackedTypes);
+            coldPackedTypes.clear();
+        }
+        if (!coldFileLayoutTypes.isEmpty()) {
+            matMul.warmUpFileLayout(coldFileLayoutTypes.values());
+            coldFileLayoutTypes.clear();
+        }
+    }
+
+    /**
+     * The weight's packed copy, made on first use: decoding and short prompts pay for it once, and a run that only
+     * multiplies batches the tiled product takes (a long prefill, logits of a whole long prompt) never does.
+     */
+    private PackedMatrix packed(CpuWeight w) {
+        if (!packWeights) {
+            return null;
+        }
+        if (!w.packTried()) {
+            long size = matMul.packedBytes(w.type(), w.rows(), w.columns());
+            if (size == 0 || packedBytes + size > packBudget) {
+                w.setPacked(null);
+                willUseFileLayout(w.type(), w.data(), w.rows(), w.columns());
+                warmUpKernels();
+                return null;
+            }
+            warmUpKernels();
+            packedBytes += size;
+            w.setPacked(matMul.pack(w.type(), w.data(), 0, w.rows(), w.columns(), packedMemory));
+        }
+        return w.packed();
+    }
+
+    @Override
+    public void close() {
+        packedMemory.close();
+    }
+}
