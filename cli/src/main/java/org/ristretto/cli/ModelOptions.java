@@ -37,8 +37,9 @@ final class ModelOptions {
             description = "Most prompt tokens per prefill step (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--cache-type", paramLabel = "TYPE", defaultValue = "f16",
-            description = "KV cache element type: f16, f32 or q8_0 (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-ctk", "--cache-type"}, paramLabel = "TYPE", defaultValue = "f16",
+            description = "KV cache element type, of keys and values alike: f16, f32 or q8_0 (default: "
+                    + "${DEFAULT-VALUE}).")
     String cacheType;
 
     @Option(names = "--no-repack", description = "Keep the weights only in the file's mapping: no packed copies for "

@@ -30,13 +30,16 @@ class RunCommandTest {
         assertTrue(r.err().contains("load:"), r.err());
     }
 
-    /** The Q4_0 file decodes through packed weights by default; with --no-repack through the mapping alone. */
+    /**
+     * The Q4_0 file decodes through packed weights by default; with --no-repack through the mapping alone; and with an
+     * f32 KV cache (-ctk, llama.cpp's name) to the same text.
+     */
     @Test
     void q4_0GreedyTextIsTheReferenceWithAndWithoutRepacking() throws IOException {
         String model = shared("gguf/stories260K-q4_0.gguf").toString();
         String text = new ObjectMapper().readTree(shared("reference/stories260K-greedy.json").toFile())
                 .get("variants").get("gguf/stories260K-q4_0.gguf").get("text").asText();
-        for (String[] extra : new String[][] {{}, {"--no-repack"}}) {
+        for (String[] extra : new String[][] {{}, {"--no-repack"}, {"-ctk", "f32"}}) {
             String[] args = {"run", "-m", model, "-p", "", "--temp", "0", "-n", "40", "-t", "2"};
             String[] all = java.util.Arrays.copyOf(args, args.length + extra.length);
             System.arraycopy(extra, 0, all, args.length, extra.length);
@@ -69,6 +72,7 @@ class RunCommandTest {
         assertEquals(2, CliRunner.run("run", "-m", model).exitCode());
         assertEquals(2, CliRunner.run("run", "-m", model, "-p", "x", "-f", "y").exitCode());
         assertEquals(2, CliRunner.run("run", "-m", model, "-p", "x", "--cache-type", "q4_0").exitCode());
+        assertEquals(2, CliRunner.run("run", "-m", model, "-p", "x", "-ctk", "q4_0").exitCode());
         assertEquals(2, CliRunner.run("run", "-m", model, "-p", "x", "--threads", "0").exitCode());
     }
 
