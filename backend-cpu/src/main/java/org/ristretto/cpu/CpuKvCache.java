@@ -148,29 +148,25 @@ final class CpuKvCache implements KvCache {
     }
 
     /**
-     * Heap buffers that {@link #loadValues} decodes rows into, with views of them as segments, made once.
+     * A heap buffer that {@link #loadValues} decodes rows into, with a view of it as a segment, made once.
      *
-     * <p>F16 rows are widened straight from the cache ({@link Halves#widen}). F32 and Q8_0 rows are copied out of the
-     * cache segment by segment ({@code MemorySegment.copy} between two segments), not into an array: the array form
-     * is the one GGUF parsing and weight packing use on the file's mapping, and the JIT, which speculates on the
-     * segment's class inside that shared JDK method, then met the cache's other class inside the attention kernel it
-     * had compiled. Measured on a cold 5-token prompt of a 1B model (JFR): the attention kernel deoptimized 17 times
-     * and was compiled by C2 eight times (860 ms of a two-core machine); copied this way, once and three times.
+     * <p>F16 and Q8_0 rows are decoded straight from the cache ({@link Halves#widen}, byte lanes). F32 rows are copied
+     * out of the cache segment by segment ({@code MemorySegment.copy} between two segments), not into an array: the
+     * array form is the one GGUF parsing and weight packing use on the file's mapping, and the JIT, which speculates
+     * on the segment's class inside that shared JDK method, then met the cache's other class inside the attention
+     * kernel it had compiled. Measured on a cold 5-token prompt of a 1B model (JFR): the attention kernel deoptimized
+     * 17 times and was compiled by C2 eight times (860 ms of a two-core machine); copied this way, once and three
+     * times.
      */
     static final class Rows {
         /** The decoded rows, {@code [row][headDim]}. */
         final float[] values;
-        private final byte[] raw;
         private final MemorySegment valuesView;
-        private final MemorySegment rawView;
 
-        /** Room for {@code rows} rows of {@code headDim} (a multiple of 32 where the cache is Q8_0). */
+        /** Room for {@code rows} rows of {@code headDim}. */
         Rows(int rows, int headDim) {
-            int n = rows * headDim;
-            this.values = new float[n];
-            this.raw = new byte[(n + 31) / 32 * 34];
+            this.values = new float[rows * headDim];
             this.valuesView = MemorySegment.ofArray(values);
-            this.rawView = MemorySegment.ofArray(raw);
         }
     }
 
@@ -186,13 +182,9 @@ final class CpuKvCache implements KvCache {
             case F32 -> MemorySegment.copy(values, at, into.valuesView, 0, 4L * n);
             case F16 -> Halves.widen(values, at, dst, 0, n);
             case Q8_0 -> {
-                int blocks = n / 32;
-                MemorySegment.copy(values, at, into.rawView, 0, 34L * blocks);
-                byte[] raw = into.raw;
-                for (int b = 0; b < blocks; b++) {
-                    int o = b * 34;
-                    float d = Fp16.toFloat((short) ((raw[o] & 0xff) | raw[o + 1] << 8));
-                    scaleBlock(raw, o + 2, d, dst, b * 32);
+                for (int b = 0; b < n / 32; b++) {
+                    long o = at + 34L * b;
+                    scaleBlock(values, o + 2, Fp16.toFloat(values.get(HALF, o)), dst, b * 32);
                 }
             }
             default -> throw new IllegalStateException("unexpected cache type " + spec.type());
@@ -239,17 +231,17 @@ final class CpuKvCache implements KvCache {
     }
 
     /** {@code dst[dstAt + i] = quant i × d} for the 32 quants of one Q8_0 block. */
-    private static void scaleBlock(byte[] raw, int at, float d, float[] dst, int dstAt) {
+    private static void scaleBlock(MemorySegment quants, long at, float d, float[] dst, int dstAt) {
         if (!VECTOR_DEQUANT) {
             for (int i = 0; i < 32; i++) {
-                dst[dstAt + i] = raw[at + i] * d;
+                dst[dstAt + i] = quants.get(ValueLayout.JAVA_BYTE, at + i) * d;
             }
             return;
         }
         FloatVector scale = FloatVector.broadcast(FLOATS, d);
         for (int i = 0; i < 32; i += FLOATS.length()) {
-            ((FloatVector) ByteVector.fromArray(QUANTS, raw, at + i).convertShape(VectorOperators.B2F, FLOATS, 0))
-                    .mul(scale).intoArray(dst, dstAt + i);
+            ((FloatVector) ByteVector.fromMemorySegment(QUANTS, quants, at + i, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, FLOATS, 0)).mul(scale).intoArray(dst, dstAt + i);
         }
     }
 
