@@ -10,7 +10,10 @@ import org.ristretto.core.gguf.GgufMetadata;
  * The merge table of a byte-level BPE vocabulary ({@code tokenizer.ggml.merges}, one {@code "left right"} string per
  * merge, rank = position). Every distinct left or right side gets a small integer (a piece id), so that looking up a
  * pair is one probe of a primitive hash table keyed by the two piece ids. The first of duplicate merges wins, as in
- * llama.cpp.
+ * llama.cpp. What a merge makes (the piece id of the two sides' text joined) is looked up the first time the merge is
+ * found, not while the table is built: encoding meets a few thousand of the 280 000 merges of a llama-3 vocabulary,
+ * and joining and looking up all of them was about 40% of building the table in a cold JVM. Safe for several
+ * threads: a merge's result is one int, written by whichever thread finds it first, always the same value.
  */
 final class BpeMerges {
     /** Returned by {@link #find} when two pieces do not merge. */
@@ -19,8 +22,11 @@ final class BpeMerges {
     private final Map<String, Integer> pieceIds;
     private final String[] pieces;
     private final long[] keys;
-    private final long[] values;
+    private final int[] ranks;
+    /** The piece id each merge makes, -1 for a text that is no merge side, {@link #UNKNOWN} until first found. */
+    private final int[] results;
     private final int mask;
+    private static final int UNKNOWN = -2;
 
     BpeMerges(GgufMetadata metadata) {
         String[] merges = metadata.getStringArray("tokenizer.ggml.merges");
@@ -42,16 +48,15 @@ final class BpeMerges {
         pieceIds.forEach((text, id) -> pieces[id] = text);
         int capacity = Integer.highestOneBit(Math.max(16, merges.length * 2)) * 2;
         keys = new long[capacity];
-        values = new long[capacity];
+        ranks = new int[capacity];
+        results = new int[capacity];
         Arrays.fill(keys, -1L);
+        Arrays.fill(results, UNKNOWN);
         mask = capacity - 1;
         for (int rank = 0; rank < merges.length; rank++) {
-            if (left[rank] < 0) {
-                continue;
+            if (left[rank] >= 0) {
+                putIfAbsent(pairKey(left[rank], right[rank]), rank);
             }
-            Integer result = pieceIds.get(pieces[left[rank]] + pieces[right[rank]]);
-            long value = (long) rank << 32 | (result == null ? 0xFFFFFFFFL : result);
-            putIfAbsent(pairKey(left[rank], right[rank]), value);
         }
     }
 
@@ -103,7 +108,13 @@ final class BpeMerges {
         for (int i = slot(key); ; i = (i + 1) & mask) {
             long k = keys[i];
             if (k == key) {
-                return values[i];
+                int result = results[i];
+                if (result == UNKNOWN) {
+                    Integer id = pieceIds.get(pieces[leftPiece] + pieces[rightPiece]);
+                    result = id == null ? -1 : id;
+                    results[i] = result;
+                }
+                return (long) ranks[i] << 32 | (result & 0xFFFFFFFFL);
             }
             if (k == -1L) {
                 return NO_MERGE;
@@ -111,14 +122,14 @@ final class BpeMerges {
         }
     }
 
-    private void putIfAbsent(long key, long value) {
+    private void putIfAbsent(long key, int rank) {
         for (int i = slot(key); ; i = (i + 1) & mask) {
             if (keys[i] == key) {
                 return;
             }
             if (keys[i] == -1L) {
                 keys[i] = key;
-                values[i] = value;
+                ranks[i] = rank;
                 return;
             }
         }
