@@ -206,10 +206,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void matmulMany(Tensor[] weights, Tensor x, Tensor[] outs) {
-        if (weights.length != outs.length || weights.length == 0) {
-            throw new IllegalArgumentException("matmulMany needs as many outputs as weights, at least one: got "
-                    + weights.length + " weights and " + outs.length + " outputs");
-        }
+        Backend.checkMatmulMany(weights, outs);
         CpuActivation in = activation(x, "matmulMany input");
         CpuWeight[] ws = new CpuWeight[weights.length];
         CpuActivation[] os = new CpuActivation[weights.length];

@@ -96,12 +96,21 @@ public interface Backend extends AutoCloseable {
      * @throws IllegalArgumentException if the arrays differ in length or are empty, or as {@link #matmul} for a pair
      */
     default void matmulMany(Tensor[] weights, Tensor x, Tensor[] outs) {
+        checkMatmulMany(weights, outs);
+        for (int i = 0; i < weights.length; i++) {
+            matmul(weights[i], x, outs[i]);
+        }
+    }
+
+    /**
+     * The check of {@link #matmulMany}'s arrays, for backends that override it.
+     *
+     * @throws IllegalArgumentException if the arrays differ in length or are empty
+     */
+    static void checkMatmulMany(Tensor[] weights, Tensor[] outs) {
         if (weights.length != outs.length || weights.length == 0) {
             throw new IllegalArgumentException("matmulMany needs as many outputs as weights, at least one: got "
                     + weights.length + " weights and " + outs.length + " outputs");
-        }
-        for (int i = 0; i < weights.length; i++) {
-            matmul(weights[i], x, outs[i]);
         }
     }
 
