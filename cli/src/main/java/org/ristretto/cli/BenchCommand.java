@@ -152,8 +152,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private BenchRunner.Settings settings() {
-        GgmlType kv = GgmlType.fromName(cacheType)
-                .filter(t -> t == GgmlType.F16 || t == GgmlType.F32 || t == GgmlType.Q8_0)
+        GgmlType kv = ModelOptions.kvCacheType(cacheType)
                 .orElseThrow(() -> usage("-ctk must be f16, f32 or q8_0, not '" + cacheType + "'"));
         if (repetitions < 1) {
             throw usage("-r must be >= 1, got " + repetitions);

@@ -3,7 +3,7 @@ package org.ristretto.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Locale;
+import java.util.Optional;
 import org.ristretto.core.backend.Backend;
 import org.ristretto.core.backend.BackendSelector;
 import org.ristretto.core.generate.Model;
@@ -55,13 +55,14 @@ final class ModelOptions {
     }
 
     TransformerOptions transformerOptions() {
-        GgmlType type = switch (cacheType.toLowerCase(Locale.ROOT)) {
-            case "f16" -> GgmlType.F16;
-            case "f32" -> GgmlType.F32;
-            case "q8_0" -> GgmlType.Q8_0;
-            default -> throw new IllegalArgumentException("--cache-type must be f16, f32 or q8_0, not '" + cacheType + "'");
-        };
+        GgmlType type = kvCacheType(cacheType).orElseThrow(() -> new IllegalArgumentException(
+                "--cache-type must be f16, f32 or q8_0, not '" + cacheType + "'"));
         return new TransformerOptions(contextSize, batchSize, type);
+    }
+
+    /** The KV cache type that {@code -ctk}/{@code --cache-type} names (f16, f32 or q8_0, any case), if it is one. */
+    static Optional<GgmlType> kvCacheType(String name) {
+        return GgmlType.fromName(name).filter(t -> t == GgmlType.F16 || t == GgmlType.F32 || t == GgmlType.Q8_0);
     }
 
     /** Checks values picocli's types cannot; a failure here is a usage error. */
