@@ -1,5 +1,6 @@
 package org.ristretto.cpu;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -91,7 +92,7 @@ final class CpuKvCache implements KvCache {
 
         StoreScratch(int headDim) {
             this.halves = new short[headDim];
-            this.block = java.lang.foreign.Arena.ofAuto().allocate(GgmlType.Q8_0.byteSize((headDim + 31) / 32 * 32));
+            this.block = Arena.ofAuto().allocate(GgmlType.Q8_0.byteSize((headDim + 31) / 32 * 32));
         }
 
         boolean fits(int headDim) {

@@ -15,17 +15,17 @@ import org.ristretto.core.quant.GgmlType;
  * with half its bytes, the levels looked up in the kernel (one 16-bit permute per vector of codes).
  *
  * <p>A packed block of 32 columns is the group's scales: for IQ4_NL the file's fp16 (two bytes per row), for IQ4_XS
- * each row's {@code d} times its sub-block scale (the 6-bit scale less 32) as a float, exact; then eight pieces:
- * piece {@code t} holds, for each row in turn, two bytes whose low nibbles are the codes of columns
- * {@code 2t, 2t+1} and whose high nibbles are those of columns {@code 16+2t, 16+2t+1}. One load of a piece, widened
- * to 16 bits, gives after a lookup (or a shift and a lookup) into ggml's 16 levels the two {@link PackedQ8_0}
- * pieces of those columns, already in 16-bit lanes; they multiply the activation pairs {@code t} and {@code t+8}
- * and are summed as that kernel sums them (levels lie within ±127, so two products share a 16-bit half). Measured on the 2-core Zen 5: 31–32 GB/s of the file's bytes with 2 threads, where
- * memory gives 45–50, so this kernel is bound by its operations (looking the levels up in byte lanes instead ran the
- * same; shifting byte lanes, which x86 lacks, ran slower than a byte per quant).
- * That is 18 bytes per row and block (IQ4_NL; 20 for IQ4_XS), where the file has 18 (IQ4_NL) and 17 (IQ4_XS) and
- * a byte per quant took 34–35: decoding reads half as much. Activations are Q8_0 (IQ4_NL) or Q8_K
- * (IQ4_XS), as for the files' kernels. A matrix with an infinite or NaN scale stays unpacked.
+ * each row's {@code d} times its sub-block scale (the 6-bit scale less 32) as a float, exact; then eight pieces: piece
+ * {@code t} holds, for each row in turn, two bytes whose low nibbles are the codes of columns {@code 2t, 2t+1} and
+ * whose high nibbles are those of columns {@code 16+2t, 16+2t+1}. One load of a piece, widened to 16 bits, gives after
+ * a lookup (or a shift and a lookup) into ggml's 16 levels the two {@link PackedQ8_0} pieces of those columns, already
+ * in 16-bit lanes; they multiply the activation pairs {@code t} and {@code t+8} and are summed as that kernel sums them
+ * (levels lie within ±127, so two products share a 16-bit half). Measured on the 2-core Zen 5: 31–32 GB/s of the file's
+ * bytes with 2 threads, where memory gives 45–50, so this kernel is bound by its operations (looking the levels up in
+ * byte lanes instead ran the same; shifting byte lanes, which x86 lacks, ran slower than a byte per quant). That is 18
+ * bytes per row and block (IQ4_NL; 20 for IQ4_XS), where the file has 18 (IQ4_NL) and 17 (IQ4_XS) and a byte per quant
+ * took 34–35: decoding reads half as much. Activations are Q8_0 (IQ4_NL) or Q8_K (IQ4_XS), as for the files' kernels. A
+ * matrix with an infinite or NaN scale stays unpacked.
  */
 final class PackedIQ4 extends PackedKernel {
     static final int BLOCK = 32;

@@ -78,7 +78,7 @@ final class PackedQ2_K extends PackedKernel {
             for (int m = 0; m < 8; m++) {
                 int c = 16 * j + m;
                 x.pairs[8 * j + m] = m == 0 ? pair(q[c], q[c + 8])
-                        : pair((short) (q[c] - 4 * q[c - 1]), (short) (q[c + 8] - 4 * q[c + 7]));
+                        : pair(q[c] - 4 * q[c - 1], q[c + 8] - 4 * q[c + 7]);
             }
         }
     }
