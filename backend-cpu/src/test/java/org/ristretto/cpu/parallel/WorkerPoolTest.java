@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.management.ManagementFactory;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.stream.LongStream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -64,6 +66,65 @@ class WorkerPoolTest {
             for (int c = 0; c < 10; c++) {
                 assertEquals(1, hits.get(c));
             }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3})
+    void aFailureInAnyChunkIsRethrownAfterEveryClaimedChunkFinished(int threads) {
+        try (WorkerPool pool = new WorkerPool(threads)) {
+            for (int failing : new int[] {0, 5, 9}) {
+                AtomicIntegerArray running = new AtomicIntegerArray(1);
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.run(10, (c, w) -> {
+                    running.incrementAndGet(0);
+                    try {
+                        // The failing chunk fails while another runs (where there is another thread), which then
+                        // runs on for a millisecond: run() must wait for it.
+                        long end = System.nanoTime() + (c == failing ? 100_000_000 : 1_000_000);
+                        while (System.nanoTime() < end && !(c == failing && running.get(0) > 1)) {
+                            Thread.onSpinWait();
+                        }
+                        if (c == failing) {
+                            throw new IllegalStateException("chunk " + c);
+                        }
+                    } finally {
+                        running.decrementAndGet(0);
+                    }
+                }));
+                assertEquals("chunk " + failing, e.getMessage());
+                assertEquals(0, running.get(0), "a chunk still running after run() threw");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 4})
+    void operationsAllocateNothing(int threads) throws Exception {
+        var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        try (WorkerPool pool = new WorkerPool(threads)) {
+            long[] sums = new long[threads];
+            WorkerPool.Task task = (c, w) -> sums[w] += c;
+            WorkerPool.RangeTask range = (from, to, w) -> sums[w] += to - from;
+            int ops = 20_000;
+            for (int i = 0; i < ops; i++) { // warm: the JIT compiles what the measured loop runs
+                pool.run(1 + i % 9, task);
+                pool.forRange(1 + i % 300, 4, range);
+            }
+            long[] ids = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t == Thread.currentThread() || t.getName().startsWith("ristretto-cpu-"))
+                    .mapToLong(Thread::threadId).toArray();
+            // The least of a few windows: a window in which the JIT swaps code in may allocate once, an allocation
+            // per operation shows in every window.
+            long least = Long.MAX_VALUE;
+            for (int window = 0; window < 5 && least >= 2L * ops; window++) {
+                long before = LongStream.of(bean.getThreadAllocatedBytes(ids)).sum();
+                for (int i = 0; i < ops; i++) {
+                    pool.run(1 + i % 9, task);
+                    pool.forRange(1 + i % 300, 4, range);
+                }
+                least = Math.min(least, LongStream.of(bean.getThreadAllocatedBytes(ids)).sum() - before);
+            }
+            assertTrue(least < 2L * ops, least + " bytes allocated by " + 2 * ops + " operations");
         }
     }
 
