@@ -30,6 +30,10 @@ public final class CpuBackend implements Backend {
     private final FlashAttention attention;
     private final List<CpuKvCache> caches = new ArrayList<>();
     private final CpuKvCache.StoreScratch[] storeScratch;
+    /** matmulMany's resolved weights and outputs, kept from call to call so that a forward pass allocates nothing. */
+    private CpuWeight[] manyWeights = new CpuWeight[0];
+    private CpuActivation[] manyOutputs = new CpuActivation[0];
+    private final KvStore kvStore = new KvStore();
 
     /** A backend for {@code device} with {@code threads} worker threads (the caller included), packing weights. */
     public CpuBackend(DeviceInfo device, int threads) {
@@ -208,8 +212,12 @@ public final class CpuBackend implements Backend {
     public void matmulMany(Tensor[] weights, Tensor x, Tensor[] outs) {
         Backend.checkMatmulMany(weights, outs);
         CpuActivation in = activation(x, "matmulMany input");
-        CpuWeight[] ws = new CpuWeight[weights.length];
-        CpuActivation[] os = new CpuActivation[weights.length];
+        if (manyWeights.length != weights.length) {
+            manyWeights = new CpuWeight[weights.length];
+            manyOutputs = new CpuActivation[weights.length];
+        }
+        CpuWeight[] ws = manyWeights;
+        CpuActivation[] os = manyOutputs;
         for (int i = 0; i < weights.length; i++) {
             ws[i] = weightOf(weights[i], "matmulMany weight");
             os[i] = activation(outs[i], "matmulMany output");
@@ -292,17 +300,37 @@ public final class CpuBackend implements Backend {
                 storeScratch[w] = new CpuKvCache.StoreScratch(s.headDim());
             }
         }
-        int heads = s.kvHeads();
-        pool.forRange(ka.rows() * heads, 8, (from, to, worker) -> {
+        kvStore.cache = c;
+        kvStore.layer = layer;
+        kvStore.startPos = startPos;
+        kvStore.k = ka;
+        kvStore.v = va;
+        pool.forRange(ka.rows() * s.kvHeads(), 8, kvStore);
+    }
+
+    /**
+     * {@link #storeKv}'s (token, head) pairs: one range task kept from call to call, the call's arguments in its
+     * fields, so that a call allocates nothing.
+     */
+    private final class KvStore implements WorkerPool.RangeTask {
+        CpuKvCache cache;
+        int layer;
+        int startPos;
+        CpuActivation k;
+        CpuActivation v;
+
+        @Override
+        public void run(int from, int to, int worker) {
+            int heads = cache.spec().kvHeads();
+            int headDim = cache.spec().headDim();
             for (int i = from; i < to; i++) {
                 int t = i / heads;
                 int h = i % heads;
-                c.storeKey(layer, h, startPos + t, ka.data(), ka.rowOffset(t) + h * s.headDim(),
-                        storeScratch[worker]);
-                c.storeValue(layer, h, startPos + t, va.data(), va.rowOffset(t) + h * s.headDim(),
+                cache.storeKey(layer, h, startPos + t, k.data(), k.rowOffset(t) + h * headDim, storeScratch[worker]);
+                cache.storeValue(layer, h, startPos + t, v.data(), v.rowOffset(t) + h * headDim,
                         storeScratch[worker]);
             }
-        });
+        }
     }
 
     @Override

@@ -28,6 +28,7 @@ final class FlashAttention {
 
     private final WorkerPool pool;
     private final Scratch[] scratch;
+    private final Call call = new Call();
 
     FlashAttention(WorkerPool pool) {
         this.pool = pool;
@@ -84,19 +85,49 @@ final class FlashAttention {
                 scratch[w] = new Scratch(headDim, rows);
             }
         }
-        WorkerPool.Task task = (chunk, worker) -> {
-            int h0 = chunk % headChunks * headsPerChunk;
-            int t0 = chunk / headChunks * block;
-            attendBlock(q, cache, layer, startPos, h0 / group, h0, headsPerChunk, t0, Math.min(tokens, t0 + block),
-                    scale, out, scratch[worker]);
-        };
+        Call c = call;
+        c.q = q;
+        c.cache = cache;
+        c.layer = layer;
+        c.startPos = startPos;
+        c.group = group;
+        c.headsPerChunk = headsPerChunk;
+        c.headChunks = headChunks;
+        c.block = block;
+        c.scale = scale;
+        c.out = out;
         long work = (long) tokens * heads * (startPos + tokens) * headDim;
         if (work < MIN_PARALLEL_WORK) {
-            for (int c = 0; c < blocks * headChunks; c++) {
-                task.run(c, 0); // waking the pool costs more than this
+            for (int chunk = 0; chunk < blocks * headChunks; chunk++) {
+                c.run(chunk, 0); // waking the pool costs more than this
             }
         } else {
-            pool.run(blocks * headChunks, task);
+            pool.run(blocks * headChunks, c);
+        }
+    }
+
+    /**
+     * The chunks of a {@link #run}: one task kept from call to call, the call's arguments and split in its fields, so
+     * that a call allocates nothing.
+     */
+    private final class Call implements WorkerPool.Task {
+        CpuActivation q;
+        CpuKvCache cache;
+        int layer;
+        int startPos;
+        int group;
+        int headsPerChunk;
+        int headChunks;
+        int block;
+        float scale;
+        CpuActivation out;
+
+        @Override
+        public void run(int chunk, int worker) {
+            int h0 = chunk % headChunks * headsPerChunk;
+            int t0 = chunk / headChunks * block;
+            attendBlock(q, cache, layer, startPos, h0 / group, h0, headsPerChunk, t0, Math.min(q.rows(), t0 + block),
+                    scale, out, scratch[worker]);
         }
     }
 

@@ -13,6 +13,7 @@ import org.ristretto.cpu.parallel.WorkerPool;
 final class RopeKernel {
     private final WorkerPool pool;
     private float[][] cache;
+    private final Rows rows = new Rows();
 
     RopeKernel(WorkerPool pool) {
         this.pool = pool;
@@ -27,12 +28,35 @@ final class RopeKernel {
                 cache[w] = new float[dims];
             }
         }
-        float thetaScale = (float) Math.pow(spec.freqBase(), -2.0 / dims);
-        float[] corr = correctionDims(dims, spec.originalContext(), spec.freqBase(), spec.betaFast(), spec.betaSlow());
-        int heads = x.columns() / headDim;
-        float[] data = x.data();
-        pool.forRange(x.rows(), 1, (from, to, worker) -> {
+        rows.x = x;
+        rows.headDim = headDim;
+        rows.startPos = startPos;
+        rows.spec = spec;
+        rows.freqFactors = freqFactors;
+        rows.thetaScale = (float) Math.pow(spec.freqBase(), -2.0 / dims);
+        correctionDims(dims, spec.originalContext(), spec.freqBase(), spec.betaFast(), spec.betaSlow(), rows.corr);
+        pool.forRange(x.rows(), 1, rows);
+    }
+
+    /**
+     * {@link #apply}'s rows: one range task kept from call to call, the call's arguments in its fields, so that a call
+     * allocates nothing.
+     */
+    private final class Rows implements WorkerPool.RangeTask {
+        CpuActivation x;
+        int headDim;
+        int startPos;
+        RopeSpec spec;
+        float[] freqFactors;
+        float thetaScale;
+        final float[] corr = new float[2];
+
+        @Override
+        public void run(int from, int to, int worker) {
             float[] cs = cache[worker];
+            int dims = spec.dims();
+            int heads = x.columns() / headDim;
+            float[] data = x.data();
             for (int t = from; t < to; t++) {
                 fillCache(cs, startPos + t, dims, thetaScale, freqFactors, corr, spec);
                 int row = x.rowOffset(t);
@@ -40,7 +64,7 @@ final class RopeKernel {
                     rotate(data, row + h * headDim, cs, dims, spec.layout());
                 }
             }
-        });
+        }
     }
 
     /** Cosines and sines (interleaved, scaled) of every pair at {@code position}. */
@@ -66,11 +90,16 @@ final class RopeKernel {
         }
     }
 
-    /** YaRN's correction dimensions {@code [start, end]}: floor and ceil of where betaFast and betaSlow fall. */
-    static float[] correctionDims(int dims, int originalContext, float base, float betaFast, float betaSlow) {
+    /**
+     * YaRN's correction dimensions {@code [start, end]}, written to {@code out[0]} and {@code out[1]}: floor and ceil
+     * of where betaFast and betaSlow fall.
+     */
+    static void correctionDims(int dims, int originalContext, float base, float betaFast, float betaSlow,
+                               float[] out) {
         float start = (float) Math.floor(correctionDim(dims, originalContext, betaFast, base));
         float end = (float) Math.ceil(correctionDim(dims, originalContext, betaSlow, base));
-        return new float[] {Math.max(0f, start), Math.min(dims - 1, end)};
+        out[0] = Math.max(0f, start);
+        out[1] = Math.min(dims - 1, end);
     }
 
     private static float correctionDim(int dims, int originalContext, float rotations, float base) {

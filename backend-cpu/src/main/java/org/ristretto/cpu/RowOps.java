@@ -18,17 +18,60 @@ final class RowOps {
     private static final int MIN_PARALLEL_ELEMENTS = 16_384;
 
     private final WorkerPool pool;
+    // Each operation is a range task kept from call to call, its arguments in fields (set by the call, kept until the
+    // next), so that a call allocates nothing: a capturing lambda would be a new object per call. One caller at a time.
+    private final GetRows getRows = new GetRows();
+    private final RmsNorm rmsNorm = new RmsNorm();
+    private final Add add = new Add();
+    private final Argmax argmax = new Argmax();
 
     RowOps(WorkerPool pool) {
         this.pool = pool;
     }
 
     void getRows(CpuWeight table, int[] ids, CpuActivation out) {
-        int cols = table.columns();
-        MemorySegment data = table.data();
-        long rowBytes = table.rowBytes();
-        GgmlType type = table.type();
-        pool.forRange(ids.length, minRows(cols), (from, to, w) -> {
+        getRows.table = table;
+        getRows.ids = ids;
+        getRows.out = out;
+        pool.forRange(ids.length, minRows(table.columns()), getRows);
+    }
+
+    void rmsNorm(CpuActivation x, float[] weight, float eps, CpuActivation out) {
+        rmsNorm.x = x;
+        rmsNorm.weight = weight;
+        rmsNorm.eps = eps;
+        rmsNorm.out = out;
+        pool.forRange(x.rows(), minRows(x.columns()), rmsNorm);
+    }
+
+    void add(CpuActivation a, float[] b, int bOffset, boolean broadcast, CpuActivation out) {
+        add.a = a;
+        add.b = b;
+        add.bOffset = bOffset;
+        add.broadcast = broadcast;
+        add.out = out;
+        pool.forRange(a.rows(), minRows(a.columns()), add);
+    }
+
+    int[] argmax(CpuActivation x) {
+        int[] result = new int[x.rows()];
+        argmax.x = x;
+        argmax.result = result;
+        pool.forRange(x.rows(), 1, argmax);
+        return result;
+    }
+
+    private static final class GetRows implements WorkerPool.RangeTask {
+        CpuWeight table;
+        int[] ids;
+        CpuActivation out;
+
+        @Override
+        public void run(int from, int to, int worker) {
+            int cols = table.columns();
+            MemorySegment data = table.data();
+            long rowBytes = table.rowBytes();
+            GgmlType type = table.type();
             for (int i = from; i < to; i++) {
                 long at = ids[i] * rowBytes;
                 if (type == GgmlType.F32) {
@@ -37,15 +80,21 @@ final class RowOps {
                     QuantFormats.of(type).dequantize(data, at, out.data(), out.rowOffset(i), cols);
                 }
             }
-        });
+        }
     }
 
-    void rmsNorm(CpuActivation x, float[] weight, float eps, CpuActivation out) {
-        int group = weight.length;
-        int groups = x.columns() / group;
-        float[] xd = x.data();
-        float[] od = out.data();
-        pool.forRange(x.rows(), minRows(x.columns()), (from, to, w) -> {
+    private static final class RmsNorm implements WorkerPool.RangeTask {
+        CpuActivation x;
+        float[] weight;
+        float eps;
+        CpuActivation out;
+
+        @Override
+        public void run(int from, int to, int worker) {
+            int group = weight.length;
+            int groups = x.columns() / group;
+            float[] xd = x.data();
+            float[] od = out.data();
             for (int r = from; r < to; r++) {
                 for (int g = 0; g < groups; g++) {
                     int xa = x.rowOffset(r) + g * group;
@@ -54,25 +103,33 @@ final class RowOps {
                     scaleMultiply(xd, xa, scale, weight, od, oa, group);
                 }
             }
-        });
+        }
     }
 
-    void add(CpuActivation a, float[] b, int bOffset, boolean broadcast, CpuActivation out) {
-        int cols = a.columns();
-        float[] ad = a.data();
-        float[] od = out.data();
-        pool.forRange(a.rows(), minRows(cols), (from, to, w) -> {
+    private static final class Add implements WorkerPool.RangeTask {
+        CpuActivation a;
+        float[] b;
+        int bOffset;
+        boolean broadcast;
+        CpuActivation out;
+
+        @Override
+        public void run(int from, int to, int worker) {
+            int cols = a.columns();
             for (int r = from; r < to; r++) {
                 int bo = broadcast ? bOffset : bOffset + r * cols;
-                add(ad, a.rowOffset(r), b, bo, od, out.rowOffset(r), cols);
+                add(a.data(), a.rowOffset(r), b, bo, out.data(), out.rowOffset(r), cols);
             }
-        });
+        }
     }
 
-    int[] argmax(CpuActivation x) {
-        int[] result = new int[x.rows()];
-        float[] d = x.data();
-        pool.forRange(x.rows(), 1, (from, to, w) -> {
+    private static final class Argmax implements WorkerPool.RangeTask {
+        CpuActivation x;
+        int[] result;
+
+        @Override
+        public void run(int from, int to, int worker) {
+            float[] d = x.data();
             for (int r = from; r < to; r++) {
                 int at = x.rowOffset(r);
                 int best = 0;
@@ -85,8 +142,7 @@ final class RowOps {
                 }
                 result[r] = best;
             }
-        });
-        return result;
+        }
     }
 
     private static int minRows(int columns) {

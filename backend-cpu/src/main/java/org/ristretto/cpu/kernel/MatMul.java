@@ -83,6 +83,8 @@ public final class MatMul {
     private float[] out;
     private int outOffset;
     private Activations quantizing;
+    /** {@link #multiplyMany}'s output offsets, advanced token by token (kept, so that a call allocates nothing). */
+    private int[] manyOffsets = new int[0];
     private final WorkerPool.Task productTask = this::productChunk;
     private final WorkerPool.Task swiGluTask = this::swiGluChunk;
     private final WorkerPool.Task quantizeTask = (t, worker) -> quantizing.quantize(t);
@@ -308,7 +310,11 @@ public final class MatMul {
         for (int i = 0; i < ms.length; i++) {
             checkActivations(ms[i].cols, x, xOffset, nTokens, outs[i], outOffsets[i], ms[i].rows);
         }
-        int[] offsets = outOffsets.clone();
+        if (manyOffsets.length < ms.length) {
+            manyOffsets = new int[ms.length];
+        }
+        int[] offsets = manyOffsets;
+        System.arraycopy(outOffsets, 0, offsets, 0, ms.length);
         for (int t = 0; t < nTokens; t++) {
             packed.multiplyMany(ms, x, xOffset + t * ms[0].cols, outs, offsets);
             for (int i = 0; i < ms.length; i++) {

@@ -91,7 +91,8 @@ public interface Backend extends AutoCloseable {
      * Several products of one input, {@code outs[i] = weights[i] · x} each as {@link #matmul} computes it (a layer's
      * query, key and value projections). A backend may run them as one operation, preparing {@code x} once and
      * sharing the work of all of them between its threads, which saves the fixed cost of the smaller products; this
-     * default runs them one by one.
+     * default runs them one by one. The arrays are only read, during the call: a caller may pass the same ones on
+     * every token.
      *
      * @throws IllegalArgumentException if the arrays differ in length or are empty, or as {@link #matmul} for a pair
      */

@@ -32,6 +32,8 @@ public final class Transformer implements AutoCloseable {
     private final List<Tensor> owned = new ArrayList<>();
     private final Activations full;
     private final Tensor logitsLast;
+    /** Each layer's query, key and value weights, for {@link Backend#matmulMany} (made once, not per token). */
+    private final Tensor[][] qkvWeights;
     private Tensor logitsAll;
     private Activations single;
     private Activations recent;
@@ -54,6 +56,8 @@ public final class Transformer implements AutoCloseable {
                     + options.kvCacheType().ggmlName() + " KV cache");
         }
         this.rope = config.rope().toSpec(weights.ropeFreqs());
+        this.qkvWeights = weights.layers().stream().map(l -> new Tensor[] {l.wq(), l.wk(), l.wv()})
+                .toArray(Tensor[][]::new);
         KvCache kv = backend.allocateKvCache(new KvCacheSpec(config.blockCount(), contextLength,
                 config.headCountKv(), config.headDim(), options.kvCacheType()));
         try {
@@ -211,7 +215,7 @@ public final class Transformer implements AutoCloseable {
     private void attentionBlock(ModelWeights.Layer w, int l, int pos, Activations a) {
         float eps = config.rmsEps();
         backend.rmsNorm(a.x, w.attnNorm(), eps, a.xb);
-        backend.matmulMany(new Tensor[] {w.wq(), w.wk(), w.wv()}, a.xb, new Tensor[] {a.q, a.k, a.v});
+        backend.matmulMany(qkvWeights[l], a.xb, a.qkv);
         addBias(a.q, w.bq());
         addBias(a.k, w.bk());
         addBias(a.v, w.bv());
@@ -297,6 +301,8 @@ public final class Transformer implements AutoCloseable {
         final Tensor q;
         final Tensor k;
         final Tensor v;
+        /** {@code q}, {@code k} and {@code v}, the outputs of one {@link Backend#matmulMany}. */
+        final Tensor[] qkv;
         final Tensor att;
         final Tensor proj;
         final Tensor hidden;
@@ -312,6 +318,7 @@ public final class Transformer implements AutoCloseable {
             this.q = q;
             this.k = k;
             this.v = v;
+            this.qkv = new Tensor[] {q, k, v};
             this.att = att;
             this.proj = proj;
             this.hidden = hidden;
