@@ -155,6 +155,7 @@ public final class BenchVsLlamaCpp implements Callable<Integer> {
                 }
                 llamaResults.add(l);
                 ristrettoResults.add(r);
+                r.boxedKernelNote().ifPresent(err::println);
                 if (output.equals("md")) {
                     out.printf(Locale.ROOT, "| %15s | %20s | %20s | %7.2f |%n", test.name(),
                             String.format(Locale.ROOT, "%.2f ± %.2f", l.avgTs(), l.stddevTs()),

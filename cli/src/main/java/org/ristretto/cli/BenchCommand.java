@@ -126,6 +126,7 @@ final class BenchCommand implements Callable<Integer> {
             for (BenchTest test : tests) {
                 BenchResult r = runner.run(test);
                 fallbacks.print(err);
+                r.boxedKernelNote().ifPresent(err::println);
                 results.add(r);
                 bench.profile().ifPresent(p -> ProfileReport.print(err, r, p.entries()));
                 switch (output) {

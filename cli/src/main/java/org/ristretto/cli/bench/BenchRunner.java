@@ -95,6 +95,7 @@ public final class BenchRunner {
         String started = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         Random random = new Random(settings.seed());
         List<Long> samples = new ArrayList<>(settings.repetitions());
+        long heapBytes;
         try (Transformer transformer = new Transformer(model.weights(), options)) {
             if (settings.warmup() && test.nPrompt() > 0) {
                 prompt(transformer, 0, test.nPrompt(), random);
@@ -108,6 +109,7 @@ public final class BenchRunner {
                 settleJit(transformer, first, test.nGen(), random);
             }
             model.profile().ifPresent(ProfilingBackend::reset); // only the timed repetitions
+            long heapBefore = heapAllocated();
             for (int rep = 0; rep < settings.repetitions(); rep++) {
                 long start = System.nanoTime();
                 if (test.nPrompt() > 0) {
@@ -118,8 +120,19 @@ public final class BenchRunner {
                 }
                 samples.add(System.nanoTime() - start);
             }
+            long heapAfter = heapAllocated();
+            heapBytes = heapBefore < 0 || heapAfter < 0 ? -1 : heapAfter - heapBefore;
         }
-        return new BenchResult(test, samples, started);
+        return new BenchResult(test, samples, started, heapBytes);
+    }
+
+    /** Heap bytes allocated by all the JVM's threads so far, or -1 where the JVM does not count them. */
+    private static long heapAllocated() {
+        if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean threads
+                && threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled()) {
+            return threads.getTotalThreadAllocatedBytes();
+        }
+        return -1;
     }
 
     /**

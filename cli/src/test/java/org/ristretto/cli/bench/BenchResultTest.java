@@ -2,6 +2,7 @@ package org.ristretto.cli.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -37,6 +38,19 @@ class BenchResultTest {
         assertEquals(10_000.0, r.avgTs(), 1e-9);
         assertEquals(0.0, r.stddevTs());
         assertThrows(IllegalArgumentException.class, () -> new BenchResult(BenchTest.pp(1, 0), List.of(), "t"));
+    }
+
+    @Test
+    void aTestThatAllocatedLikeBoxedKernelsGetsANote() {
+        // tg128 twice: 256 tokens.
+        var boxed = new BenchResult(BenchTest.tg(128, 0), List.of(1L, 1L), "t", 256L * 80_000_000);
+        assertEquals(80_000_000, boxed.heapBytesPerToken());
+        assertTrue(boxed.boxedKernelNote().orElseThrow().startsWith("note: tg128 allocated 80.0 MB of heap per token"));
+        var clean = new BenchResult(BenchTest.tg(128, 0), List.of(1L, 1L), "t", 256L * 2_000_000);
+        assertTrue(clean.boxedKernelNote().isEmpty(), "2 MB per token is the common, harmless boxing");
+        var unknown = new BenchResult(BenchTest.tg(128, 0), List.of(1L), "t");
+        assertEquals(-1, unknown.heapBytesPerToken());
+        assertTrue(unknown.boxedKernelNote().isEmpty());
     }
 
     @Test
