@@ -156,8 +156,8 @@ public final class MatMul {
     public void multiply(GgmlType type, MemorySegment w, long wOffset, int rows, int cols, float[] x, int xOffset,
             int nTokens, float[] out, int outOffset) {
         RowKernel k = kernelFor(type);
-        long rb = checkWeights("weights", type, w, wOffset, rows, cols);
-        checkActivations(cols, x, xOffset, nTokens, out, outOffset, rows);
+        long rb = ProductArguments.checkWeights("weights", type, w, wOffset, rows, cols);
+        ProductArguments.checkActivations(cols, x, xOffset, nTokens, out, outOffset, rows);
         begin(rows, cols, nTokens, out, outOffset);
         this.kernel = k;
         this.w = w;
@@ -185,9 +185,9 @@ public final class MatMul {
             int outOffset) {
         RowKernel kg = kernelFor(gateType);
         RowKernel ku = kernelFor(upType);
-        long rbg = checkWeights("gate weights", gateType, gate, gateOffset, rows, cols);
-        long rbu = checkWeights("up weights", upType, up, upOffset, rows, cols);
-        checkActivations(cols, x, xOffset, nTokens, out, outOffset, rows);
+        long rbg = ProductArguments.checkWeights("gate weights", gateType, gate, gateOffset, rows, cols);
+        long rbu = ProductArguments.checkWeights("up weights", upType, up, upOffset, rows, cols);
+        ProductArguments.checkActivations(cols, x, xOffset, nTokens, out, outOffset, rows);
         begin(rows, cols, nTokens, out, outOffset);
         this.kernel = kg;
         this.kernel2 = ku;
@@ -225,7 +225,7 @@ public final class MatMul {
      */
     public PackedMatrix pack(GgmlType type, MemorySegment w, long wOffset, int rows, int cols,
             SegmentAllocator memory) {
-        checkWeights("weights", type, w, wOffset, rows, cols);
+        ProductArguments.checkWeights("weights", type, w, wOffset, rows, cols);
         return packed.pack(type, w, wOffset, rows, cols, memory);
     }
 
@@ -276,7 +276,7 @@ public final class MatMul {
             multiply(m.type(), m.original, m.originalOffset, m.rows, m.cols, x, xOffset, nTokens, out, outOffset);
             return;
         }
-        checkActivations(m.cols, x, xOffset, nTokens, out, outOffset, m.rows);
+        ProductArguments.checkActivations(m.cols, x, xOffset, nTokens, out, outOffset, m.rows);
         for (int t = 0; t < nTokens; t++) {
             packed.multiply(m, x, xOffset + t * m.cols, out, outOffset + t * m.rows);
         }
@@ -290,17 +290,7 @@ public final class MatMul {
      */
     public void multiplyMany(PackedMatrix[] ms, float[] x, int xOffset, int nTokens, float[][] outs,
             int[] outOffsets) {
-        if (ms.length == 0 || outs.length != ms.length || outOffsets.length != ms.length) {
-            throw new IllegalArgumentException("multiplyMany needs one output and offset per matrix, at least one: "
-                    + ms.length + " matrices, " + outs.length + " outputs, " + outOffsets.length + " offsets");
-        }
-        for (PackedMatrix m : ms) {
-            if (m.cols != ms[0].cols || m.type() != ms[0].type()) {
-                throw new IllegalArgumentException("multiplyMany needs matrices of one type and row length: "
-                        + ms[0].type().ggmlName() + " of " + ms[0].cols + " columns and " + m.type().ggmlName()
-                        + " of " + m.cols);
-            }
-        }
+        ProductArguments.checkMany(ms, outs, outOffsets);
         if (nTokens > PACKED_MAX_TOKENS) {
             for (int i = 0; i < ms.length; i++) {
                 multiply(ms[i], x, xOffset, nTokens, outs[i], outOffsets[i]);
@@ -308,7 +298,7 @@ public final class MatMul {
             return;
         }
         for (int i = 0; i < ms.length; i++) {
-            checkActivations(ms[i].cols, x, xOffset, nTokens, outs[i], outOffsets[i], ms[i].rows);
+            ProductArguments.checkActivations(ms[i].cols, x, xOffset, nTokens, outs[i], outOffsets[i], ms[i].rows);
         }
         if (manyOffsets.length < ms.length) {
             manyOffsets = new int[ms.length];
@@ -335,7 +325,7 @@ public final class MatMul {
                     gate.rows, gate.cols, x, xOffset, nTokens, out, outOffset);
             return;
         }
-        checkActivations(gate.cols, x, xOffset, nTokens, out, outOffset, gate.rows);
+        ProductArguments.checkActivations(gate.cols, x, xOffset, nTokens, out, outOffset, gate.rows);
         for (int t = 0; t < nTokens; t++) {
             packed.multiplySwiGlu(gate, up, x, xOffset + t * gate.cols, out, outOffset + t * gate.rows);
         }
@@ -352,37 +342,6 @@ public final class MatMul {
             throw new IllegalArgumentException("no CPU matrix kernel for weights of type " + type.ggmlName());
         }
         return k;
-    }
-
-    private static long checkWeights(String what, GgmlType type, MemorySegment w, long offset, int rows, int cols) {
-        if (rows < 1 || cols < 1 || cols % type.blockSize() != 0) {
-            throw new IllegalArgumentException(what + ": a " + rows + "×" + cols + " matrix of " + type.ggmlName()
-                    + " needs rows >= 1 and a row length that is a positive multiple of " + type.blockSize());
-        }
-        long rowBytes = type.byteSize(cols);
-        long bytes = rowBytes * rows;
-        if (offset < 0 || offset > w.byteSize() - bytes) {
-            throw new IllegalArgumentException(what + ": " + rows + "×" + cols + " " + type.ggmlName() + " takes "
-                    + bytes + " bytes from offset " + offset + ", past the end of a segment of " + w.byteSize());
-        }
-        return rowBytes;
-    }
-
-    private static void checkActivations(int cols, float[] x, int xOffset, int nTokens, float[] out, int outOffset,
-            int rows) {
-        if (nTokens < 1) {
-            throw new IllegalArgumentException("nTokens must be >= 1, got " + nTokens);
-        }
-        long xLen = (long) cols * nTokens;
-        if (xOffset < 0 || xOffset > x.length - xLen) {
-            throw new IllegalArgumentException("activations: " + nTokens + " tokens of " + cols + " floats from "
-                    + xOffset + " do not fit an array of " + x.length);
-        }
-        long outLen = (long) rows * nTokens;
-        if (outOffset < 0 || outOffset > out.length - outLen) {
-            throw new IllegalArgumentException("output: " + nTokens + " tokens of " + rows + " floats from "
-                    + outOffset + " do not fit an array of " + out.length);
-        }
     }
 
     private void begin(int rows, int cols, int nTokens, float[] out, int outOffset) {
