@@ -29,7 +29,10 @@ final class WeightProducts implements AutoCloseable {
     /** The most bytes of packed copies made; matrices past it stay in the file's layout. */
     private final long packBudget;
     private long packedBytes;
-    private final RunScratch runScratch = new RunScratch();
+    // multiplyMany's packed copies and outputs, by weight, kept from call to call so that a call allocates nothing.
+    private PackedMatrix[] manyPacked = new PackedMatrix[0];
+    private float[][] manyOutData = new float[0][];
+    private int[] manyOutOffsets = new int[0];
 
     WeightProducts(MatMul matMul, boolean packWeights, long packBudget) {
         this.matMul = matMul;
@@ -71,9 +74,16 @@ final class WeightProducts implements AutoCloseable {
      */
     void multiplyMany(CpuWeight[] ws, CpuActivation in, CpuActivation[] os) {
         warmUpKernels();
-        PackedMatrix[] ps = runScratch.packed(ws.length);
+        if (manyPacked.length < ws.length) {
+            manyPacked = new PackedMatrix[ws.length];
+            manyOutData = new float[ws.length][];
+            manyOutOffsets = new int[ws.length];
+        }
+        PackedMatrix[] ps = manyPacked;
         for (int i = 0; i < ws.length; i++) {
             ps[i] = in.rows() <= MatMul.PACKED_MAX_TOKENS ? packed(ws[i]) : null;
+            manyOutData[i] = os[i].data();
+            manyOutOffsets[i] = os[i].offset();
         }
         for (int from = 0, to; from < ws.length; from = to) {
             to = from + 1;
@@ -82,18 +92,12 @@ final class WeightProducts implements AutoCloseable {
             }
             if (to - from == 1) {
                 multiply(ws[from], in, os[from]);
-                continue;
+            } else {
+                matMul.multiplyMany(ps, from, to, in.data(), in.offset(), in.rows(), manyOutData, manyOutOffsets);
             }
-            RunScratch.Run run = runScratch.run(to - from);
-            for (int i = from; i < to; i++) {
-                run.matrices()[i - from] = ps[i];
-                run.outData()[i - from] = os[i].data();
-                run.outOffsets()[i - from] = os[i].offset();
-            }
-            matMul.multiplyMany(run.matrices(), in.data(), in.offset(), in.rows(), run.outData(), run.outOffsets());
-            run.clear();
         }
         Arrays.fill(ps, null);
+        Arrays.fill(manyOutData, null);
     }
 
     /** {@code o = silu(g · in) × (u · in)}, for a gate and an up matrix of one shape. */
@@ -167,41 +171,5 @@ final class WeightProducts implements AutoCloseable {
     @Override
     public void close() {
         packedMemory.close();
-    }
-
-    /**
-     * The arrays {@link #multiplyMany} hands on, kept from call to call (a forward pass makes one such call per layer
-     * and token, always of the same few lengths), so that it allocates nothing.
-     */
-    private static final class RunScratch {
-        /** A run of packed matrices of one type, with where their products go: arrays of exactly the run's length. */
-        record Run(PackedMatrix[] matrices, float[][] outData, int[] outOffsets) {
-            void clear() {
-                Arrays.fill(matrices, null);
-                Arrays.fill(outData, null);
-            }
-        }
-
-        private PackedMatrix[] packed = new PackedMatrix[0];
-        private Run[] runs = new Run[0];
-
-        /** An array of at least {@code n} (for the packed copies of a call's weights), all null. */
-        PackedMatrix[] packed(int n) {
-            if (packed.length < n) {
-                packed = new PackedMatrix[n];
-            }
-            return packed;
-        }
-
-        /** The arrays for a run of {@code n} matrices. */
-        Run run(int n) {
-            if (runs.length <= n) {
-                runs = Arrays.copyOf(runs, n + 1);
-            }
-            if (runs[n] == null) {
-                runs[n] = new Run(new PackedMatrix[n], new float[n][], new int[n]);
-            }
-            return runs[n];
-        }
     }
 }

@@ -283,31 +283,31 @@ public final class MatMul {
     }
 
     /**
-     * {@link #multiply} for several packed matrices of one type and row length against the same activations:
-     * {@code outs[i]} from {@code outOffsets[i]} gets {@code nTokens} rows of {@code ms[i].rows}. Each token is one
-     * quantization of its activations and one pool operation over all the matrices; more than
-     * {@link #PACKED_MAX_TOKENS} tokens read the originals, matrix by matrix.
+     * {@link #multiply} for the packed matrices {@code ms[from..to)}, of one type and row length, against the same
+     * activations: {@code outs[i]} from {@code outOffsets[i]} gets {@code nTokens} rows of {@code ms[i].rows}. Each
+     * token is one quantization of its activations and one pool operation over all the matrices; more than
+     * {@link #PACKED_MAX_TOKENS} tokens read the originals, matrix by matrix. The arrays are only read.
      */
-    public void multiplyMany(PackedMatrix[] ms, float[] x, int xOffset, int nTokens, float[][] outs,
+    public void multiplyMany(PackedMatrix[] ms, int from, int to, float[] x, int xOffset, int nTokens, float[][] outs,
             int[] outOffsets) {
-        ProductArguments.checkMany(ms, outs, outOffsets);
+        ProductArguments.checkMany(ms, from, to, outs, outOffsets);
         if (nTokens > PACKED_MAX_TOKENS) {
-            for (int i = 0; i < ms.length; i++) {
+            for (int i = from; i < to; i++) {
                 multiply(ms[i], x, xOffset, nTokens, outs[i], outOffsets[i]);
             }
             return;
         }
-        for (int i = 0; i < ms.length; i++) {
+        for (int i = from; i < to; i++) {
             ProductArguments.checkActivations(ms[i].cols, x, xOffset, nTokens, outs[i], outOffsets[i], ms[i].rows);
         }
-        if (manyOffsets.length < ms.length) {
-            manyOffsets = new int[ms.length];
+        if (manyOffsets.length < to) {
+            manyOffsets = new int[to];
         }
         int[] offsets = manyOffsets;
-        System.arraycopy(outOffsets, 0, offsets, 0, ms.length);
+        System.arraycopy(outOffsets, from, offsets, from, to - from);
         for (int t = 0; t < nTokens; t++) {
-            packed.multiplyMany(ms, x, xOffset + t * ms[0].cols, outs, offsets);
-            for (int i = 0; i < ms.length; i++) {
+            packed.multiplyMany(ms, from, to, x, xOffset + t * ms[from].cols, outs, offsets);
+            for (int i = from; i < to; i++) {
                 offsets[i] += ms[i].rows;
             }
         }

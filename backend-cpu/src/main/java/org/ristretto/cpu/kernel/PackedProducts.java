@@ -150,14 +150,15 @@ final class PackedProducts {
     }
 
     /**
-     * {@code outs[i][outOffsets[i] + r]} = row {@code r} of {@code ms[i]} times the activations, for matrices of one
-     * type and row length: one quantization of the activations and one pool operation for all of them, so the small
-     * ones (a layer's key and value projections) do not each pay an operation's fixed cost.
+     * {@code outs[i][outOffsets[i] + r]} = row {@code r} of {@code ms[i]} times the activations, for the matrices
+     * {@code ms[from..to)} of one type and row length: one quantization of the activations and one pool operation for
+     * all of them, so the small ones (a layer's key and value projections) do not each pay an operation's fixed cost.
      */
-    void multiplyMany(PackedMatrix[] ms, float[] x, int xOffset, float[][] outputs, int[] outputOffsets) {
-        prepare(ms.length);
-        for (int i = 0; i < ms.length; i++) {
-            set(i, ms[i], outputs[i], outputOffsets[i]);
+    void multiplyMany(PackedMatrix[] ms, int from, int to, float[] x, int xOffset, float[][] outputs,
+            int[] outputOffsets) {
+        prepare(to - from);
+        for (int i = from; i < to; i++) {
+            set(i - from, ms[i], outputs[i], outputOffsets[i]);
         }
         run(x, xOffset);
     }

@@ -46,16 +46,21 @@ final class ProductArguments {
         }
     }
 
-    /** Checks {@link MatMul#multiplyMany}'s arrays: an output and offset per matrix, all of one type and row length. */
-    static void checkMany(PackedMatrix[] ms, float[][] outs, int[] outOffsets) {
-        if (ms.length == 0 || outs.length != ms.length || outOffsets.length != ms.length) {
+    /**
+     * Checks {@link MatMul#multiplyMany}'s range and arrays: at least one matrix in {@code [from, to)}, an output and
+     * offset for each, all of one type and row length.
+     */
+    static void checkMany(PackedMatrix[] ms, int from, int to, float[][] outs, int[] outOffsets) {
+        if (from < 0 || from >= to || to > ms.length || to > outs.length || to > outOffsets.length) {
             throw new IllegalArgumentException("multiplyMany needs one output and offset per matrix, at least one: "
-                    + ms.length + " matrices, " + outs.length + " outputs, " + outOffsets.length + " offsets");
+                    + "matrices [" + from + ", " + to + ") of " + ms.length + ", " + outs.length + " outputs, "
+                    + outOffsets.length + " offsets");
         }
-        for (PackedMatrix m : ms) {
-            if (m.cols != ms[0].cols || m.type() != ms[0].type()) {
+        for (int i = from; i < to; i++) {
+            PackedMatrix m = ms[i];
+            if (m.cols != ms[from].cols || m.type() != ms[from].type()) {
                 throw new IllegalArgumentException("multiplyMany needs matrices of one type and row length: "
-                        + ms[0].type().ggmlName() + " of " + ms[0].cols + " columns and " + m.type().ggmlName()
+                        + ms[from].type().ggmlName() + " of " + ms[from].cols + " columns and " + m.type().ggmlName()
                         + " of " + m.cols);
             }
         }

@@ -117,11 +117,21 @@ class PackedMatMulTest {
         for (int i = 0; i < ms.length; i++) {
             outs[i] = new float[offsets[i] + ms[i].rows + 2];
         }
-        mm.multiplyMany(ms, x, xOff, 1, outs, offsets);
+        mm.multiplyMany(ms, 0, ms.length, x, xOff, 1, outs, offsets);
         for (int i = 0; i < ms.length; i++) {
             float[] alone = new float[outs[i].length];
             mm.multiply(ms[i], x, xOff, 1, alone, offsets[i]);
             assertArrayEquals(alone, outs[i], where + " many, matrix " + i + " of " + ms[i].rows + " rows");
+        }
+        // A range of the arrays: the matrices before it are left alone.
+        float[][] tail = new float[ms.length][];
+        for (int i = 0; i < ms.length; i++) {
+            tail[i] = new float[outs[i].length];
+        }
+        mm.multiplyMany(ms, 1, ms.length, x, xOff, 1, tail, offsets);
+        assertArrayEquals(new float[outs[0].length], tail[0], where + " many from 1, matrix 0 untouched");
+        for (int i = 1; i < ms.length; i++) {
+            assertArrayEquals(outs[i], tail[i], where + " many from 1, matrix " + i);
         }
     }
 
