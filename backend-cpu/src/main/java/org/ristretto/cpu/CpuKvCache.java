@@ -193,19 +193,39 @@ final class CpuKvCache implements KvCache {
     }
 
     /**
-     * Decodes the key tile of {@code (layer, head)} that starts at position {@code tileStart} (a multiple of
-     * {@code TILE}) into {@code keysT[d·TILE + j]} = the key of position {@code tileStart + j}; positions past the
-     * last stored one hold whatever the cache holds there (zeros, or keys of an earlier, longer sequence).
-     * {@code scales} has room for {@code headDim / 32 × TILE} floats (used by Q8_0).
+     * A heap buffer that {@link #loadKeyTile} decodes one tile of keys into, {@code [d][j]}, with a view of it as a
+     * segment (F32, copied as {@link Rows} explains) and room for a Q8_0 tile's block scales, made once.
      */
-    void loadKeyTile(int layer, int head, int tileStart, float[] keysT, float[] scales) {
+    static final class KeyTile {
+        /** The tile's keys, {@code keys[d·TILE + j]} the dimension {@code d} of position {@code j}. */
+        final float[] keys;
+        private final MemorySegment keysView;
+        /** A Q8_0 tile's block scales, {@code [d / 32][j]}. */
+        private final float[] scales;
+
+        /** Room for a tile of keys of {@code headDim}. */
+        KeyTile(int headDim) {
+            this.keys = new float[headDim * TILE];
+            this.keysView = MemorySegment.ofArray(keys);
+            this.scales = new float[headDim / 32 * TILE];
+        }
+    }
+
+    /**
+     * Decodes the key tile of {@code (layer, head)} that starts at position {@code tileStart} (a multiple of
+     * {@code TILE}) into {@code into.keys[d·TILE + j]} = the key of position {@code tileStart + j}; positions past
+     * the last stored one hold whatever the cache holds there (zeros, or keys of an earlier, longer sequence).
+     */
+    void loadKeyTile(int layer, int head, int tileStart, KeyTile into) {
         long at = keyTileOffset(layer, head, tileStart);
         int hd = spec.headDim();
         int n = TILE * hd;
+        float[] keysT = into.keys;
         switch (spec.type()) {
-            case F32 -> MemorySegment.copy(keys, at, MemorySegment.ofArray(keysT), 0, 4L * n);
+            case F32 -> MemorySegment.copy(keys, at, into.keysView, 0, 4L * n);
             case F16 -> Halves.widen(keys, at, keysT, 0, n);
             case Q8_0 -> {
+                float[] scales = into.scales;
                 Halves.widen(keys, at + n, scales, 0, hd / 32 * TILE);
                 for (int d = 0; d < hd; d++) {
                     scaleQuants(keys, at + (long) d * TILE, scales, d / 32 * TILE, keysT, d * TILE);

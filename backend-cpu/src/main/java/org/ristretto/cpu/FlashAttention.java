@@ -40,10 +40,9 @@ final class FlashAttention {
         final int headDim;
         final int rows;
         final CpuKvCache.Rows valueRows;
+        final CpuKvCache.KeyTile keyTile;
         /** The tile's keys, {@code [d][j]}: one vector load gives one dimension of many keys. */
         final float[] keysT;
-        /** A Q8_0 key tile's block scales, {@code [d / 32][j]}. */
-        final float[] keyScales;
         final float[] values;
         /** Scores, then softmax weights, of each query row: {@code [row][TILE]}. */
         final float[] scores;
@@ -57,8 +56,8 @@ final class FlashAttention {
             this.headDim = headDim;
             this.rows = rows;
             this.valueRows = new CpuKvCache.Rows(TILE, headDim);
-            this.keysT = new float[headDim * TILE];
-            this.keyScales = new float[headDim / 32 * TILE];
+            this.keyTile = new CpuKvCache.KeyTile(headDim);
+            this.keysT = keyTile.keys;
             this.values = valueRows.values;
             this.scores = new float[rows * TILE];
             this.visible = new int[rows];
@@ -156,7 +155,7 @@ final class FlashAttention {
         int last = startPos + t1 - 1; // the last position any query of the block sees
         for (int tile = 0; tile <= last; tile += TILE) {
             int tileLen = Math.min(TILE, last + 1 - tile);
-            cache.loadKeyTile(layer, kvHead, tile, s.keysT, s.keyScales);
+            cache.loadKeyTile(layer, kvHead, tile, s.keyTile);
             cache.loadValues(layer, kvHead, tile, tileLen, s.valueRows);
             // Scores of every row first, then the softmax update of each, then the values: the values of the tile are
             // then read once for ROW_BLOCK rows instead of once per row.
