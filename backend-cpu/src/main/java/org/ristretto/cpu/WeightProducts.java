@@ -6,6 +6,7 @@ import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
+import org.ristretto.core.backend.WeightPacking;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.cpu.kernel.MatMul;
 import org.ristretto.cpu.kernel.PackedMatrix;
@@ -18,7 +19,7 @@ import org.ristretto.cpu.kernel.PackedMatrix;
 final class WeightProducts implements AutoCloseable {
     private final MatMul matMul;
     /** The packed copies of weight matrices, made on their first product of up to PACKED_MAX_TOKENS tokens. */
-    private final MappedMemory packedMemory = new MappedMemory(true);
+    private final MappedMemory packedMemory;
     /** Types of the weights with a packed kernel that has not run yet. */
     private final Set<GgmlType> coldPackedTypes = EnumSet.noneOf(GgmlType.class);
     /** Types whose file-layout kernels will run one- and few-token products, not yet warmed up. */
@@ -34,9 +35,10 @@ final class WeightProducts implements AutoCloseable {
     private float[][] manyOutData = new float[0][];
     private int[] manyOutOffsets = new int[0];
 
-    WeightProducts(MatMul matMul, boolean packWeights, long packBudget) {
+    WeightProducts(MatMul matMul, WeightPacking packing, long packBudget) {
         this.matMul = matMul;
-        this.packWeights = packWeights;
+        this.packWeights = packing.packs();
+        this.packedMemory = new MappedMemory(packing == WeightPacking.PACKED_ON_HUGE_PAGES);
         this.packBudget = packBudget;
     }
 

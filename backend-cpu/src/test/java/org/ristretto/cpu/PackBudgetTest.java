@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.ristretto.core.backend.Tensor;
+import org.ristretto.core.backend.WeightPacking;
 import org.ristretto.core.quant.GgmlType;
 
 /** Packed copies stop at the backend's budget; the matrices past it multiply from the file's layout. */
@@ -38,8 +39,8 @@ class PackBudgetTest {
             x[i] = (float) rnd.nextDouble(-1, 1);
         }
         try (Arena arena = Arena.ofShared();
-                CpuBackend budgeted = new CpuBackend(CpuBackendProvider.hostDevice(), 2, true, ONE_COPY);
-                CpuBackend unpacked = new CpuBackend(CpuBackendProvider.hostDevice(), 2, false)) {
+                CpuBackend budgeted = new CpuBackend(CpuBackendProvider.hostDevice(), 2, WeightPacking.PACKED, ONE_COPY);
+                CpuBackend unpacked = new CpuBackend(CpuBackendProvider.hostDevice(), 2, WeightPacking.NONE)) {
             MemorySegment a = q8_0(arena, rnd);
             MemorySegment b = q8_0(arena, rnd);
             CpuWeight wa = (CpuWeight) budgeted.weight("a", GgmlType.Q8_0, COLS, ROWS, a);

@@ -19,6 +19,7 @@ import org.ristretto.cli.bench.BenchResult;
 import org.ristretto.cli.bench.BenchRunner;
 import org.ristretto.cli.bench.BenchTest;
 import org.ristretto.cli.bench.LengthList;
+import org.ristretto.core.backend.WeightPacking;
 import org.ristretto.core.quant.GgmlType;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -130,7 +131,7 @@ public final class BenchVsLlamaCpp implements Callable<Integer> {
         List<LlamaCppSide.Measured> llamaResults = new ArrayList<>();
         List<BenchResult> ristrettoResults = new ArrayList<>();
         try (LlamaCppSide llama = openLlamaCpp(llamaSettings);
-             BenchModel ristretto = BenchModel.open(model, backend, -1, t, true, err::println)) {
+             BenchModel ristretto = BenchModel.open(model, backend, -1, t, WeightPacking.PACKED_ON_HUGE_PAGES, err::println)) {
             BenchRunner runner = new BenchRunner(ristretto, ristrettoSettings);
             if (output.equals("md")) {
                 out.printf("model: %s (Ristretto: %s)%n", model, ristretto.description());

@@ -58,6 +58,18 @@ class BenchCommandTest {
         assertTrue(tg.lines().anyMatch(l -> l.startsWith("| (outside the backend's operations)")), tg);
     }
 
+    /** Packed copies on huge pages (the default) or on 4 KB pages decode alike; either flag is accepted. */
+    @Test
+    void hugePagesCanBeTurnedOff() {
+        String q4 = InfoCommandTest.shared("gguf/stories260K-q4_0.gguf").toString();
+        for (String flag : List.of("--no-huge-pages", "--huge-pages")) {
+            CliRunner r = CliRunner.run("bench", "-m", q4, "-t", "2", "-p", "4", "-n", "4", "-r", "1", flag);
+            assertEquals(0, r.exitCode(), flag + ": " + r.err());
+            assertTrue(r.out().contains("tg4"), r.out());
+        }
+        assertEquals(2, CliRunner.run("bench", "-m", q4, "--huge-pages=maybe").exitCode());
+    }
+
     @Test
     void nonDefaultBatchAndCacheTypeGetColumns() {
         CliRunner r = bench("-p", "8", "-n", "0", "-r", "1", "-b", "4", "-ctk", "f32");

@@ -31,15 +31,16 @@ class RunCommandTest {
     }
 
     /**
-     * The Q4_0 file decodes through packed weights by default; with --no-repack through the mapping alone; and with an
-     * f32 KV cache (-ctk, llama.cpp's name) to the same text.
+     * The Q4_0 file decodes through packed weights by default; with --no-repack through the mapping alone; with
+     * --huge-pages through packed weights on huge pages; and with an f32 KV cache (-ctk, llama.cpp's name) to the same
+     * text.
      */
     @Test
     void q4_0GreedyTextIsTheReferenceWithAndWithoutRepacking() throws IOException {
         String model = shared("gguf/stories260K-q4_0.gguf").toString();
         String text = new ObjectMapper().readTree(shared("reference/stories260K-greedy.json").toFile())
                 .get("variants").get("gguf/stories260K-q4_0.gguf").get("text").asText();
-        for (String[] extra : new String[][] {{}, {"--no-repack"}, {"-ctk", "f32"}}) {
+        for (String[] extra : new String[][] {{}, {"--no-repack"}, {"--huge-pages"}, {"-ctk", "f32"}}) {
             String[] args = {"run", "-m", model, "-p", "", "--temp", "0", "-n", "40", "-t", "2"};
             String[] all = java.util.Arrays.copyOf(args, args.length + extra.length);
             System.arraycopy(extra, 0, all, args.length, extra.length);

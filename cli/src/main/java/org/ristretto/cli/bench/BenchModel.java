@@ -8,6 +8,7 @@ import java.util.function.Consumer;
 import org.ristretto.core.backend.Backend;
 import org.ristretto.core.backend.BackendSelector;
 import org.ristretto.core.backend.ProfilingBackend;
+import org.ristretto.core.backend.WeightPacking;
 import org.ristretto.core.gguf.GgufFile;
 import org.ristretto.core.gguf.GgufMetadata;
 import org.ristretto.core.gguf.GgufMetadataException;
@@ -54,29 +55,29 @@ public final class BenchModel implements AutoCloseable {
      * @param backendName "auto" or a provider name
      * @param device      device index, or -1 for the backend's preferred one
      * @param threads     host worker threads
-     * @param packWeights whether the backend may keep packed copies of weights for decoding
-     *                    ({@link org.ristretto.core.backend.BackendOptions#packWeights})
+     * @param packing     whether the backend may keep packed copies of weights for decoding, and on which pages
+     *                    ({@link WeightPacking})
      * @throws IOException when the file cannot be read
      * @throws org.ristretto.core.model.ModelFormatException or {@link GgufMetadataException} for a model Ristretto
      *                     cannot run
      * @throws org.ristretto.core.backend.BackendException when the backend cannot be opened
      */
-    public static BenchModel open(Path file, String backendName, int device, int threads, boolean packWeights,
+    public static BenchModel open(Path file, String backendName, int device, int threads, WeightPacking packing,
             Consumer<String> notes) throws IOException {
-        return open(file, backendName, device, threads, packWeights, false, notes);
+        return open(file, backendName, device, threads, packing, false, notes);
     }
 
     /**
-     * As {@link #open(Path, String, int, int, boolean, Consumer)}; with {@code profile}, the weights run on a
+     * As {@link #open(Path, String, int, int, WeightPacking, Consumer)}; with {@code profile}, the weights run on a
      * {@link ProfilingBackend} around the opened backend ({@link #profile()}).
      */
-    public static BenchModel open(Path file, String backendName, int device, int threads, boolean packWeights,
+    public static BenchModel open(Path file, String backendName, int device, int threads, WeightPacking packing,
             boolean profile, Consumer<String> notes) throws IOException {
         GgufFile gguf = GgufFile.open(file);
         Backend backend = null;
         try {
             ModelConfig config = ModelConfig.read(gguf);
-            backend = BackendSelector.discover().open(backendName, device, threads, packWeights, notes);
+            backend = BackendSelector.discover().open(backendName, device, threads, packing, notes);
             ProfilingBackend profiling = profile ? new ProfilingBackend(backend) : null;
             ModelWeights weights = ModelWeights.load(gguf, config, profiling != null ? profiling : backend);
             return new BenchModel(file, gguf, backend, profiling, weights, threads);

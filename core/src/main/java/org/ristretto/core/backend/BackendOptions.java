@@ -5,11 +5,10 @@ package org.ristretto.core.backend;
  *
  * @param deviceIndex which of the probe's devices to use
  * @param threads     host worker threads (the CPU backend's pool size; other backends use it for host-side work)
- * @param packWeights whether the backend may keep copies of weight matrices in a layout of its own where that makes
- *                    decoding faster (the CPU backend does for Q4_0, Q8_0, Q4_K and Q6_K: about the size of those
- *                    weights again in memory, made on first use); false keeps only the file's mapping
+ * @param packing     whether the backend may keep copies of weight matrices in a layout of its own where that makes
+ *                    decoding faster, and on which pages ({@link WeightPacking})
  */
-public record BackendOptions(int deviceIndex, int threads, boolean packWeights) {
+public record BackendOptions(int deviceIndex, int threads, WeightPacking packing) {
 
     public BackendOptions {
         if (deviceIndex < 0) {
@@ -18,11 +17,17 @@ public record BackendOptions(int deviceIndex, int threads, boolean packWeights) 
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
+        if (packing == null) {
+            throw new IllegalArgumentException("packing must not be null");
+        }
     }
 
-    /** {@code deviceIndex} and {@code threads}, with packed weights allowed. */
+    /**
+     * {@code deviceIndex} and {@code threads}, with packed weights on huge pages: a library's model usually lives as
+     * long as its application, which then decodes a little faster for a slower start.
+     */
     public BackendOptions(int deviceIndex, int threads) {
-        this(deviceIndex, threads, true);
+        this(deviceIndex, threads, WeightPacking.PACKED_ON_HUGE_PAGES);
     }
 
     /** The first device and one thread per available processor. */

@@ -82,14 +82,14 @@ public final class BackendSelector {
      * @throws BackendException when the requested backend cannot be opened and no fallback applies
      */
     public Backend open(String requested, int deviceIndex, int threads, Consumer<String> notes) {
-        return open(requested, deviceIndex, threads, true, notes);
+        return open(requested, deviceIndex, threads, WeightPacking.PACKED_ON_HUGE_PAGES, notes);
     }
 
     /**
-     * {@link #open(String, int, int, Consumer)}, saying whether the backend may keep packed copies of weights
-     * ({@link BackendOptions#packWeights}).
+     * {@link #open(String, int, int, Consumer)}, saying whether the backend may keep packed copies of weights, and
+     * on which pages ({@link BackendOptions#packing}).
      */
-    public Backend open(String requested, int deviceIndex, int threads, boolean packWeights,
+    public Backend open(String requested, int deviceIndex, int threads, WeightPacking packing,
             Consumer<String> notes) {
         Selection selection = select(requested, deviceIndex);
         notes.accept("backend: " + selection.provider().name() + " on " + selection.device().name()
@@ -97,7 +97,7 @@ public final class BackendSelector {
         Backend opened;
         try {
             opened = selection.provider().open(new BackendOptions(selection.device().index(), threads,
-                    packWeights));
+                    packing));
         } catch (BackendException e) {
             if (!AUTO.equals(requested) || selection.provider().name().equals("cpu")) {
                 throw e;
@@ -105,9 +105,9 @@ public final class BackendSelector {
             notes.accept("backend: " + selection.provider().name() + " failed (" + e.getMessage()
                     + "); falling back to cpu");
             Selection cpu = select("cpu", -1);
-            return cpu.provider().open(new BackendOptions(cpu.device().index(), threads, packWeights));
+            return cpu.provider().open(new BackendOptions(cpu.device().index(), threads, packing));
         }
-        return withCpuFallback(opened, threads, packWeights);
+        return withCpuFallback(opened, threads, packing);
     }
 
     /**
@@ -115,13 +115,13 @@ public final class BackendSelector {
      * and operations the device lacks run on the CPU; the CPU backend itself, or any backend when no "cpu" provider
      * is installed or available, comes back as it is.
      */
-    private Backend withCpuFallback(Backend primary, int threads, boolean packWeights) {
+    private Backend withCpuFallback(Backend primary, int threads, WeightPacking packing) {
         BackendProvider cpu = find("cpu");
         if (primary.name().equals("cpu") || cpu == null || !probe(cpu).available()) {
             return primary;
         }
         try {
-            return new FallbackBackend(primary, cpu.open(new BackendOptions(0, threads, packWeights)));
+            return new FallbackBackend(primary, cpu.open(new BackendOptions(0, threads, packing)));
         } catch (RuntimeException | Error e) {
             primary.close();
             throw e;
