@@ -9,7 +9,8 @@ package org.ristretto.core.backend;
  * from 2 MB pages: 1.5–4% more tokens per second than from 4 KB pages, for 1B models in Q8_0, Q4_0 and Q4_K_M on a
  * 2-core Zen 4 (one process, both kinds of copy decoded in turn). But a fresh huge page can cost much more to fault in
  * than its 4 KB pages do: on a virtual machine that hands free memory back to its host (virtio-balloon free page
- * reporting), packing a 1.3 GB Q8_0 model took 2.1–2.4 s on huge pages against 0.9–1.2 s on 4 KB pages. So a
+ * reporting), packing a 1.3 GB Q8_0 model took 1.96–2.29 s on huge pages against 0.94–1.09 s on 4 KB pages (three runs
+ * each, alternated), and a cold one-token run of it 4.0–4.6 s against 2.9–3.3 s. So a
  * long-running process, which pays once, wants huge pages, and a command that answers one prompt does not.
  */
 public enum WeightPacking {
