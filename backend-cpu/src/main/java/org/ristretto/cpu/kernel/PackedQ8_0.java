@@ -82,27 +82,24 @@ class PackedQ8_0 extends PackedKernel {
         IntVector s2 = s;
         IntVector high = s;
         IntVector high2 = s;
-        // Half a block (eight pieces) per iteration, written out: a whole block made a method too large for C1 ("out
-        // of virtual registers"), and a loop over pieces compiled with its bounds checks inside. No helper methods
+        // A quarter of a block (four pieces) per iteration, written out: a half block made a method too large for C1's
+        // profiling tier ("out of virtual registers in linear scan"), so C2 compiled it without a profile (the
+        // boxing risk of IntDot), and a loop over pieces compiled with its bounds checks inside. No helper methods
         // either: see IntDot.
-        for (int h = 0; h < 2 * (cols / BLOCK); h++) {
-            int b = h >> 1;
+        for (int h = 0; h < 4 * (cols / BLOCK); h++) {
+            int b = h >> 2;
             long p = group + (long) packed * b;
             long p2 = group2 + (long) packed * b;
-            long q = p + scales + 8 * piece * (h & 1);
-            long q2 = p2 + scales + 8 * piece * (h & 1);
-            int k = 8 * h;
-            ShortVector x0;
-            ShortVector x1;
-            IntVector a;
-            IntVector c;
-            x0 = IntVector.broadcast(is, xp[k]).reinterpretAsShorts();
-            x1 = IntVector.broadcast(is, xp[k + 1]).reinterpretAsShorts();
-            a = ((ShortVector) ByteVector.fromMemorySegment(bs, w, q, ByteOrder.LITTLE_ENDIAN)
+            long q = p + scales + 4 * piece * (h & 3);
+            long q2 = p2 + scales + 4 * piece * (h & 3);
+            int k = 4 * h;
+            ShortVector x0 = IntVector.broadcast(is, xp[k]).reinterpretAsShorts();
+            ShortVector x1 = IntVector.broadcast(is, xp[k + 1]).reinterpretAsShorts();
+            IntVector a = ((ShortVector) ByteVector.fromMemorySegment(bs, w, q, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
                     .add(((ShortVector) ByteVector.fromMemorySegment(bs, w, q + piece, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
-            c = ((ShortVector) ByteVector.fromMemorySegment(bs, w2, q2, ByteOrder.LITTLE_ENDIAN)
+            IntVector c = ((ShortVector) ByteVector.fromMemorySegment(bs, w2, q2, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
                     .add(((ShortVector) ByteVector.fromMemorySegment(bs, w2, q2 + piece, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
@@ -124,35 +121,7 @@ class PackedQ8_0 extends PackedKernel {
             high = a.lanewise(VectorOperators.ASHR, 16).add(high);
             s2 = c.lanewise(VectorOperators.XOR, LOW_BIAS).add(s2);
             high2 = c.lanewise(VectorOperators.ASHR, 16).add(high2);
-            x0 = IntVector.broadcast(is, xp[k + 4]).reinterpretAsShorts();
-            x1 = IntVector.broadcast(is, xp[k + 5]).reinterpretAsShorts();
-            a = ((ShortVector) ByteVector.fromMemorySegment(bs, w, q + 4 * piece, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
-                    .add(((ShortVector) ByteVector.fromMemorySegment(bs, w, q + 5 * piece, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
-            c = ((ShortVector) ByteVector.fromMemorySegment(bs, w2, q2 + 4 * piece, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
-                    .add(((ShortVector) ByteVector.fromMemorySegment(bs, w2, q2 + 5 * piece, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
-            s = a.lanewise(VectorOperators.XOR, LOW_BIAS).add(s);
-            high = a.lanewise(VectorOperators.ASHR, 16).add(high);
-            s2 = c.lanewise(VectorOperators.XOR, LOW_BIAS).add(s2);
-            high2 = c.lanewise(VectorOperators.ASHR, 16).add(high2);
-            x0 = IntVector.broadcast(is, xp[k + 6]).reinterpretAsShorts();
-            x1 = IntVector.broadcast(is, xp[k + 7]).reinterpretAsShorts();
-            a = ((ShortVector) ByteVector.fromMemorySegment(bs, w, q + 6 * piece, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
-                    .add(((ShortVector) ByteVector.fromMemorySegment(bs, w, q + 7 * piece, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
-            c = ((ShortVector) ByteVector.fromMemorySegment(bs, w2, q2 + 6 * piece, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.B2S, ss, 0)).mul(x0)
-                    .add(((ShortVector) ByteVector.fromMemorySegment(bs, w2, q2 + 7 * piece, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.B2S, ss, 0)).mul(x1)).reinterpretAsInts();
-            s = a.lanewise(VectorOperators.XOR, LOW_BIAS).add(s);
-            high = a.lanewise(VectorOperators.ASHR, 16).add(high);
-            s2 = c.lanewise(VectorOperators.XOR, LOW_BIAS).add(s2);
-            high2 = c.lanewise(VectorOperators.ASHR, 16).add(high2);
-            if ((h & 1) == 0) {
+            if ((h & 3) != 3) {
                 continue;
             }
             // The exact sums: the lower halves' part of s (s minus 2^16·high, modulo 2^32) less their biases, plus
