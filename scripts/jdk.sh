@@ -48,10 +48,10 @@ ristretto_find_jdk() {
 # harness (1B Q4_0, 2 threads), four runs in six compiled PackedQ4_0 or PackedQ6_K to boxed vectors (3 to 80 MB of
 # garbage per token); with it, none in eight. `run -n 64` of that model: 32.5 against 29.2 t/s, mean of seven
 # interleaved pairs.
-# The Vector API's own methods (jdk.incubator.vector.*) reach C2 after twenty times the usual calls instead: they are the
-# Java fallbacks that run only until a kernel is compiled with the intrinsics, and in a cold start C2 spent its queue
-# on them (about 230 of them compiled in a Q4_K_M warm-up, ShortVector.bOpTemplate and the like) while the kernels
-# waited. Cold `run -p "Once upon a time" -n 8`, three interleaved rounds on the 1B Q8_0, Q4_K_M and Q4_0 files
+# The Vector API's own methods (jdk.incubator.vector.*) reach C2 after twenty times the usual calls instead: they are
+# the Java fallbacks that run only until a kernel is compiled with the intrinsics, and in a cold start C2 spent its
+# queue on them (about 230 of them compiled in a Q4_K_M warm-up, ShortVector.bOpTemplate and the like) while the
+# kernels waited. Cold `run -p "Once upon a time" -n 8`, three interleaved rounds on the 1B Q8_0, Q4_K_M and Q4_0 files
 # (Zen 4, 2026-12-07): faster in 9 of 9 pairs, 3.7-5.1 s against 3.8-8.1 s, and peak RSS 2.8 against 2.9-3.8 GiB
 # for Q8_0 (less garbage from the fallbacks); `ristretto bench -p 512 -n 128 -r 3`, two rounds per file: no change
 # beyond the host's noise (pp512 faster in 4 of 6, tg128 in 3 of 6).

@@ -10,8 +10,8 @@ import org.ristretto.core.backend.KvCache;
 import org.ristretto.core.backend.KvCacheSpec;
 import org.ristretto.core.backend.Op;
 import org.ristretto.core.backend.RopeSpec;
-import org.ristretto.core.backend.WeightPacking;
 import org.ristretto.core.backend.Tensor;
+import org.ristretto.core.backend.WeightPacking;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.core.quant.QuantFormats;
 import org.ristretto.cpu.kernel.MatMul;
@@ -43,17 +43,17 @@ public final class CpuBackend implements Backend {
 
     /**
      * A backend for {@code device} with {@code threads} worker threads (the caller included); unless
-     * {@code packing} is {@link WeightPacking#NONE}, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, IQ4_XS and Q2_K to Q6_K matrices get a packed copy
-     * on first use ({@link MatMul#pack}), for products of up to {@link MatMul#PACKED_MAX_TOKENS} tokens, while the
-     * copies fit in {@link PackBudget#fromAvailableMemory()}.
+     * {@code packing} is {@link WeightPacking#NONE}, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, IQ4_XS and Q2_K to Q6_K
+     * matrices get a packed copy on first use ({@link MatMul#pack}), for products of up to
+     * {@link MatMul#PACKED_MAX_TOKENS} tokens, while the copies fit in {@link PackBudget#fromAvailableMemory()}.
      */
     public CpuBackend(DeviceInfo device, int threads, WeightPacking packing) {
         this(device, threads, packing, packing.packs() ? PackBudget.fromAvailableMemory() : 0);
     }
 
     /**
-     * As {@link #CpuBackend(DeviceInfo, int, WeightPacking)}, making packed copies of at most {@code packBudget} bytes in
-     * all: a matrix whose copy would pass it is multiplied from the file's layout instead (correct, slower).
+     * As {@link #CpuBackend(DeviceInfo, int, WeightPacking)}, making packed copies of at most {@code packBudget} bytes
+     * in all: a matrix whose copy would pass it is multiplied from the file's layout instead (correct, slower).
      */
     CpuBackend(DeviceInfo device, int threads, WeightPacking packing, long packBudget) {
         this.device = device;

@@ -39,7 +39,8 @@ class PackBudgetTest {
             x[i] = (float) rnd.nextDouble(-1, 1);
         }
         try (Arena arena = Arena.ofShared();
-                CpuBackend budgeted = new CpuBackend(CpuBackendProvider.hostDevice(), 2, WeightPacking.PACKED, ONE_COPY);
+                CpuBackend budgeted = new CpuBackend(CpuBackendProvider.hostDevice(), 2, WeightPacking.PACKED,
+                        ONE_COPY);
                 CpuBackend unpacked = new CpuBackend(CpuBackendProvider.hostDevice(), 2, WeightPacking.NONE)) {
             MemorySegment a = q8_0(arena, rnd);
             MemorySegment b = q8_0(arena, rnd);

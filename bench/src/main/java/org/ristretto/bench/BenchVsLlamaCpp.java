@@ -131,7 +131,8 @@ public final class BenchVsLlamaCpp implements Callable<Integer> {
         List<LlamaCppSide.Measured> llamaResults = new ArrayList<>();
         List<BenchResult> ristrettoResults = new ArrayList<>();
         try (LlamaCppSide llama = openLlamaCpp(llamaSettings);
-             BenchModel ristretto = BenchModel.open(model, backend, -1, t, WeightPacking.PACKED_ON_HUGE_PAGES, err::println)) {
+             BenchModel ristretto = BenchModel.open(model, backend, -1, t, WeightPacking.PACKED_ON_HUGE_PAGES,
+                     err::println)) {
             BenchRunner runner = new BenchRunner(ristretto, ristrettoSettings);
             if (output.equals("md")) {
                 out.printf("model: %s (Ristretto: %s)%n", model, ristretto.description());
