@@ -9,6 +9,7 @@ import org.ristretto.core.backend.DeviceInfo;
 import org.ristretto.core.backend.KvCache;
 import org.ristretto.core.backend.KvCacheSpec;
 import org.ristretto.core.backend.Op;
+import org.ristretto.core.backend.PackedCopyCache;
 import org.ristretto.core.backend.RopeSpec;
 import org.ristretto.core.backend.Tensor;
 import org.ristretto.core.backend.WeightPacking;
@@ -48,7 +49,15 @@ public final class CpuBackend implements Backend {
      * {@link MatMul#PACKED_MAX_TOKENS} tokens, while the copies fit in {@link PackBudget#fromAvailableMemory()}.
      */
     public CpuBackend(DeviceInfo device, int threads, WeightPacking packing) {
-        this(device, threads, packing, packing.packs() ? PackBudget.fromAvailableMemory() : 0);
+        this(device, threads, packing, null);
+    }
+
+    /**
+     * As {@link #CpuBackend(DeviceInfo, int, WeightPacking)}, keeping the packed copies in {@code packCache}'s folder
+     * between runs (null: in memory only), where a later run maps them instead of packing again.
+     */
+    public CpuBackend(DeviceInfo device, int threads, WeightPacking packing, PackedCopyCache packCache) {
+        this(device, threads, packing, packing.packs() ? PackBudget.fromAvailableMemory() : 0, packCache);
     }
 
     /**
@@ -56,9 +65,14 @@ public final class CpuBackend implements Backend {
      * in all: a matrix whose copy would pass it is multiplied from the file's layout instead (correct, slower).
      */
     CpuBackend(DeviceInfo device, int threads, WeightPacking packing, long packBudget) {
+        this(device, threads, packing, packBudget, null);
+    }
+
+    private CpuBackend(DeviceInfo device, int threads, WeightPacking packing, long packBudget,
+            PackedCopyCache packCache) {
         this.device = device;
         this.pool = new WorkerPool(threads);
-        this.products = new WeightProducts(new MatMul(pool), packing, packBudget);
+        this.products = new WeightProducts(new MatMul(pool), packing, packBudget, packCache);
         this.rows = new RowOps(pool);
         this.rope = new RopeKernel(pool);
         this.attention = new FlashAttention(pool);

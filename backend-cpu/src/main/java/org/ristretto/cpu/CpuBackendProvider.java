@@ -34,7 +34,7 @@ public final class CpuBackendProvider implements BackendProvider {
             throw new org.ristretto.core.backend.BackendException("the cpu backend has one device (0), not "
                     + options.deviceIndex());
         }
-        return new CpuBackend(hostDevice(), options.threads(), options.packing());
+        return new CpuBackend(hostDevice(), options.threads(), options.packing(), options.packCache());
     }
 
     /** The host as a device: its cores and RAM, and the processor model where the OS tells it. */

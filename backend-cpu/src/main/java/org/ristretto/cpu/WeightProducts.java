@@ -6,6 +6,7 @@ import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
+import org.ristretto.core.backend.PackedCopyCache;
 import org.ristretto.core.backend.WeightPacking;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.cpu.kernel.MatMul;
@@ -20,6 +21,8 @@ final class WeightProducts implements AutoCloseable {
     private final MatMul matMul;
     /** The packed copies of weight matrices, made on their first product of up to PACKED_MAX_TOKENS tokens. */
     private final MappedMemory packedMemory;
+    /** The packed copies kept between runs, or null where they are made in memory only. */
+    private final PackedCopyFile keptCopies;
     /** Types of the weights with a packed kernel that has not run yet. */
     private final Set<GgmlType> coldPackedTypes = EnumSet.noneOf(GgmlType.class);
     /** Types whose file-layout kernels will run one- and few-token products, not yet warmed up. */
@@ -35,11 +38,16 @@ final class WeightProducts implements AutoCloseable {
     private float[][] manyOutData = new float[0][];
     private int[] manyOutOffsets = new int[0];
 
-    WeightProducts(MatMul matMul, WeightPacking packing, long packBudget) {
+    /**
+     * @param packCache where packed copies are kept between runs ({@link PackedCopyFile}), or null for none
+     */
+    WeightProducts(MatMul matMul, WeightPacking packing, long packBudget, PackedCopyCache packCache) {
         this.matMul = matMul;
         this.packWeights = packing.packs();
         this.packedMemory = new MappedMemory(packing == WeightPacking.PACKED_ON_HUGE_PAGES);
         this.packBudget = packBudget;
+        this.keptCopies = packWeights && packCache != null ? PackedCopyFile.open(packCache, matMul.packedLayoutKey())
+                : null;
     }
 
     boolean supports(GgmlType type) {
@@ -165,13 +173,26 @@ final class WeightProducts implements AutoCloseable {
             }
             warmUpKernels();
             packedBytes += size;
-            w.setPacked(matMul.pack(w.type(), w.data(), 0, w.rows(), w.columns(), packedMemory));
+            PackedMatrix p = keptCopies == null ? null : keptCopies.find(w, matMul);
+            if (p == null) {
+                p = matMul.pack(w.type(), w.data(), 0, w.rows(), w.columns(), packedMemory);
+                if (p != null && keptCopies != null) {
+                    keptCopies.packed(w, p);
+                }
+            }
+            w.setPacked(p);
         }
         return w.packed();
     }
 
     @Override
     public void close() {
-        packedMemory.close();
+        try {
+            if (keptCopies != null) {
+                keptCopies.close();
+            }
+        } finally {
+            packedMemory.close();
+        }
     }
 }

@@ -19,8 +19,8 @@ import org.ristretto.core.quant.GgmlType;
 
 /** Packed copies stop at the backend's budget; the matrices past it multiply from the file's layout. */
 class PackBudgetTest {
-    private static final int ROWS = 32;
-    private static final int COLS = 64;
+    static final int ROWS = 32;
+    static final int COLS = 64;
     /** One packed Q8_0 copy of a 32 × 64 matrix: 34 bytes per row and block of 32, at 256 or 512 bits. */
     private static final long ONE_COPY = ROWS * (COLS / 32) * 34L;
 
@@ -61,7 +61,8 @@ class PackBudgetTest {
         }
     }
 
-    private static float[] product(CpuBackend backend, Tensor w, float[] x) {
+    /** {@code w · x} on {@code backend}, for a {@link #ROWS} × {@link #COLS} matrix. */
+    static float[] product(CpuBackend backend, Tensor w, float[] x) {
         Tensor in = backend.allocate("x", COLS, 1);
         Tensor out = backend.allocate("y", ROWS, 1);
         backend.write(in, x, 0);
@@ -74,7 +75,7 @@ class PackBudgetTest {
     }
 
     /** A random Q8_0 matrix: an fp16 scale and 32 signed bytes per block. */
-    private static MemorySegment q8_0(Arena arena, SplittableRandom rnd) {
+    static MemorySegment q8_0(Arena arena, SplittableRandom rnd) {
         MemorySegment m = arena.allocate(ROWS * (COLS / 32) * 34L);
         for (long block = 0; block < m.byteSize(); block += 34) {
             m.set(ValueLayout.JAVA_SHORT_UNALIGNED, block, Float.floatToFloat16((float) rnd.nextDouble(0.001, 0.02)));

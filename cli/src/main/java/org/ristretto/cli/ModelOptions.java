@@ -2,10 +2,13 @@ package org.ristretto.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.ristretto.core.backend.Backend;
 import org.ristretto.core.backend.BackendSelector;
+import org.ristretto.core.backend.PackedCopyCache;
 import org.ristretto.core.backend.WeightPacking;
 import org.ristretto.core.generate.Model;
 import org.ristretto.core.model.TransformerOptions;
@@ -54,6 +57,11 @@ final class ModelOptions {
             + "virtual machines that give free memory back to their host (default: off, for a quick start; "
             + "'ristretto bench' has it on).")
     boolean hugePages;
+
+    @Option(names = "--pack-cache", paramLabel = "DIR", description = "Keep the packed copies of the weights in a file "
+            + "in DIR (about the model's size again), so that later runs of the same model map them instead of packing "
+            + "again: a quicker first token (none by default).")
+    Path packCache;
 
     @Option(names = "--verbose", description = "Show a stack trace when something fails.")
     boolean verbose;
@@ -109,13 +117,16 @@ final class ModelOptions {
      */
     Loaded load(PrintWriter err) throws IOException {
         long start = System.nanoTime();
+        Consumer<String> notes = note -> {
+            err.println(note);
+            err.flush();
+        };
+        // A model file that cannot be read gets its message from Model.open.
+        PackedCopyCache kept = packCache != null && Files.isRegularFile(model)
+                ? PackedCopyCache.forModel(packCache, model, notes) : null;
         // The backend opens on a second thread while the model's metadata and tokenizer are read (Model.open).
         Model m = Model.open(model, () -> BackendSelector.discover().open(backend, device, threads(),
-                WeightPacking.of(!noRepack, hugePages),
-                note -> {
-                    err.println(note);
-                    err.flush();
-                }), transformerOptions());
+                WeightPacking.of(!noRepack, hugePages), kept, notes), transformerOptions());
         Loaded loaded = new Loaded(m.backend(), m, System.nanoTime() - start, new FallbackNotes(m.backend()));
         try {
             loaded.fallbacks().print(err);

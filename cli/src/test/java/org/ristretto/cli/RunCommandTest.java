@@ -6,7 +6,9 @@ import static org.ristretto.cli.InfoCommandTest.shared;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code ristretto run} on stories260K against llama2.c's greedy output (reference/stories260K-greedy.json). */
 class RunCommandTest {
@@ -35,6 +37,26 @@ class RunCommandTest {
      * --huge-pages through packed weights on huge pages; and with an f32 KV cache (-ctk, llama.cpp's name) to the same
      * text.
      */
+    /**
+     * With --pack-cache the first run saves its packed copies in the folder and the second maps them from there:
+     * both print the reference text.
+     */
+    @Test
+    void packedCopiesKeptInAFolderGiveTheSameText(@TempDir Path dir) throws IOException {
+        String model = shared("gguf/stories260K-q4_0.gguf").toString();
+        String text = new ObjectMapper().readTree(shared("reference/stories260K-greedy.json").toFile())
+                .get("variants").get("gguf/stories260K-q4_0.gguf").get("text").asText();
+        String cache = dir.resolve("packed").toString();
+        for (String expected : new String[] {"saved to", "mapped from"}) {
+            CliRunner r = CliRunner.run("run", "-m", model, "-p", "", "--temp", "0", "-n", "40", "-t", "2",
+                    "--pack-cache", cache);
+            assertEquals(0, r.exitCode(), r.err());
+            assertTrue(r.err().contains("packed copies: ") && r.err().contains(expected), r.err());
+            String printed = r.out().stripTrailing();
+            assertTrue(printed.length() > 60 && text.startsWith(printed), expected + ": printed " + printed);
+        }
+    }
+
     @Test
     void q4_0GreedyTextIsTheReferenceWithAndWithoutRepacking() throws IOException {
         String model = shared("gguf/stories260K-q4_0.gguf").toString();

@@ -229,6 +229,27 @@ public final class MatMul {
         return packed.pack(type, w, wOffset, rows, cols, memory);
     }
 
+    /**
+     * A packed matrix over a copy {@link #pack} made earlier, possibly by another process (kept in a file): the
+     * bytes of {@link PackedMatrix#packedCopy()} of a matrix with the same shape and values, packed by this build at
+     * this vector width ({@link #packedLayoutKey()}). Nothing checks that the bytes are such a copy.
+     *
+     * @throws IllegalArgumentException where {@code copy} is not {@link #packedBytes} long
+     */
+    public PackedMatrix packedFrom(GgmlType type, MemorySegment w, long wOffset, int rows, int cols,
+            MemorySegment copy) {
+        ProductArguments.checkWeights("weights", type, w, wOffset, rows, cols);
+        return packed.packedFrom(type, w, wOffset, rows, cols, copy);
+    }
+
+    /**
+     * What the packed layouts depend on: the vector width and a checksum of the packing classes' bytecode. Copies
+     * made under another key (another machine's vectors, another build's packing) must not be used here.
+     */
+    public String packedLayoutKey() {
+        return packed.packedLayoutKey();
+    }
+
     /** Bytes of the copy {@link #pack} makes of a {@code rows × cols} matrix of {@code type}; 0 where it makes none. */
     public long packedBytes(GgmlType type, int rows, int cols) {
         return packed.packedBytes(type, rows, cols);

@@ -28,6 +28,11 @@ public final class PackedMatrix {
         this.packed = packed;
     }
 
+    /** The packed copy's bytes: whole groups of rows in the kernel's layout ({@link MatMul#packedFrom}). */
+    public MemorySegment packedCopy() {
+        return packed;
+    }
+
     /** The weights' type, the one its kernel packs. */
     GgmlType type() {
         return kernel.type();

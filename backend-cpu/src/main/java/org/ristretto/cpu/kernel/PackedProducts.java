@@ -1,14 +1,21 @@
 package org.ristretto.cpu.kernel;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.EnumMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Function;
+import java.util.zip.CRC32C;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.cpu.parallel.WorkerPool;
 
@@ -84,6 +91,38 @@ final class PackedProducts {
             return 0;
         }
         return k.groupBytes(cols) * (rows / k.rows());
+    }
+
+    /** See {@link MatMul#packedFrom}; the shape is checked. */
+    PackedMatrix packedFrom(GgmlType type, MemorySegment w, long wOffset, int rows, int cols, MemorySegment copy) {
+        long size = packedBytes(type, rows, cols);
+        if (size == 0 || copy.byteSize() != size) {
+            throw new IllegalArgumentException("a packed copy of a " + rows + "x" + cols + " " + type + " matrix is "
+                    + size + " bytes, not " + copy.byteSize());
+        }
+        return new PackedMatrix(w, wOffset, rows, cols, kernels.get(type), copy);
+    }
+
+    /** See {@link MatMul#packedLayoutKey}. */
+    String packedLayoutKey() {
+        Set<Class<?>> classes = new LinkedHashSet<>();
+        for (PackedKernel k : kernels.values()) {
+            for (Class<?> c = k.getClass(); c != Object.class; c = c.getSuperclass()) {
+                classes.add(c);
+            }
+        }
+        CRC32C crc = new CRC32C();
+        for (Class<?> c : classes) {
+            try (InputStream in = c.getResourceAsStream(c.getSimpleName() + ".class")) {
+                crc.update(c.getName().getBytes(StandardCharsets.UTF_8));
+                if (in != null) {
+                    crc.update(in.readAllBytes());
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("reading the class file of " + c.getName(), e);
+            }
+        }
+        return "int lanes " + lanes.ints().length() + ", packing classes " + Long.toHexString(crc.getValue());
     }
 
     /** See {@link MatMul#pack}; the shape is checked. */

@@ -7,8 +7,9 @@ package org.ristretto.core.backend;
  * @param threads     host worker threads (the CPU backend's pool size; other backends use it for host-side work)
  * @param packing     whether the backend may keep copies of weight matrices in a layout of its own where that makes
  *                    decoding faster, and on which pages ({@link WeightPacking})
+ * @param packCache   where those copies are kept between runs, or null to make them in memory on every run
  */
-public record BackendOptions(int deviceIndex, int threads, WeightPacking packing) {
+public record BackendOptions(int deviceIndex, int threads, WeightPacking packing, PackedCopyCache packCache) {
 
     public BackendOptions {
         if (deviceIndex < 0) {
@@ -20,6 +21,11 @@ public record BackendOptions(int deviceIndex, int threads, WeightPacking packing
         if (packing == null) {
             throw new IllegalArgumentException("packing must not be null");
         }
+    }
+
+    /** {@code deviceIndex}, {@code threads} and {@code packing}, with packed copies made in memory on every run. */
+    public BackendOptions(int deviceIndex, int threads, WeightPacking packing) {
+        this(deviceIndex, threads, packing, null);
     }
 
     /**

@@ -91,13 +91,22 @@ public final class BackendSelector {
      */
     public Backend open(String requested, int deviceIndex, int threads, WeightPacking packing,
             Consumer<String> notes) {
+        return open(requested, deviceIndex, threads, packing, null, notes);
+    }
+
+    /**
+     * {@link #open(String, int, int, WeightPacking, Consumer)}, with a folder where the packed copies are kept between
+     * runs ({@link BackendOptions#packCache}; null for none).
+     */
+    public Backend open(String requested, int deviceIndex, int threads, WeightPacking packing,
+            PackedCopyCache packCache, Consumer<String> notes) {
         Selection selection = select(requested, deviceIndex);
         notes.accept("backend: " + selection.provider().name() + " on " + selection.device().name()
                 + " (" + selection.reason() + ")");
         Backend opened;
         try {
             opened = selection.provider().open(new BackendOptions(selection.device().index(), threads,
-                    packing));
+                    packing, packCache));
         } catch (BackendException e) {
             if (!AUTO.equals(requested) || selection.provider().name().equals("cpu")) {
                 throw e;
@@ -105,9 +114,9 @@ public final class BackendSelector {
             notes.accept("backend: " + selection.provider().name() + " failed (" + e.getMessage()
                     + "); falling back to cpu");
             Selection cpu = select("cpu", -1);
-            return cpu.provider().open(new BackendOptions(cpu.device().index(), threads, packing));
+            return cpu.provider().open(new BackendOptions(cpu.device().index(), threads, packing, packCache));
         }
-        return withCpuFallback(opened, threads, packing);
+        return withCpuFallback(opened, threads, packing, packCache);
     }
 
     /**
@@ -115,13 +124,13 @@ public final class BackendSelector {
      * and operations the device lacks run on the CPU; the CPU backend itself, or any backend when no "cpu" provider
      * is installed or available, comes back as it is.
      */
-    private Backend withCpuFallback(Backend primary, int threads, WeightPacking packing) {
+    private Backend withCpuFallback(Backend primary, int threads, WeightPacking packing, PackedCopyCache packCache) {
         BackendProvider cpu = find("cpu");
         if (primary.name().equals("cpu") || cpu == null || !probe(cpu).available()) {
             return primary;
         }
         try {
-            return new FallbackBackend(primary, cpu.open(new BackendOptions(0, threads, packing)));
+            return new FallbackBackend(primary, cpu.open(new BackendOptions(0, threads, packing, packCache)));
         } catch (RuntimeException | Error e) {
             primary.close();
             throw e;
