@@ -120,7 +120,7 @@ final class PackedCopyFile implements AutoCloseable {
             // native memory, and a file mapping's segment class, met at the first product, sent the Q4_K and Q6_K
             // kernels back through deoptimization and C2 (a Q4_K_M 1B's 5-token prompt 5.3-6.6 s instead of ~2).
             MemorySegment m = MemorySegment.ofAddress(ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena)
-                    .address()).reinterpret(ch.size(), arena, null);
+                    .address()).reinterpret(ch.size(), arena, null).asReadOnly();
             Reader r = new Reader(m);
             if (!Arrays.equals(r.bytes(MAGIC.length), MAGIC)) {
                 throw new IllegalArgumentException("it does not start with " + new String(MAGIC,

@@ -40,20 +40,15 @@ class PackedCopyFileTest {
     @Test
     void aLaterBackendMapsTheCopiesAndMultipliesAlike() throws IOException {
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment a = PackBudgetTest.q8_0(arena, rnd);
-            MemorySegment b = PackBudgetTest.q8_0(arena, rnd);
-            PackedCopyCache cache = cache(model());
-            float[][] first = products(cache, a, b);
-            assertNoted("saved to");
+            FirstRun run = firstRun(arena);
             Path file = onlyFile();
             long written = Files.getLastModifiedTime(file).toMillis();
-            notes.clear();
 
-            float[][] again = products(cache, a, b);
+            float[][] again = products(run.cache, run.a, run.b);
             assertNoted("2 matrices mapped from " + file);
             assertTrue(notes.stream().noneMatch(n -> n.contains("saved")), "nothing new to save: " + notes);
-            assertArrayEquals(first[0], again[0], "matrix a from the file");
-            assertArrayEquals(first[1], again[1], "matrix b from the file");
+            assertArrayEquals(run.products[0], again[0], "matrix a from the file");
+            assertArrayEquals(run.products[1], again[1], "matrix b from the file");
             assertEquals(written, Files.getLastModifiedTime(file).toMillis(), "the file is left as it was");
         }
     }
@@ -61,14 +56,9 @@ class PackedCopyFileTest {
     @Test
     void aChangedMatrixIsPackedAgain() throws IOException {
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment a = PackBudgetTest.q8_0(arena, rnd);
-            MemorySegment b = PackBudgetTest.q8_0(arena, rnd);
-            PackedCopyCache cache = cache(model());
-            products(cache, a, b);
+            FirstRun run = firstRun(arena);
             MemorySegment changed = PackBudgetTest.q8_0(arena, rnd);
-            notes.clear();
-
-            float[][] got = products(cache, changed, b);
+            float[][] got = products(run.cache, changed, run.b);
             assertArrayEquals(inMemory(changed), got[0], "the changed matrix is packed from its own blocks");
             assertNoted("saved to");
         }
@@ -77,17 +67,11 @@ class PackedCopyFileTest {
     @Test
     void anotherVersionOfTheModelIsNotUsed() throws IOException {
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment a = PackBudgetTest.q8_0(arena, rnd);
-            MemorySegment b = PackBudgetTest.q8_0(arena, rnd);
-            Path model = model();
-            PackedCopyCache cache = cache(model);
-            products(cache, a, b);
-            notes.clear();
-
-            PackedCopyCache rewritten = new PackedCopyCache(cache.directory(), cache.model(), "another size and time",
-                    notes::add);
+            FirstRun run = firstRun(arena);
+            PackedCopyCache rewritten = new PackedCopyCache(run.cache.directory(), run.cache.model(),
+                    "another size and time", notes::add);
             MemorySegment other = PackBudgetTest.q8_0(arena, rnd);
-            float[][] got = products(rewritten, other, b);
+            float[][] got = products(rewritten, other, run.b);
             assertNoted("another version");
             assertArrayEquals(inMemory(other), got[0], "packed from the new file's blocks");
             assertNoted("saved to");
@@ -97,10 +81,11 @@ class PackedCopyFileTest {
     @Test
     void aCorruptFileIsNotedPackedAgainAndReplaced() throws IOException {
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment a = PackBudgetTest.q8_0(arena, rnd);
-            MemorySegment b = PackBudgetTest.q8_0(arena, rnd);
-            PackedCopyCache cache = cache(model());
-            float[][] first = products(cache, a, b);
+            FirstRun run = firstRun(arena);
+            PackedCopyCache cache = run.cache;
+            MemorySegment a = run.a;
+            MemorySegment b = run.b;
+            float[][] first = run.products;
             Path file = onlyFile();
             byte[] bytes = Files.readAllBytes(file);
             for (int cut : new int[] {0, 5, 200, 5000}) {
@@ -137,6 +122,19 @@ class PackedCopyFileTest {
             assertArrayEquals(inMemory(a), got[0], "packed in memory");
             assertNoted("not saved to");
         }
+    }
+
+    /** Two random matrices, a cache, and their products on a first backend, which saved its copies. */
+    private record FirstRun(MemorySegment a, MemorySegment b, PackedCopyCache cache, float[][] products) {}
+
+    private FirstRun firstRun(Arena arena) throws IOException {
+        MemorySegment a = PackBudgetTest.q8_0(arena, rnd);
+        MemorySegment b = PackBudgetTest.q8_0(arena, rnd);
+        PackedCopyCache cache = cache(model());
+        float[][] products = products(cache, a, b);
+        assertNoted("saved to");
+        notes.clear();
+        return new FirstRun(a, b, cache, products);
     }
 
     /** Products of matrices "a" and "b" on a backend keeping its copies in {@code cache}, then closed. */
