@@ -8,11 +8,16 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -20,6 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.ristretto.core.backend.PackedCopyCache;
 import org.ristretto.core.backend.WeightPacking;
 import org.ristretto.core.quant.GgmlType;
+import org.ristretto.cpu.kernel.MatMul;
+import org.ristretto.cpu.parallel.WorkerPool;
 
 /**
  * Packed copies kept in a file between backends ({@link PackedCopyFile}): a later backend maps them and multiplies
@@ -44,22 +51,24 @@ class PackedCopyFileTest {
             Path file = onlyFile();
             long written = Files.getLastModifiedTime(file).toMillis();
 
-            float[][] again = products(run.cache, run.a, run.b);
-            assertNoted("2 matrices mapped from " + file);
+            float[][] again = products(run.cache, run.a, run.b, run.c);
+            assertNoted("3 matrices mapped from " + file);
             assertTrue(notes.stream().noneMatch(n -> n.contains("saved")), "nothing new to save: " + notes);
-            assertArrayEquals(run.products[0], again[0], "matrix a from the file");
-            assertArrayEquals(run.products[1], again[1], "matrix b from the file");
+            for (int i = 0; i < 3; i++) {
+                assertArrayEquals(run.products[i], again[i], "matrix " + i + " from the file");
+            }
             assertEquals(written, Files.getLastModifiedTime(file).toMillis(), "the file is left as it was");
         }
     }
 
+    /** Matrix m0 now holds what m2 held: its product is m2's, packed from its blocks, not m0's kept copy. */
     @Test
     void aChangedMatrixIsPackedAgain() throws IOException {
         try (Arena arena = Arena.ofShared()) {
             FirstRun run = firstRun(arena);
-            MemorySegment changed = PackBudgetTest.q8_0(arena, rnd);
-            float[][] got = products(run.cache, changed, run.b);
-            assertArrayEquals(inMemory(changed), got[0], "the changed matrix is packed from its own blocks");
+            float[][] got = products(run.cache, run.c, run.b);
+            assertArrayEquals(run.products[2], got[0], "the changed matrix is packed from its own blocks");
+            assertArrayEquals(run.products[1], got[1], "the unchanged one");
             assertNoted("saved to");
         }
     }
@@ -70,45 +79,46 @@ class PackedCopyFileTest {
             FirstRun run = firstRun(arena);
             PackedCopyCache rewritten = new PackedCopyCache(run.cache.directory(), run.cache.model(),
                     "another size and time", notes::add);
-            MemorySegment other = PackBudgetTest.q8_0(arena, rnd);
-            float[][] got = products(rewritten, other, run.b);
+            float[][] got = products(rewritten, run.c, run.b);
             assertNoted("another version");
-            assertArrayEquals(inMemory(other), got[0], "packed from the new file's blocks");
+            assertArrayEquals(run.products[2], got[0], "packed from the new file's blocks");
             assertNoted("saved to");
         }
     }
 
+    /** Cut files and a huge length field are noted without reading past the file; the next run rewrites it. */
     @Test
     void aCorruptFileIsNotedPackedAgainAndReplaced() throws IOException {
-        try (Arena arena = Arena.ofShared()) {
+        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(1)) {
             FirstRun run = firstRun(arena);
-            PackedCopyCache cache = run.cache;
-            MemorySegment a = run.a;
-            MemorySegment b = run.b;
-            float[][] first = run.products;
+            String layout = new MatMul(pool).packedLayoutKey();
             Path file = onlyFile();
             byte[] bytes = Files.readAllBytes(file);
-            for (int cut : new int[] {0, 5, 200, 5000}) {
-                Files.write(file, Arrays.copyOf(bytes, cut));
-                notes.clear();
-                float[][] got = products(cache, a, b);
-                assertNoted("unreadable");
-                assertArrayEquals(first[0], got[0], "cut at " + cut + ": packed again");
-                assertNoted("saved to");
+            Map<String, byte[]> broken = new LinkedHashMap<>();
+            for (int cut : new int[] {0, 5, firstOffsetField(bytes)}) {
+                broken.put("it ends at byte " + cut + ", inside its header", Arrays.copyOf(bytes, cut));
             }
-            // A length field that asks for far more than the file holds.
+            broken.put("entry 0 (m0) claims bytes 4096 to 4096 + 2176 of 5000", Arrays.copyOf(bytes, 5000));
             byte[] huge = bytes.clone();
-            huge[8] = (byte) 0xff;
-            huge[9] = (byte) 0xff;
-            huge[10] = (byte) 0xff;
-            huge[11] = (byte) 0x7f;
-            Files.write(file, huge);
+            ByteBuffer.wrap(huge).order(ByteOrder.LITTLE_ENDIAN).putInt(8, Integer.MAX_VALUE);
+            broken.put("string length 2147483647 at byte 8", huge);
+            byte[] pastTheEnd = bytes.clone();
+            ByteBuffer.wrap(pastTheEnd).order(ByteOrder.LITTLE_ENDIAN).putLong(firstOffsetField(bytes), 4096L << 40);
+            broken.put("entry 0 (m0) claims bytes 4503599627370496 to", pastTheEnd);
+            broken.put("it does not start with RPACKED1", "not a packed file".getBytes(StandardCharsets.US_ASCII));
+            for (Map.Entry<String, byte[]> b : broken.entrySet()) {
+                Files.write(file, b.getValue());
+                notes.clear();
+                PackedCopyFile.open(run.cache, layout).close();
+                assertNoted("unreadable (" + b.getKey());
+            }
+            float[][] got = products(run.cache, run.a, run.b, run.c);
+            assertNoted("unreadable");
+            assertArrayEquals(run.products[0], got[0], "packed again");
+            assertNoted("saved to");
             notes.clear();
-            assertArrayEquals(first[1], products(cache, a, b)[1], "a huge key length: packed again");
-            assertNoted("string length 2147483647 at byte 8");
-            notes.clear();
-            products(cache, a, b);
-            assertNoted("2 matrices mapped from");
+            products(run.cache, run.a, run.b, run.c);
+            assertNoted("3 matrices mapped from");
         }
     }
 
@@ -116,43 +126,54 @@ class PackedCopyFileTest {
     void aFolderThatCannotBeWrittenIsNoted() throws IOException {
         Path notAFolder = Files.writeString(dir.resolve("plain-file"), "not a folder");
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment a = PackBudgetTest.q8_0(arena, rnd);
+            FirstRun run = firstRun(arena);
             PackedCopyCache cache = new PackedCopyCache(notAFolder.resolve("cache"), model(), "v1", notes::add);
-            float[][] got = products(cache, a, a);
-            assertArrayEquals(inMemory(a), got[0], "packed in memory");
+            float[][] got = products(cache, run.a, run.b, run.c);
+            assertArrayEquals(run.products[0], got[0], "packed in memory");
             assertNoted("not saved to");
         }
     }
 
-    /** Two random matrices, a cache, and their products on a first backend, which saved its copies. */
-    private record FirstRun(MemorySegment a, MemorySegment b, PackedCopyCache cache, float[][] products) {}
+    /** Three random matrices, a cache, and their products on a first backend, which saved its copies. */
+    private record FirstRun(MemorySegment a, MemorySegment b, MemorySegment c, PackedCopyCache cache,
+            float[][] products) {}
 
     private FirstRun firstRun(Arena arena) throws IOException {
         MemorySegment a = PackBudgetTest.q8_0(arena, rnd);
         MemorySegment b = PackBudgetTest.q8_0(arena, rnd);
+        MemorySegment c = PackBudgetTest.q8_0(arena, rnd);
         PackedCopyCache cache = cache(model());
-        float[][] products = products(cache, a, b);
+        float[][] products = products(cache, a, b, c);
         assertNoted("saved to");
         notes.clear();
-        return new FirstRun(a, b, cache, products);
+        return new FirstRun(a, b, c, cache, products);
     }
 
-    /** Products of matrices "a" and "b" on a backend keeping its copies in {@code cache}, then closed. */
-    private float[][] products(PackedCopyCache cache, MemorySegment a, MemorySegment b) {
+    /**
+     * Products of matrices named m0, m1, ... on a backend keeping its copies in {@code cache}, then closed. (Each
+     * backend warms its kernels up: a few seconds each where earlier tests left the JIT with other vector shapes.)
+     */
+    private float[][] products(PackedCopyCache cache, MemorySegment... matrices) {
         try (CpuBackend backend = new CpuBackend(CpuBackendProvider.hostDevice(), 2, WeightPacking.PACKED, cache)) {
-            CpuWeight wa = (CpuWeight) backend.weight("a", GgmlType.Q8_0, COLS, ROWS, a);
-            CpuWeight wb = (CpuWeight) backend.weight("b", GgmlType.Q8_0, COLS, ROWS, b);
-            float[] pa = PackBudgetTest.product(backend, wa, x);
-            assumeTrue(wa.packed() != null, "no packed kernels at this vector width (128 bits)");
-            return new float[][] {pa, PackBudgetTest.product(backend, wb, x)};
+            float[][] out = new float[matrices.length][];
+            for (int i = 0; i < matrices.length; i++) {
+                CpuWeight w = (CpuWeight) backend.weight("m" + i, GgmlType.Q8_0, COLS, ROWS, matrices[i]);
+                out[i] = PackBudgetTest.product(backend, w, x);
+                assumeTrue(w.packed() != null, "no packed kernels at this vector width (128 bits)");
+            }
+            return out;
         }
     }
 
-    /** The product from a copy packed in memory, without any file. */
-    private float[] inMemory(MemorySegment w) {
-        try (CpuBackend backend = new CpuBackend(CpuBackendProvider.hostDevice(), 2, WeightPacking.PACKED)) {
-            return PackBudgetTest.product(backend, backend.weight("a", GgmlType.Q8_0, COLS, ROWS, w), x);
-        }
+    /** Where the first entry's offset field sits: after the magic, the key, the count, two strings and 24 bytes. */
+    private static int firstOffsetField(byte[] file) {
+        ByteBuffer b = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
+        int at = 8;
+        at += 4 + b.getInt(at);
+        at += 4;
+        at += 4 + b.getInt(at);
+        at += 4 + b.getInt(at);
+        return at + 4 + 4 + 8;
     }
 
     private PackedCopyCache cache(Path model) throws IOException {
