@@ -25,6 +25,8 @@ final class WeightProducts implements AutoCloseable {
     private final PackedCopyFile keptCopies;
     /** Types of the weights with a packed kernel that has not run yet. */
     private final Set<GgmlType> coldPackedTypes = EnumSet.noneOf(GgmlType.class);
+    /** Types whose packed kernels were warmed up: a weight made after the first product does not warm them again. */
+    private final Set<GgmlType> warmPackedTypes = EnumSet.noneOf(GgmlType.class);
     /** Types whose file-layout kernels will run one- and few-token products, not yet warmed up. */
     private final Map<GgmlType, MatMul.WarmUpMatrix> coldFileLayoutTypes = new EnumMap<>(GgmlType.class);
     /** Types whose file-layout kernels were warmed up (or are queued in {@link #coldFileLayoutTypes}). */
@@ -58,7 +60,9 @@ final class WeightProducts implements AutoCloseable {
     void willMultiply(GgmlType type, MemorySegment data, int rows, int columns) {
         if (rows > 1 && matMul.supports(type)) {
             if (packWeights && matMul.hasPacked(type)) {
-                coldPackedTypes.add(type);
+                if (!warmPackedTypes.contains(type)) {
+                    coldPackedTypes.add(type);
+                }
             } else {
                 willUseFileLayout(type, data, rows, columns);
             }
@@ -147,6 +151,7 @@ final class WeightProducts implements AutoCloseable {
     private void warmUpKernels() {
         if (!coldPackedTypes.isEmpty()) {
             matMul.warmUpPacked(coldPackedTypes);
+            warmPackedTypes.addAll(coldPackedTypes);
             coldPackedTypes.clear();
         }
         if (!coldFileLayoutTypes.isEmpty()) {

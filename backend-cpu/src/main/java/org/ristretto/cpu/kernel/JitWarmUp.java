@@ -12,18 +12,28 @@ final class JitWarmUp {
     private static final int BATCHES = 160;
     /** Compiled, a warm-up call takes about a microsecond or less; interpreted or from C1, tens to thousands. */
     private static final long COMPILED_NANOS_PER_CALL = 3_000;
+    /**
+     * At most 2.5 s: a cold start's warm-ups end within about 1.5 s on two cores, but code that never reaches compiled
+     * speed (a JVM whose JIT compiled the Vector API for other vector shapes too, as the kernel tests do, or one
+     * without C2) would otherwise spend all 40 000 repeats, 4-10 s per kernel, before the first product.
+     */
+    private static final long MAX_NANOS = 2_500_000_000L;
 
     private JitWarmUp() {}
 
     /**
      * Runs {@code repeat}, which makes {@code callsPerRepeat} kernel calls, in batches until a batch runs at compiled
-     * speed, at most {@link #BATCHES} batches; stops early when the thread is interrupted.
+     * speed, at most {@link #BATCHES} batches or {@link #MAX_NANOS}; stops early when the thread is interrupted.
      */
     static void untilCompiled(int callsPerRepeat, Runnable repeat) {
+        long deadline = System.nanoTime() + MAX_NANOS;
         for (int batch = 0; batch < BATCHES && !Thread.currentThread().isInterrupted(); batch++) {
             long t0 = System.nanoTime();
             for (int i = 0; i < BATCH; i++) {
                 repeat.run();
+                if (System.nanoTime() - deadline > 0) {
+                    return;
+                }
             }
             if (System.nanoTime() - t0 < (long) BATCH * callsPerRepeat * COMPILED_NANOS_PER_CALL) {
                 return;
