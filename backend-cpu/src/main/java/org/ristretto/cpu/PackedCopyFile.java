@@ -196,7 +196,7 @@ final class PackedCopyFile implements AutoCloseable {
                     + " MiB) saved to " + file + " for the next run, in "
                     + String.format(java.util.Locale.ROOT, "%.1f s", (System.nanoTime() - start) / 1e9));
         } catch (IOException | RuntimeException e) {
-            cache.notes().accept("packed copies: not saved to " + file + " (" + e + ")");
+            cache.notes().accept("packed copies: not saved to " + file + " (" + describe(e) + ")");
             if (tmp != null) {
                 try {
                     Files.deleteIfExists(tmp);
@@ -205,6 +205,16 @@ final class PackedCopyFile implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** An I/O failure in words: the JDK's file exceptions carry only a path as their message. */
+    private static String describe(Exception e) {
+        return switch (e) {
+            case java.nio.file.FileAlreadyExistsException f -> f.getFile() + " exists and is not a folder";
+            case java.nio.file.AccessDeniedException f -> "permission denied: " + f.getFile();
+            case java.nio.file.NoSuchFileException f -> "no such file or folder: " + f.getFile();
+            default -> e.getMessage() != null ? e.getMessage() : e.toString();
+        };
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer b, long position) throws IOException {

@@ -131,6 +131,7 @@ class PackedCopyFileTest {
             float[][] got = products(cache, run.a, run.b, run.c);
             assertArrayEquals(run.products[0], got[0], "packed in memory");
             assertNoted("not saved to");
+            assertNoted("not saved to " + notAFolder);
         }
     }
 

@@ -92,6 +92,9 @@ final class ModelOptions {
         if (batchSize < 1) {
             throw new IllegalArgumentException("--batch-size must be at least 1, not " + batchSize);
         }
+        if (packCache != null && Files.exists(packCache) && !Files.isDirectory(packCache)) {
+            throw new IllegalArgumentException("--pack-cache must be a folder, and " + packCache + " is a file");
+        }
         transformerOptions();
     }
 

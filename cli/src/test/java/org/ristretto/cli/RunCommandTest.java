@@ -97,6 +97,9 @@ class RunCommandTest {
         assertEquals(2, CliRunner.run("run", "-m", model, "-p", "x", "--cache-type", "q4_0").exitCode());
         assertEquals(2, CliRunner.run("run", "-m", model, "-p", "x", "-ctk", "q4_0").exitCode());
         assertEquals(2, CliRunner.run("run", "-m", model, "-p", "x", "--threads", "0").exitCode());
+        CliRunner notAFolder = CliRunner.run("run", "-m", model, "-p", "x", "--pack-cache", model);
+        assertEquals(2, notAFolder.exitCode());
+        assertTrue(notAFolder.err().contains("--pack-cache must be a folder"), notAFolder.err());
     }
 
     @Test
