@@ -152,7 +152,8 @@ class PackedMatMulTest {
 
     /**
      * Products of up to {@link MatMul#PACKED_MAX_TOKENS} tokens are the packed one-token products, token by token;
-     * longer batches read the original blocks and give exactly what the unpacked matrix gives.
+     * longer batches read the original blocks and give what the unpacked matrix gives (to rounding: the 19 rows
+     * leave tail rows, see {@link #assertSameProduct}).
      */
     @Test
     void fewTokensRunPackedAndLongBatchesUseTheOriginal() {
@@ -171,7 +172,7 @@ class PackedMatMulTest {
                 mm.multiply(packed, x, t * cols, 1, expected, t * rows);
             }
             mm.multiply(packed, x, 0, few, actual, 0);
-            assertArrayEquals(expected, actual, "a few tokens, packed");
+            assertSameProduct(expected, actual, "a few tokens, packed");
 
             int many = MatMul.PACKED_MAX_TOKENS + 1;
             x = MatMulTest.randomActivations(many * cols, rnd);
@@ -179,7 +180,7 @@ class PackedMatMulTest {
             actual = new float[many * rows];
             mm.multiply(GgmlType.Q4_0, w, 0, rows, cols, x, 0, many, expected, 0);
             mm.multiply(packed, x, 0, many, actual, 0);
-            assertArrayEquals(expected, actual, "a longer batch, from the original blocks");
+            assertSameProduct(expected, actual, "a longer batch, from the original blocks");
         }
     }
 
