@@ -3,6 +3,7 @@ package org.ristretto.cpu;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -18,6 +19,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.zip.CRC32C;
 import org.ristretto.core.backend.PackedCopyCache;
@@ -34,14 +36,18 @@ import org.ristretto.cpu.kernel.PackedMatrix;
  * (a file another build wrote, a truncated or corrupt one) is noted and packed again in memory, and the file is
  * rewritten at close.
  *
- * <p>Layout, little-endian: the magic {@code RPACKED1}; the key (an int length, then UTF-8); the entry count; per entry
- * its name and type name (each an int length, then UTF-8), rows and columns (ints), the checksum, offset and length
- * of its copy (longs); then the copies, each at a multiple of 4096 bytes. The file is written under a temporary name
- * and renamed, so that a reader never sees half of one.
+ * <p>Layout, little-endian: the magic {@code RPACKED2} and the header's offset (a long) in the first page; the copies
+ * from byte 4096 on, each at a multiple of 64 bytes; then the header: the key (an int length, then UTF-8), the entry count, and per
+ * entry its name and type name (each an int length, then UTF-8), rows and columns (ints), the checksum, offset and
+ * length of its copy (longs). A run packs its new copies straight into the pages of a new file
+ * ({@link CopyFileMemory}), adds the header at close and renames it over the old one, so that a reader never sees
+ * half of one and the copies are not copied again.
  */
 final class PackedCopyFile implements AutoCloseable {
-    private static final byte[] MAGIC = "RPACKED1".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] MAGIC = "RPACKED2".getBytes(StandardCharsets.US_ASCII);
     private static final long ALIGN = 4096;
+    /** Copies start at multiples of 64 bytes, as the packed kernels' memory does. */
+    private static final long COPY_ALIGN = 64;
     /** Longest name or key read back: far above any tensor name, far below what a corrupt length could ask for. */
     private static final int MAX_STRING = 1 << 16;
     private static final long WRITE_SLICE = 64L << 20;
@@ -55,6 +61,8 @@ final class PackedCopyFile implements AutoCloseable {
     private final Map<String, Entry> inUse = new LinkedHashMap<>();
     /** Whether this run packed a copy the file did not have. */
     private boolean packedHere;
+    /** The new file this run packs into, made by {@link #memory}. */
+    private CopyFileMemory newFile;
 
     /** A copy: the matrix it belongs to and its bytes. */
     private record Entry(String type, int rows, int cols, long checksum, MemorySegment copy) {}
@@ -76,6 +84,17 @@ final class PackedCopyFile implements AutoCloseable {
     /** The file the copies are kept in. */
     Path file() {
         return file;
+    }
+
+    /**
+     * The memory to pack this run's new copies into: pages of the file that replaces this one at close, or
+     * {@code fallback}'s where that file cannot be made.
+     */
+    SegmentAllocator memory(SegmentAllocator fallback) {
+        if (newFile == null) {
+            newFile = new CopyFileMemory(file.getParent(), file.getFileName() + ".", fallback, cache.notes());
+        }
+        return newFile;
     }
 
     /** The kept copy of {@code w}, as a packed matrix of {@code matMul}'s; null where the file has none that fits. */
@@ -105,6 +124,8 @@ final class PackedCopyFile implements AutoCloseable {
         try {
             if (packedHere) {
                 write();
+            } else if (newFile != null) {
+                newFile.close();
             }
         } finally {
             arena.close();
@@ -126,6 +147,12 @@ final class PackedCopyFile implements AutoCloseable {
                 throw new IllegalArgumentException("it does not start with " + new String(MAGIC,
                         StandardCharsets.US_ASCII));
             }
+            long headerAt = r.longValue();
+            if (headerAt < CopyFileMemory.FIRST_OFFSET || headerAt > m.byteSize()) {
+                throw new IllegalArgumentException("its header offset " + headerAt + " is not inside its "
+                        + m.byteSize() + " bytes");
+            }
+            r.position = headerAt;
             if (!key.equals(r.string())) {
                 cache.notes().accept("packed copies: " + file + " is for another version of the model or of "
                         + "Ristretto; packing again");
@@ -141,9 +168,10 @@ final class PackedCopyFile implements AutoCloseable {
                 long checksum = r.longValue();
                 long offset = r.longValue();
                 long length = r.longValue();
-                if (offset % ALIGN != 0 || offset < r.position || length <= 0 || offset > m.byteSize() - length) {
+                if (offset % COPY_ALIGN != 0 || offset < CopyFileMemory.FIRST_OFFSET || length <= 0
+                        || offset > headerAt - length) {
                     throw new IllegalArgumentException("entry " + i + " (" + name + ") claims bytes " + offset
-                            + " to " + offset + " + " + length + " of " + m.byteSize());
+                            + " to " + offset + " + " + length + " of the " + headerAt + " before the header");
                 }
                 entries.put(name, new Entry(type, rows, cols, checksum, m.asSlice(offset, length)));
             }
@@ -156,55 +184,73 @@ final class PackedCopyFile implements AutoCloseable {
         }
     }
 
+    /**
+     * Finishes the new file: copies this run did not pack into it (those mapped from the old file, or packed in memory
+     * where the file could not take them) are appended, then the header and the first page are written, and the
+     * file is renamed over the old one.
+     */
     private void write() {
-        Path tmp = null;
         long start = System.nanoTime();
+        boolean saved = false;
         try {
-            Files.createDirectories(file.getParent());
-            tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
-            byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
-            long headerBytes = MAGIC.length + 4 + keyBytes.length + 4;
-            for (Map.Entry<String, Entry> e : inUse.entrySet()) {
-                headerBytes += 4 + utf8(e.getKey()).length + 4 + utf8(e.getValue().type).length + 8 + 3 * 8;
-            }
-            ByteBuffer header = ByteBuffer.allocate(Math.toIntExact(headerBytes)).order(ByteOrder.LITTLE_ENDIAN);
-            header.put(MAGIC).putInt(keyBytes.length).put(keyBytes).putInt(inUse.size());
-            long offset = align(headerBytes);
+            memory(null); // made by the caller's memory() call already, unless it packed into memory of its own
+            newFile.create();
+            FileChannel ch = newFile.channel();
+            long end = align(newFile.dataEnd());
+            Map<String, Long> offsets = new LinkedHashMap<>();
             long total = 0;
             for (Map.Entry<String, Entry> e : inUse.entrySet()) {
-                Entry v = e.getValue();
-                byte[] name = utf8(e.getKey());
-                byte[] type = utf8(v.type);
-                header.putInt(name.length).put(name).putInt(type.length).put(type).putInt(v.rows).putInt(v.cols)
-                        .putLong(v.checksum).putLong(offset).putLong(v.copy.byteSize());
-                offset = align(offset + v.copy.byteSize());
-                total += v.copy.byteSize();
-            }
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                writeFully(ch, header.flip(), 0);
-                offset = align(headerBytes);
-                for (Entry v : inUse.values()) {
-                    for (long at = 0; at < v.copy.byteSize(); at += WRITE_SLICE) {
-                        long n = Math.min(WRITE_SLICE, v.copy.byteSize() - at);
-                        writeFully(ch, v.copy.asSlice(at, n).asByteBuffer(), offset + at);
+                MemorySegment copy = e.getValue().copy;
+                long offset = newFile.offsetOf(copy);
+                if (offset < 0) {
+                    for (long at = 0; at < copy.byteSize(); at += WRITE_SLICE) {
+                        long n = Math.min(WRITE_SLICE, copy.byteSize() - at);
+                        writeFully(ch, copy.asSlice(at, n).asByteBuffer(), end + at);
                     }
-                    offset = align(offset + v.copy.byteSize());
+                    offset = end;
+                    end = align(end + copy.byteSize());
                 }
+                offsets.put(e.getKey(), offset);
+                total += copy.byteSize();
             }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            ByteBuffer header = header(offsets);
+            writeFully(ch, header, end);
+            ch.truncate(end + header.capacity());
+            writeFully(ch, ByteBuffer.allocate(MAGIC.length + 8).order(ByteOrder.LITTLE_ENDIAN).put(MAGIC)
+                    .putLong(end).flip(), 0);
+            Path written = newFile.path();
+            newFile.close(false);
+            Files.move(written, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            saved = true;
             cache.notes().accept("packed copies: " + inUse.size() + " matrices (" + total / (1 << 20)
                     + " MiB) saved to " + file + " for the next run, in "
-                    + String.format(java.util.Locale.ROOT, "%.1f s", (System.nanoTime() - start) / 1e9));
+                    + String.format(Locale.ROOT, "%.1f s", (System.nanoTime() - start) / 1e9));
         } catch (IOException | RuntimeException e) {
             cache.notes().accept("packed copies: not saved to " + file + " (" + describe(e) + ")");
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // The temporary file stays; the note above says what failed.
-                }
+        } finally {
+            if (!saved && newFile != null) {
+                newFile.close(true);
             }
         }
+    }
+
+    /** The header: the key, the entry count and the entries, with their copies at {@code offsets}. */
+    private ByteBuffer header(Map<String, Long> offsets) {
+        byte[] keyBytes = utf8(key);
+        int size = 4 + keyBytes.length + 4;
+        for (Map.Entry<String, Entry> e : inUse.entrySet()) {
+            size += 4 + utf8(e.getKey()).length + 4 + utf8(e.getValue().type).length + 8 + 3 * 8;
+        }
+        ByteBuffer header = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+        header.putInt(keyBytes.length).put(keyBytes).putInt(inUse.size());
+        for (Map.Entry<String, Entry> e : inUse.entrySet()) {
+            Entry v = e.getValue();
+            byte[] name = utf8(e.getKey());
+            byte[] type = utf8(v.type);
+            header.putInt(name.length).put(name).putInt(type.length).put(type).putInt(v.rows).putInt(v.cols)
+                    .putLong(v.checksum).putLong(offsets.get(e.getKey())).putLong(v.copy.byteSize());
+        }
+        return header.flip();
     }
 
     /** An I/O failure in words: the JDK's file exceptions carry only a path as their message. */

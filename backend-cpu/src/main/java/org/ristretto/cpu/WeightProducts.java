@@ -1,6 +1,7 @@
 package org.ristretto.cpu;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.EnumSet;
@@ -23,6 +24,8 @@ final class WeightProducts implements AutoCloseable {
     private final MappedMemory packedMemory;
     /** The packed copies kept between runs, or null where they are made in memory only. */
     private final PackedCopyFile keptCopies;
+    /** Where new packed copies go: the kept copies' new file, or {@link #packedMemory}. */
+    private final SegmentAllocator copyMemory;
     /** Types of the weights with a packed kernel that has not run yet. */
     private final Set<GgmlType> coldPackedTypes = EnumSet.noneOf(GgmlType.class);
     /** Types whose packed kernels were warmed up: a weight made after the first product does not warm them again. */
@@ -50,6 +53,7 @@ final class WeightProducts implements AutoCloseable {
         this.packBudget = packBudget;
         this.keptCopies = packWeights && packCache != null ? PackedCopyFile.open(packCache, matMul.packedLayoutKey())
                 : null;
+        this.copyMemory = keptCopies != null ? keptCopies.memory(packedMemory) : packedMemory;
     }
 
     boolean supports(GgmlType type) {
@@ -180,7 +184,7 @@ final class WeightProducts implements AutoCloseable {
             packedBytes += size;
             PackedMatrix p = keptCopies == null ? null : keptCopies.find(w, matMul);
             if (p == null) {
-                p = matMul.pack(w.type(), w.data(), 0, w.rows(), w.columns(), packedMemory);
+                p = matMul.pack(w.type(), w.data(), 0, w.rows(), w.columns(), copyMemory);
                 if (p != null && keptCopies != null) {
                     keptCopies.packed(w, p);
                 }

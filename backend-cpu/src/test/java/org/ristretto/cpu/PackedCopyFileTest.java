@@ -70,6 +70,12 @@ class PackedCopyFileTest {
             assertArrayEquals(run.products[2], got[0], "the changed matrix is packed from its own blocks");
             assertArrayEquals(run.products[1], got[1], "the unchanged one");
             assertNoted("saved to");
+            // The rewritten file holds the new copy (packed into it) and the old one (copied from the old file).
+            notes.clear();
+            float[][] again = products(run.cache, run.c, run.b);
+            assertNoted("2 matrices mapped from");
+            assertArrayEquals(run.products[2], again[0], "the new copy, from the rewritten file");
+            assertArrayEquals(run.products[1], again[1], "the old copy, from the rewritten file");
         }
     }
 
@@ -95,17 +101,18 @@ class PackedCopyFileTest {
             Path file = onlyFile();
             byte[] bytes = Files.readAllBytes(file);
             Map<String, byte[]> broken = new LinkedHashMap<>();
-            for (int cut : new int[] {0, 5, firstOffsetField(bytes)}) {
+            int header = headerOffset(bytes);
+            for (int cut : new int[] {0, 5, header + 6, firstOffsetField(bytes)}) {
                 broken.put("it ends at byte " + cut + ", inside its header", Arrays.copyOf(bytes, cut));
             }
-            broken.put("entry 0 (m0) claims bytes 4096 to 4096 + 2176 of 5000", Arrays.copyOf(bytes, 5000));
+            broken.put("its header offset " + header + " is not inside its 5000 bytes", Arrays.copyOf(bytes, 5000));
             byte[] huge = bytes.clone();
-            ByteBuffer.wrap(huge).order(ByteOrder.LITTLE_ENDIAN).putInt(8, Integer.MAX_VALUE);
-            broken.put("string length 2147483647 at byte 8", huge);
+            ByteBuffer.wrap(huge).order(ByteOrder.LITTLE_ENDIAN).putInt(header, Integer.MAX_VALUE);
+            broken.put("string length 2147483647 at byte " + header, huge);
             byte[] pastTheEnd = bytes.clone();
             ByteBuffer.wrap(pastTheEnd).order(ByteOrder.LITTLE_ENDIAN).putLong(firstOffsetField(bytes), 4096L << 40);
             broken.put("entry 0 (m0) claims bytes 4503599627370496 to", pastTheEnd);
-            broken.put("it does not start with RPACKED1", "not a packed file".getBytes(StandardCharsets.US_ASCII));
+            broken.put("it does not start with RPACKED2", "not a packed file".getBytes(StandardCharsets.US_ASCII));
             for (Map.Entry<String, byte[]> b : broken.entrySet()) {
                 Files.write(file, b.getValue());
                 notes.clear();
@@ -166,10 +173,15 @@ class PackedCopyFileTest {
         }
     }
 
-    /** Where the first entry's offset field sits: after the magic, the key, the count, two strings and 24 bytes. */
+    /** Where the header starts: the long after the magic. */
+    private static int headerOffset(byte[] file) {
+        return Math.toIntExact(ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).getLong(8));
+    }
+
+    /** Where the first entry's offset field sits in the header: after the key, the count, two strings and 16 bytes. */
     private static int firstOffsetField(byte[] file) {
         ByteBuffer b = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
-        int at = 8;
+        int at = headerOffset(file);
         at += 4 + b.getInt(at);
         at += 4;
         at += 4 + b.getInt(at);
