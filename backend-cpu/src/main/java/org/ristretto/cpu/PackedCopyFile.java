@@ -33,13 +33,13 @@ import org.ristretto.cpu.kernel.PackedMatrix;
  * <p>A copy is used only where everything it depends on matches: the file's key (the model file's path, size and
  * modification time, and {@link MatMul#packedLayoutKey()}: the vector width and the packing code), and per matrix its
  * name, type, shape, size, and a checksum of the first and last 4 KB of its blocks in the model file. Anything else
- * (a file another build wrote, a truncated or corrupt one) is noted and packed again in memory, and the file is
+ * (a file another build wrote, a truncated or corrupt one) is noted and packed again, and the file is
  * rewritten at close.
  *
  * <p>Layout, little-endian: the magic {@code RPACKED2} and the header's offset (a long) in the first page; the copies
- * from byte 4096 on, each at a multiple of 64 bytes; then the header: the key (an int length, then UTF-8), the entry count, and per
- * entry its name and type name (each an int length, then UTF-8), rows and columns (ints), the checksum, offset and
- * length of its copy (longs). A run packs its new copies straight into the pages of a new file
+ * from byte 4096 on, each at a multiple of 64 bytes; then the header: the key (an int length, then UTF-8), the entry
+ * count, and per entry its name and type name (each an int length, then UTF-8), rows and columns (ints), the
+ * checksum, offset and length of its copy (longs). A run packs its new copies straight into the pages of a new file
  * ({@link CopyFileMemory}), adds the header at close and renames it over the old one, so that a reader never sees
  * half of one and the copies are not copied again.
  */
