@@ -77,7 +77,7 @@ final class PackedCopyFile implements AutoCloseable {
     /** The copies kept for {@code cache}'s model under {@code layoutKey}; none yet where there is no usable file. */
     static PackedCopyFile open(PackedCopyCache cache, String layoutKey) {
         String name = cache.model().getFileName() + "-" + digest(cache.model().toString()) + ".packed";
-        return new PackedCopyFile(cache, cache.directory().toAbsolutePath().resolve(name),
+        return new PackedCopyFile(cache, cache.directory().toAbsolutePath().normalize().resolve(name),
                 cache.model() + "\n" + cache.modelVersion() + "\n" + layoutKey);
     }
 
