@@ -46,6 +46,8 @@ import org.ristretto.cpu.kernel.PackedMatrix;
 final class PackedCopyFile implements AutoCloseable {
     private static final byte[] MAGIC = "RPACKED2".getBytes(StandardCharsets.US_ASCII);
     private static final long ALIGN = 4096;
+    /** Bytes at each end of a matrix's blocks that its checksum covers. */
+    private static final long CHECKED_BYTES = 4096;
     /** Copies start at multiples of 64 bytes, as the packed kernels' memory does. */
     private static final long COPY_ALIGN = 64;
     /** Longest name or key read back: far above any tensor name, far below what a corrupt length could ask for. */
@@ -61,24 +63,28 @@ final class PackedCopyFile implements AutoCloseable {
     private final Map<String, Entry> inUse = new LinkedHashMap<>();
     /** Whether this run packed a copy the file did not have. */
     private boolean packedHere;
-    /** The new file this run packs into, made by {@link #memory}. */
-    private CopyFileMemory newFile;
+    /** The new file this run packs into; made on disk at its first allocation or at close. */
+    private final CopyFileMemory newFile;
 
     /** A copy: the matrix it belongs to and its bytes. */
     private record Entry(String type, int rows, int cols, long checksum, MemorySegment copy) {}
 
-    private PackedCopyFile(PackedCopyCache cache, Path file, String key) {
+    private PackedCopyFile(PackedCopyCache cache, Path file, String key, SegmentAllocator fallback) {
         this.cache = cache;
         this.file = file;
         this.key = key;
         this.stored = read();
+        this.newFile = new CopyFileMemory(file.getParent(), file.getFileName() + ".", fallback, cache.notes());
     }
 
-    /** The copies kept for {@code cache}'s model under {@code layoutKey}; none yet where there is no usable file. */
-    static PackedCopyFile open(PackedCopyCache cache, String layoutKey) {
+    /**
+     * The copies kept for {@code cache}'s model under {@code layoutKey}; none yet where there is no usable file. New
+     * copies go into the file that replaces it at close, or into {@code fallback} where that file cannot take them.
+     */
+    static PackedCopyFile open(PackedCopyCache cache, String layoutKey, SegmentAllocator fallback) {
         String name = cache.model().getFileName() + "-" + digest(cache.model().toString()) + ".packed";
         return new PackedCopyFile(cache, cache.directory().toAbsolutePath().normalize().resolve(name),
-                cache.model() + "\n" + cache.modelVersion() + "\n" + layoutKey);
+                cache.model() + "\n" + cache.modelVersion() + "\n" + layoutKey, fallback);
     }
 
     /** The file the copies are kept in. */
@@ -87,13 +93,10 @@ final class PackedCopyFile implements AutoCloseable {
     }
 
     /**
-     * The memory to pack this run's new copies into: pages of the file that replaces this one at close, or
-     * {@code fallback}'s where that file cannot be made.
+     * The memory to pack this run's new copies into: pages of the file that replaces this one at close, or the
+     * fallback's where that file cannot be made.
      */
-    SegmentAllocator memory(SegmentAllocator fallback) {
-        if (newFile == null) {
-            newFile = new CopyFileMemory(file.getParent(), file.getFileName() + ".", fallback, cache.notes());
-        }
+    SegmentAllocator memory() {
         return newFile;
     }
 
@@ -124,7 +127,7 @@ final class PackedCopyFile implements AutoCloseable {
         try {
             if (packedHere) {
                 write();
-            } else if (newFile != null) {
+            } else {
                 newFile.close();
             }
         } finally {
@@ -137,11 +140,8 @@ final class PackedCopyFile implements AutoCloseable {
             return Map.of();
         }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            // Read as a plain native segment over the same pages: the packed kernels were compiled (warmed up) on
-            // native memory, and a file mapping's segment class, met at the first product, sent the Q4_K and Q6_K
-            // kernels back through deoptimization and C2 (a Q4_K_M 1B's 5-token prompt 5.3-6.6 s instead of ~2).
-            MemorySegment m = MemorySegment.ofAddress(ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena)
-                    .address()).reinterpret(ch.size(), arena, null).asReadOnly();
+            MemorySegment m = CopyFileMemory.nativeView(ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena),
+                    arena).asReadOnly();
             Reader r = new Reader(m);
             if (!Arrays.equals(r.bytes(MAGIC.length), MAGIC)) {
                 throw new IllegalArgumentException("it does not start with " + new String(MAGIC,
@@ -193,7 +193,6 @@ final class PackedCopyFile implements AutoCloseable {
         long start = System.nanoTime();
         boolean saved = false;
         try {
-            memory(null); // made by the caller's memory() call already, unless it packed into memory of its own
             newFile.create();
             FileChannel ch = newFile.channel();
             long end = align(newFile.dataEnd());
@@ -228,7 +227,7 @@ final class PackedCopyFile implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             cache.notes().accept("packed copies: not saved to " + file + " (" + describe(e) + ")");
         } finally {
-            if (!saved && newFile != null) {
+            if (!saved) {
                 newFile.close(true);
             }
         }
@@ -280,7 +279,7 @@ final class PackedCopyFile implements AutoCloseable {
     /** CRC-32C of a matrix's size and of its first and last 4 KB: a changed model file shows there. */
     static long checksum(MemorySegment blocks) {
         CRC32C crc = new CRC32C();
-        long n = Math.min(ALIGN, blocks.byteSize());
+        long n = Math.min(CHECKED_BYTES, blocks.byteSize());
         crc.update(ByteBuffer.allocate(8).putLong(0, blocks.byteSize()));
         crc.update(blocks.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE));
         crc.update(blocks.asSlice(blocks.byteSize() - n, n).toArray(ValueLayout.JAVA_BYTE));

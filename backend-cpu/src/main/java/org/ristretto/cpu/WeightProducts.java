@@ -51,9 +51,9 @@ final class WeightProducts implements AutoCloseable {
         this.packWeights = packing.packs();
         this.packedMemory = new MappedMemory(packing == WeightPacking.PACKED_ON_HUGE_PAGES);
         this.packBudget = packBudget;
-        this.keptCopies = packWeights && packCache != null ? PackedCopyFile.open(packCache, matMul.packedLayoutKey())
-                : null;
-        this.copyMemory = keptCopies != null ? keptCopies.memory(packedMemory) : packedMemory;
+        this.keptCopies = packWeights && packCache != null
+                ? PackedCopyFile.open(packCache, matMul.packedLayoutKey(), packedMemory) : null;
+        this.copyMemory = keptCopies != null ? keptCopies.memory() : packedMemory;
     }
 
     boolean supports(GgmlType type) {

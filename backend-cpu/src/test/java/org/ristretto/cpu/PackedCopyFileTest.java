@@ -116,7 +116,7 @@ class PackedCopyFileTest {
             for (Map.Entry<String, byte[]> b : broken.entrySet()) {
                 Files.write(file, b.getValue());
                 notes.clear();
-                PackedCopyFile.open(run.cache, layout).close();
+                PackedCopyFile.open(run.cache, layout, arena).close();
                 assertNoted("unreadable (" + b.getKey());
             }
             float[][] got = products(run.cache, run.a, run.b, run.c);
