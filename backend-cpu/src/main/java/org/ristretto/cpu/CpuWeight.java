@@ -18,6 +18,7 @@ final class CpuWeight extends AbstractTensor implements CpuTensor {
     private final float[] values;
     private PackedMatrix packed;
     private boolean packTried;
+    private int oneTokenProducts;
 
     CpuWeight(String name, GgmlType type, int columns, int rows, MemorySegment data, Backend backend) {
         super(name, type, columns, rows, backend);
@@ -57,6 +58,14 @@ final class CpuWeight extends AbstractTensor implements CpuTensor {
      */
     PackedMatrix packed() {
         return packed;
+    }
+
+    /** Counts a product of this matrix with one token; returns how many there have been, this one included. */
+    int countOneTokenProduct() {
+        if (oneTokenProducts < Integer.MAX_VALUE) {
+            oneTokenProducts++;
+        }
+        return oneTokenProducts;
     }
 
     void setPacked(PackedMatrix packed) {

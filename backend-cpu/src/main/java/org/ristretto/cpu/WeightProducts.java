@@ -15,12 +15,12 @@ import org.ristretto.cpu.kernel.PackedMatrix;
 
 /**
  * The CPU backend's matrix products, whose shapes the backend has checked: which weights get packed copies and when,
- * within the memory budget, and the warm-up of the kernels before the first product. Like {@link MatMul}, one caller
- * at a time.
+ * within the memory budget, and the warm-up of the kernels before the first product ({@link #prepare} or that
+ * product). Like {@link MatMul}, one caller at a time.
  */
 final class WeightProducts implements AutoCloseable {
     private final MatMul matMul;
-    /** The packed copies of weight matrices, made on their first product of up to PACKED_MAX_TOKENS tokens. */
+    /** The packed copies of weight matrices, made at their second one-token product ({@link #packed}). */
     private final MappedMemory packedMemory;
     /** The packed copies kept between runs, or null where they are made in memory only. */
     private final PackedCopyFile keptCopies;
@@ -63,20 +63,18 @@ final class WeightProducts implements AutoCloseable {
     /** Notes a new weight matrix, so that the kernels its products will run are warmed up before the first one. */
     void willMultiply(GgmlType type, MemorySegment data, int rows, int columns) {
         if (rows > 1 && matMul.supports(type)) {
-            if (packWeights && matMul.hasPacked(type)) {
-                if (!warmPackedTypes.contains(type)) {
-                    coldPackedTypes.add(type);
-                }
-            } else {
-                willUseFileLayout(type, data, rows, columns);
+            if (packWeights && matMul.hasPacked(type) && !warmPackedTypes.contains(type)) {
+                coldPackedTypes.add(type);
             }
+            // Batches run the file-layout kernels until the weight has a packed copy (see packed).
+            willUseFileLayout(type, data, rows, columns);
         }
     }
 
     /** {@code o = m · in}. */
     void multiply(CpuWeight m, CpuActivation in, CpuActivation o) {
         warmUpKernels();
-        PackedMatrix p = in.rows() <= MatMul.PACKED_MAX_TOKENS ? packed(m) : null;
+        PackedMatrix p = packed(m, in.rows());
         if (p != null) {
             matMul.multiply(p, in.data(), in.offset(), in.rows(), o.data(), o.offset());
             return;
@@ -99,7 +97,7 @@ final class WeightProducts implements AutoCloseable {
         }
         PackedMatrix[] ps = manyPacked;
         for (int i = 0; i < ws.length; i++) {
-            ps[i] = in.rows() <= MatMul.PACKED_MAX_TOKENS ? packed(ws[i]) : null;
+            ps[i] = packed(ws[i], in.rows());
             manyOutData[i] = os[i].data();
             manyOutOffsets[i] = os[i].offset();
         }
@@ -121,9 +119,9 @@ final class WeightProducts implements AutoCloseable {
     /** {@code o = silu(g · in) × (u · in)}, for a gate and an up matrix of one shape. */
     void multiplySwiGlu(CpuWeight g, CpuWeight u, CpuActivation in, CpuActivation o) {
         warmUpKernels();
-        if (in.rows() <= MatMul.PACKED_MAX_TOKENS && g.type() == u.type()) {
-            PackedMatrix pg = packed(g);
-            PackedMatrix pu = packed(u);
+        if (g.type() == u.type()) {
+            PackedMatrix pg = packed(g, in.rows());
+            PackedMatrix pu = packed(u, in.rows());
             if (pg != null && pu != null) {
                 matMul.multiplySwiGlu(pg, pu, in.data(), in.offset(), in.rows(), o.data(), o.offset());
                 return;
@@ -131,6 +129,11 @@ final class WeightProducts implements AutoCloseable {
         }
         matMul.multiplySwiGlu(g.type(), g.data(), 0, u.type(), u.data(), 0, g.rows(), g.columns(), in.data(),
                 in.offset(), in.rows(), o.data(), o.offset());
+    }
+
+    /** Warms up the kernels of the matrices noted so far now, not at the first product ({@link #warmUpKernels}). */
+    void prepare() {
+        warmUpKernels();
     }
 
     /**
@@ -145,42 +148,43 @@ final class WeightProducts implements AutoCloseable {
 
     /**
      * Has the JIT compile the kernels that one- and few-token products will run, once, before the first product of
-     * any kind: the packed kernels of the model's packed types and the file-layout kernels of the others (or of
-     * all, with packing off), about a second of each worker. Before, not at the first one-token product, because a
-     * packed kernel compiled after a long batched prefill was measured to come out several times slower (the Vector
-     * API's shared methods then carry the prefill kernels' profiles: tg128 of a Q4_K_M 1B at 2–5 t/s instead of
-     * 15–18 after a pp512 test, in eight runs of ten). A matrix the memory budget leaves unpacked adds its type's
-     * file-layout kernel, warmed at the next product.
+     * any kind: the packed kernels of the model's packed types and the file-layout kernels of all its types (the
+     * products before a weight's packed copy exists run those), side by side, about half a second of each worker in
+     * a cold start. Before, not at the first one-token product, because a packed kernel compiled after a long batched
+     * prefill was measured to come out several times slower (the Vector API's shared methods then carry the prefill
+     * kernels' profiles: tg128 of a Q4_K_M 1B at 2–5 t/s instead of 15–18 after a pp512 test, in eight runs of ten).
      */
     private void warmUpKernels() {
-        if (!coldPackedTypes.isEmpty()) {
-            matMul.warmUpPacked(coldPackedTypes);
+        if (!coldPackedTypes.isEmpty() || !coldFileLayoutTypes.isEmpty()) {
+            matMul.warmUp(coldPackedTypes, coldFileLayoutTypes.values());
             warmPackedTypes.addAll(coldPackedTypes);
             coldPackedTypes.clear();
-        }
-        if (!coldFileLayoutTypes.isEmpty()) {
-            matMul.warmUpFileLayout(coldFileLayoutTypes.values());
             coldFileLayoutTypes.clear();
         }
     }
 
     /**
-     * The weight's packed copy, made on first use: decoding and short prompts pay for it once, and a run that only
-     * multiplies batches the tiled product takes (a long prefill, logits of a whole long prompt) never does.
+     * The packed copy of {@code w} for a product of {@code tokens} tokens, or null where the file's layout serves.
+     * The copy is made at the weight's second one-token product, and batches of up to
+     * {@link MatMul#PACKED_MAX_TOKENS} tokens use it from then on. So the first generated token comes from the file's
+     * mapping, without copying the model first: the prompt is a batch, and its last row's logits are the output
+     * matrix's first one-token product (packing only that matrix, 0.27 GB of a 1B Q8_0 model, took 0.26–0.46 s
+     * there). Decoding packs every weight at its second token. Packing 1.3 GB of Q8_0 before the first token took
+     * 1.2–2.8 s of two cores on the virtual machines we measure on, most of it faulting fresh memory in; cold
+     * {@code run -n 1} went from 3.1 to 2.5 s. A run that only multiplies batches (a long prefill, the logits of a
+     * prompt) never copies. Batches make no copies themselves, so which kernel a product runs depends only on the
+     * products before it, never on timing.
      */
-    private PackedMatrix packed(CpuWeight w) {
-        if (!packWeights) {
+    private PackedMatrix packed(CpuWeight w, int tokens) {
+        if (!packWeights || tokens > MatMul.PACKED_MAX_TOKENS) {
             return null;
         }
-        if (!w.packTried()) {
+        if (tokens == 1 && !w.packTried() && w.countOneTokenProduct() > 1) {
             long size = matMul.packedBytes(w.type(), w.rows(), w.columns());
             if (size == 0 || packedBytes + size > packBudget) {
                 w.setPacked(null);
-                willUseFileLayout(w.type(), w.data(), w.rows(), w.columns());
-                warmUpKernels();
                 return null;
             }
-            warmUpKernels();
             packedBytes += size;
             PackedMatrix p = keptCopies == null ? null : keptCopies.find(w, matMul);
             if (p == null) {

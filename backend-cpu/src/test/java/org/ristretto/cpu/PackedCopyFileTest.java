@@ -2,6 +2,7 @@ package org.ristretto.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -166,8 +167,9 @@ class PackedCopyFileTest {
             float[][] out = new float[matrices.length][];
             for (int i = 0; i < matrices.length; i++) {
                 CpuWeight w = (CpuWeight) backend.weight("m" + i, GgmlType.Q8_0, COLS, ROWS, matrices[i]);
-                out[i] = PackBudgetTest.product(backend, w, x);
-                assumeTrue(w.packed() != null, "no packed kernels at this vector width (128 bits)");
+                assumeTrue(PackBudgetTest.hasPackedKernels(), "no packed kernels at this vector width (128 bits)");
+                out[i] = PackBudgetTest.productAfterPacking(backend, w, x);
+                assertNotNull(w.packed(), "m" + i + " is packed at its second one-token product");
             }
             return out;
         }

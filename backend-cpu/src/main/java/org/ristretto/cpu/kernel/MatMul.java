@@ -2,6 +2,7 @@ package org.ristretto.cpu.kernel;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.List;
@@ -261,31 +262,27 @@ public final class MatMul {
     }
 
     /**
-     * Has the JIT compile the packed kernels of {@code types} now, each run on a small zero matrix by one worker
-     * (about a second of a core each), so that the first products of {@link #pack}ed matrices run compiled instead
-     * of in the interpreter. Types without a packed kernel are skipped.
-     */
-    public void warmUpPacked(Collection<GgmlType> types) {
-        packed.warmUp(types);
-    }
-
-    /**
-     * A matrix whose type's file-layout kernel {@link #warmUpFileLayout} compiles: {@code rows × cols} of
-     * {@code type} from byte 0 of {@code w}, normally the model file's mapping.
+     * A matrix whose type's file-layout kernel {@link #warmUp} compiles: {@code rows × cols} of {@code type} from
+     * byte 0 of {@code w}, normally the model file's mapping.
      */
     public record WarmUpMatrix(GgmlType type, MemorySegment w, int rows, int cols) {}
 
     /**
-     * Has the JIT compile the file-layout kernels of the matrices' types now, for the one- and few-token products of
-     * matrices that have no packed copy (packing off, past the memory budget, or a type without a packed kernel):
-     * each runs over the first columns of its matrix by one worker until compiled. Unsupported types are skipped.
+     * Has the JIT compile kernels now, so that their first real products run compiled instead of in the interpreter
+     * (where Vector API code is about a thousand times slower): the packed kernels of {@code packedTypes}, each run on
+     * a small matrix of its own, and the file-layout kernels of the {@code fileLayout} matrices' types, for products
+     * of matrices without a packed copy and batches, each run over the first columns of its matrix. One pool
+     * operation, each kernel on one worker (about half a second of a core each in a cold start), so that a model's
+     * packed and file-layout kernels compile side by side. Types without such a kernel are skipped.
      */
-    public void warmUpFileLayout(Collection<WarmUpMatrix> matrices) {
-        List<WarmUpMatrix> cold = matrices.stream().filter(m -> supports(m.type())).toList();
-        pool.run(cold.size(), (i, worker) -> {
-            WarmUpMatrix m = cold.get(i);
-            RowKernelWarmUp.run(m.type(), kernelFor(m.type()), m.w(), m.rows(), m.cols());
-        });
+    public void warmUp(Collection<GgmlType> packedTypes, Collection<WarmUpMatrix> fileLayout) {
+        List<Runnable> kernels = new ArrayList<>(packed.warmUps(packedTypes));
+        for (WarmUpMatrix m : fileLayout) {
+            if (supports(m.type())) {
+                kernels.add(() -> RowKernelWarmUp.run(m.type(), kernelFor(m.type()), m.w(), m.rows(), m.cols()));
+            }
+        }
+        pool.run(kernels.size(), (i, worker) -> kernels.get(i).run());
     }
 
     /**

@@ -151,10 +151,9 @@ final class PackedProducts {
         }
     }
 
-    /** See {@link MatMul#warmUpPacked}. */
-    void warmUp(Collection<GgmlType> types) {
-        List<PackedKernel> cold = types.stream().map(kernels::get).filter(Objects::nonNull).toList();
-        pool.run(cold.size(), (i, worker) -> cold.get(i).warmUp());
+    /** The warm-ups of the packed kernels of {@code types}, for {@link MatMul#warmUp}; none for types without one. */
+    List<Runnable> warmUps(Collection<GgmlType> types) {
+        return types.stream().map(kernels::get).filter(Objects::nonNull).<Runnable>map(k -> k::warmUp).toList();
     }
 
     /** {@code out[outOffset + r]} = row {@code r} of {@code m} times the {@code cols} activations at {@code xOffset}. */

@@ -31,7 +31,7 @@ class RowKernelWarmUpTest {
             for (int i = 0; i < matrices.size(); i++) {
                 before[i] = product(mm, matrices.get(i));
             }
-            mm.warmUpFileLayout(matrices);
+            mm.warmUp(List.of(), matrices);
             for (int i = 0; i < matrices.size(); i++) {
                 float[] after = product(mm, matrices.get(i));
                 for (int j = 0; j < after.length; j++) {

@@ -121,6 +121,11 @@ public abstract class ForwardingBackend implements Backend {
         delegate.synchronize();
     }
 
+    @Override
+    public void prepare() {
+        delegate.prepare();
+    }
+
     /** Closes the delegate. */
     @Override
     public void close() {
