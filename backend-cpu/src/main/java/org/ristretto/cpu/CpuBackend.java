@@ -377,12 +377,6 @@ public final class CpuBackend implements Backend {
         // every operation has finished when it returns
     }
 
-    /** Warms up the kernels of the weights made so far, as the first product would ({@link WeightProducts}). */
-    @Override
-    public void prepare() {
-        products.prepare();
-    }
-
     @Override
     public void close() {
         caches.forEach(CpuKvCache::close);

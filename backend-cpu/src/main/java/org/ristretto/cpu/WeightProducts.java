@@ -15,8 +15,8 @@ import org.ristretto.cpu.kernel.PackedMatrix;
 
 /**
  * The CPU backend's matrix products, whose shapes the backend has checked: which weights get packed copies and when,
- * within the memory budget, and the warm-up of the kernels before the first product ({@link #prepare} or that
- * product). Like {@link MatMul}, one caller at a time.
+ * within the memory budget, and the warm-up of the kernels before the first product. Like {@link MatMul}, one caller
+ * at a time.
  */
 final class WeightProducts implements AutoCloseable {
     private final MatMul matMul;
@@ -63,11 +63,14 @@ final class WeightProducts implements AutoCloseable {
     /** Notes a new weight matrix, so that the kernels its products will run are warmed up before the first one. */
     void willMultiply(GgmlType type, MemorySegment data, int rows, int columns) {
         if (rows > 1 && matMul.supports(type)) {
-            if (packWeights && matMul.hasPacked(type) && !warmPackedTypes.contains(type)) {
+            boolean packs = packWeights && matMul.hasPacked(type);
+            if (packs && !warmPackedTypes.contains(type)) {
                 coldPackedTypes.add(type);
             }
-            // Batches run the file-layout kernels until the weight has a packed copy (see packed).
-            willUseFileLayout(type, data, rows, columns);
+            // Products run the file's layout where there is no packed copy, and before there is one (see packed).
+            if (!packs || matMul.promptsReadTheFile(type)) {
+                willUseFileLayout(type, data, rows, columns);
+            }
         }
     }
 
@@ -131,11 +134,6 @@ final class WeightProducts implements AutoCloseable {
                 in.offset(), in.rows(), o.data(), o.offset());
     }
 
-    /** Warms up the kernels of the matrices noted so far now, not at the first product ({@link #warmUpKernels}). */
-    void prepare() {
-        warmUpKernels();
-    }
-
     /**
      * Queues the file-layout kernel of {@code type} for {@link #warmUpKernels}, with this matrix to run it on, unless
      * that type's kernel was queued before: each is warmed up once.
@@ -148,11 +146,12 @@ final class WeightProducts implements AutoCloseable {
 
     /**
      * Has the JIT compile the kernels that one- and few-token products will run, once, before the first product of
-     * any kind: the packed kernels of the model's packed types and the file-layout kernels of all its types (the
-     * products before a weight's packed copy exists run those), side by side, about half a second of each worker in
-     * a cold start. Before, not at the first one-token product, because a packed kernel compiled after a long batched
-     * prefill was measured to come out several times slower (the Vector API's shared methods then carry the prefill
-     * kernels' profiles: tg128 of a Q4_K_M 1B at 2–5 t/s instead of 15–18 after a pp512 test, in eight runs of ten).
+     * any kind, side by side: the packed kernels of the model's packed types, and the file-layout kernels of its other
+     * types and of those whose prompts read the file's layout ({@link MatMul#promptsReadTheFile}), about half a
+     * second of a worker each in a cold start. Before, not at the first one-token product, because a packed kernel
+     * compiled after a long batched prefill was measured to come out several times slower (the Vector API's shared
+     * methods then carry the prefill kernels' profiles: tg128 of a Q4_K_M 1B at 2–5 t/s instead of 15–18 after a
+     * pp512 test, in eight runs of ten).
      */
     private void warmUpKernels() {
         if (!coldPackedTypes.isEmpty() || !coldFileLayoutTypes.isEmpty()) {
@@ -165,37 +164,49 @@ final class WeightProducts implements AutoCloseable {
 
     /**
      * The packed copy of {@code w} for a product of {@code tokens} tokens, or null where the file's layout serves.
-     * The copy is made at the weight's second one-token product, and batches of up to
-     * {@link MatMul#PACKED_MAX_TOKENS} tokens use it from then on. So the first generated token comes from the file's
-     * mapping, without copying the model first: the prompt is a batch, and its last row's logits are the output
-     * matrix's first one-token product (packing only that matrix, 0.27 GB of a 1B Q8_0 model, took 0.26–0.46 s
-     * there). Decoding packs every weight at its second token. Packing 1.3 GB of Q8_0 before the first token took
-     * 1.2–2.8 s of two cores on the virtual machines we measure on, most of it faulting fresh memory in; cold
-     * {@code run -n 1} went from 3.1 to 2.5 s. A run that only multiplies batches (a long prefill, the logits of a
-     * prompt) never copies. Batches make no copies themselves, so which kernel a product runs depends only on the
-     * products before it, never on timing.
+     * Products of more than {@link MatMul#PACKED_MAX_TOKENS} tokens never use one, so a run that only multiplies long
+     * batches (a long prefill, the logits of a whole prompt) never copies. Otherwise the copy is made
+     * ({@link #packsNow}) at the weight's first product, or, for the types whose prompts read the file's layout
+     * ({@link MatMul#promptsReadTheFile}), at its second one-token product: their first generated token comes from
+     * the file's mapping, without copying the model first, since the prompt is a batch and its last row's logits
+     * are the output matrix's first one-token product (packing only that matrix, 0.27 GB of a 1B Q8_0 model, took
+     * 0.26–0.46 s there), and decoding packs each weight at its second token. Which kernel a product runs depends
+     * only on the products before it, never on timing.
      */
     private PackedMatrix packed(CpuWeight w, int tokens) {
         if (!packWeights || tokens > MatMul.PACKED_MAX_TOKENS) {
             return null;
         }
-        if (tokens == 1 && !w.packTried() && w.countOneTokenProduct() > 1) {
+        if (!w.packTried() && packsNow(w, tokens)) {
             long size = matMul.packedBytes(w.type(), w.rows(), w.columns());
-            if (size == 0 || packedBytes + size > packBudget) {
-                w.setPacked(null);
-                return null;
-            }
-            packedBytes += size;
-            PackedMatrix p = keptCopies == null ? null : keptCopies.find(w, matMul);
-            if (p == null) {
-                p = matMul.pack(w.type(), w.data(), 0, w.rows(), w.columns(), copyMemory);
-                if (p != null && keptCopies != null) {
-                    keptCopies.packed(w, p);
+            PackedMatrix p = null;
+            if (size > 0 && packedBytes + size <= packBudget) {
+                packedBytes += size;
+                p = keptCopies == null ? null : keptCopies.find(w, matMul);
+                if (p == null) {
+                    p = matMul.pack(w.type(), w.data(), 0, w.rows(), w.columns(), copyMemory);
+                    if (p != null && keptCopies != null) {
+                        keptCopies.packed(w, p);
+                    }
                 }
             }
             w.setPacked(p);
+            if (p == null) {
+                // Past the budget, or a matrix the packed kernel would not compute exactly: the file's layout, warm.
+                willUseFileLayout(w.type(), w.data(), w.rows(), w.columns());
+                warmUpKernels();
+            }
         }
         return w.packed();
+    }
+
+    /**
+     * Whether this product of {@code tokens} tokens (at most {@link MatMul#PACKED_MAX_TOKENS}) is when {@code w},
+     * not packed yet, gets its copy: at its second one-token product where prompts read the file's layout
+     * ({@link MatMul#promptsReadTheFile}), else at its first product.
+     */
+    private boolean packsNow(CpuWeight w, int tokens) {
+        return !matMul.promptsReadTheFile(w.type()) || tokens == 1 && w.countOneTokenProduct() > 1;
     }
 
     @Override

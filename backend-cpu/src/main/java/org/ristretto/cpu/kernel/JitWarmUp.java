@@ -22,6 +22,23 @@ final class JitWarmUp {
     private JitWarmUp() {}
 
     /**
+     * {@code n} activations for a warm-up to run kernels on, like a real layer's: not zeros (the quantizer skips a
+     * zero block's vector loop) and not periodic (with the largest value in a block's first vector, its search for
+     * that value never looped): code compiled without those paths met an uncommon trap at the first real product and
+     * went back to the interpreter until C2 compiled it again (JFR {@code jdk.Deoptimization} in cold Q4_K_M prompts:
+     * {@code ActivationQuantizer.q8_K}, {@code unstable_if}).
+     */
+    static float[] activations(int n) {
+        float[] values = new float[n];
+        int state = 0x2545F491;
+        for (int i = 0; i < n; i++) {
+            state = state * 1103515245 + 12345;
+            values[i] = ((state >>> 8) % 2001 - 1000) / 250f;
+        }
+        return values;
+    }
+
+    /**
      * Runs {@code repeat}, which makes {@code callsPerRepeat} kernel calls, in batches until a batch runs at compiled
      * speed, at most {@link #BATCHES} batches or {@link #MAX_NANOS}; stops early when the thread is interrupted.
      */

@@ -256,6 +256,20 @@ public final class MatMul {
         return packed.packedBytes(type, rows, cols);
     }
 
+    /**
+     * Whether a prompt of up to {@link #PACKED_MAX_TOKENS} tokens of a {@code type} matrix with a packed kernel should
+     * run on the file's layout, and the matrix be packed only once decoding starts, rather than packed before the
+     * prompt: Q8_0 and Q4_0, whose cold first token came sooner so. Packing is mostly faulting fresh memory in, which
+     * costs about a second per GB on the virtual machines we measure on (1.3 GB of Q8_0: 1.2–2.8 s of two cores),
+     * against the few-token file-layout kernels' warm-up. Cold {@code run -p "Once upon a time" -n 1} of the 1B
+     * models on the 2-core Zen 4 (2026-12-07, six alternated rounds): Q8_0 3.34 → 2.56 s, Q4_0 4.01 → 3.92 s; but
+     * Q4_K_M went 3.15 → 3.57 s when its prompts read the file's layout too (the Q4_K and Q6_K file-layout kernels
+     * took about a second more to warm up and ran the prompt slower), so the other types pack first.
+     */
+    public boolean promptsReadTheFile(GgmlType type) {
+        return type == GgmlType.Q8_0 || type == GgmlType.Q4_0;
+    }
+
     /** Whether {@code type} has a packed kernel at this vector width ({@link #pack} returns a copy). */
     public boolean hasPacked(GgmlType type) {
         return packed.has(type);

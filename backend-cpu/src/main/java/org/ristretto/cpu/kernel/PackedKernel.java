@@ -124,10 +124,7 @@ abstract class PackedKernel {
         // A shared arena, like the packed copies': code compiled against a confined one would deoptimize on them.
         try (Arena arena = Arena.ofShared()) {
             MemorySegment group = arena.allocate(groupBytes(cols), 64);
-            float[] values = new float[cols];
-            for (int i = 0; i < cols; i++) {
-                values[i] = i % 7 - 3; // not all zero: a zero block skips the quantizer's vector loop
-            }
+            float[] values = JitWarmUp.activations(cols);
             Activations x = new Activations();
             x.begin(activation(), values, 0, cols, 1);
             x.pairs = new int[pairCount(cols)];

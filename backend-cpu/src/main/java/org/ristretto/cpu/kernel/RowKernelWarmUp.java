@@ -41,10 +41,13 @@ final class RowKernelWarmUp {
         });
     }
 
-    /** {@code nTokens} zero tokens of {@code cols} columns, prepared as {@code kernel} reads them. */
+    /**
+     * {@code nTokens} tokens of {@code cols} columns ({@link JitWarmUp#activations}), prepared as {@code kernel}
+     * reads them.
+     */
     private static Activations activations(RowKernel kernel, int cols, int nTokens) {
         Activations a = new Activations();
-        a.begin(kernel.activation(), new float[cols * nTokens], 0, cols, nTokens);
+        a.begin(kernel.activation(), JitWarmUp.activations(cols * nTokens), 0, cols, nTokens);
         if (kernel.activation() != ActivationFormat.F32) {
             for (int t = 0; t < nTokens; t++) {
                 a.quantize(t);

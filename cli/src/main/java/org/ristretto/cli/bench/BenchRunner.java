@@ -137,7 +137,7 @@ public final class BenchRunner {
 
     /**
      * Generates more warm-up tokens while the JIT is still compiling the one-token path. llama-bench warms up with
-     * one generated token, which is enough for a native engine; here the first token also packs the weights, and
+     * one generated token, which is enough for a native engine; here the second token also packs the weights, and
      * the methods called once per layer per token only reach C2 after thousands of calls, so without this the first
      * timed sample ran up to a fifth slower than the rest. The chunks of up to {@value #SETTLE_CHUNK} tokens walk the
      * positions the samples will use, {@code first ..< first + nGen}, once in full and then around again until one

@@ -150,16 +150,6 @@ public interface Backend extends AutoCloseable {
     /** Waits until every enqueued operation has finished. */
     void synchronize();
 
-    /**
-     * Gets ready to compute with the weights made so far, before the first operation asks for it: the CPU backend
-     * has the JIT compile the kernels their products will run. Optional, and the default does nothing; without it
-     * the first operation does the same work. {@link org.ristretto.core.generate.Model#open(java.nio.file.Path,
-     * java.util.concurrent.Callable, org.ristretto.core.model.TransformerOptions)} calls it on a second thread while
-     * the tokenizer is built.
-     */
-    default void prepare() {
-    }
-
     /** Frees everything the backend still holds and stops its threads. */
     @Override
     void close();

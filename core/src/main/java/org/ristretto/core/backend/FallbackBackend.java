@@ -295,12 +295,6 @@ public final class FallbackBackend implements Backend {
         cpu.synchronize();
     }
 
-    @Override
-    public void prepare() {
-        primary.prepare();
-        cpu.prepare();
-    }
-
     /** Frees the scratch tensors and closes both backends. */
     @Override
     public void close() {

@@ -121,11 +121,6 @@ public abstract class ForwardingBackend implements Backend {
         delegate.synchronize();
     }
 
-    @Override
-    public void prepare() {
-        delegate.prepare();
-    }
-
     /** Closes the delegate. */
     @Override
     public void close() {

@@ -69,14 +69,12 @@ public final class Model implements AutoCloseable {
      * Opens a GGUF model on a backend that {@code openBackend} opens meanwhile, on a second thread: reading the
      * metadata and building the tokenizer take a few hundred milliseconds each on a large vocabulary in a cold JVM,
      * and so does opening a backend (worker threads, vector species, device probes), so a two-core machine does
-     * both at once. Once the backend is open and the metadata read, that thread also makes the weights and has the
-     * backend {@link Backend#prepare prepare} them (on the CPU, the JIT compiles the kernels the first products will
-     * run) while the tokenizer is still being built.
+     * both at once.
      *
      * <p>The backend then belongs to the caller, as with {@link #open(Path, Backend, TransformerOptions)}: close it
      * ({@link #backend()}) after the model. When anything fails, the backend, if it opened, is closed before the
      * failure is thrown; a failure to open the backend wins over one in the file, as if the backend had been opened
-     * first, and a failure in the tokenizer wins over one in the weights, as if it had been built first.
+     * first.
      *
      * @throws IOException when the file cannot be read, or {@code openBackend} throws one
      */
@@ -85,6 +83,7 @@ public final class Model implements AutoCloseable {
         Background<Backend> opening = Background.start("ristretto-backend-open", openBackend);
         GgufFile file;
         ModelConfig config;
+        Tokenizer tokenizer;
         try {
             file = GgufFile.open(path);
         } catch (IOException | RuntimeException | Error e) {
@@ -93,49 +92,27 @@ public final class Model implements AutoCloseable {
         }
         try {
             config = ModelConfig.read(file);
+            tokenizer = Tokenizer.fromGguf(file.metadata());
         } catch (RuntimeException | Error e) {
             file.close();
             closeAfterFailure(opening, e);
             throw e;
         }
-        Background<ModelWeights> loading = Background.start("ristretto-weights",
-                () -> loadAndPrepare(file, config, opening));
-        Tokenizer tokenizer;
+        Backend backend;
         try {
-            tokenizer = Tokenizer.fromGguf(file.metadata());
-        } catch (RuntimeException | Error e) {
-            try {
-                releaseAfterFailure(opening, loading, e);
-            } finally {
-                file.close();
-            }
-            throw e;
-        }
-        ModelWeights weights;
-        try {
-            weights = loading.join(IOException.class);
+            backend = opening.join(IOException.class);
         } catch (IOException | RuntimeException | Error e) {
             file.close();
             throw e;
         }
-        return new Model(file, config, tokenizer, weights, options);
-    }
-
-    /** On the loading thread: the weights on the backend once it is open, prepared; on a failure, the backend closed. */
-    private static ModelWeights loadAndPrepare(GgufFile file, ModelConfig config, Background<Backend> opening)
-            throws IOException {
-        Backend backend = opening.join(IOException.class);
         try {
-            ModelWeights weights = ModelWeights.load(file, config, backend);
-            try {
-                backend.prepare();
-            } catch (RuntimeException | Error e) {
-                weights.close();
-                throw e;
-            }
-            return weights;
+            return new Model(file, config, tokenizer, ModelWeights.load(file, config, backend), options);
         } catch (RuntimeException | Error e) {
-            backend.close();
+            try {
+                file.close();
+            } finally {
+                backend.close();
+            }
             throw e;
         }
     }
@@ -153,34 +130,6 @@ public final class Model implements AutoCloseable {
             throw e;
         }
         backend.close();
-    }
-
-    /**
-     * Waits for the loading thread after {@code failure} in the tokenizer and closes what it made (the weights and the
-     * backend); when the backend failed to open, that failure is thrown instead, with {@code failure} suppressed, and
-     * a failure in the weights is added to {@code failure}'s suppressed ones.
-     */
-    private static void releaseAfterFailure(Background<Backend> opening, Background<ModelWeights> loading,
-            Throwable failure) throws IOException {
-        ModelWeights weights;
-        try {
-            weights = loading.join(IOException.class);
-        } catch (IOException | RuntimeException | Error e) {
-            // loadAndPrepare closed the backend if it opened; only a failure to open it wins.
-            try {
-                opening.join(IOException.class);
-            } catch (IOException | RuntimeException | Error open) {
-                open.addSuppressed(failure);
-                throw open;
-            }
-            failure.addSuppressed(e);
-            return;
-        }
-        try {
-            weights.close();
-        } finally {
-            weights.backend().close();
-        }
     }
 
     /** A new session with its own KV cache (allocated now, on the model's backend). */
