@@ -68,7 +68,7 @@ final class WeightProducts implements AutoCloseable {
                 coldPackedTypes.add(type);
             }
             // Products run the file's layout where there is no packed copy, and before there is one (see packed).
-            if (!packs || matMul.promptsReadTheFile(type)) {
+            if (!packs || promptsReadTheFile(type)) {
                 willUseFileLayout(type, data, rows, columns);
             }
         }
@@ -147,7 +147,7 @@ final class WeightProducts implements AutoCloseable {
     /**
      * Has the JIT compile the kernels that one- and few-token products will run, once, before the first product of
      * any kind, side by side: the packed kernels of the model's packed types, and the file-layout kernels of its other
-     * types and of those whose prompts read the file's layout ({@link MatMul#promptsReadTheFile}), about half a
+     * types and of those whose prompts read the file's layout ({@link #promptsReadTheFile}), about half a
      * second of a worker each in a cold start. Before, not at the first one-token product, because a packed kernel
      * compiled after a long batched prefill was measured to come out several times slower (the Vector API's shared
      * methods then carry the prefill kernels' profiles: tg128 of a Q4_K_M 1B at 2–5 t/s instead of 15–18 after a
@@ -167,7 +167,7 @@ final class WeightProducts implements AutoCloseable {
      * Products of more than {@link MatMul#PACKED_MAX_TOKENS} tokens never use one, so a run that only multiplies long
      * batches (a long prefill, the logits of a whole prompt) never copies. Otherwise the copy is made
      * ({@link #packsNow}) at the weight's first product, or, for the types whose prompts read the file's layout
-     * ({@link MatMul#promptsReadTheFile}), at its second one-token product: their first generated token comes from
+     * ({@link #promptsReadTheFile}), at its second one-token product: their first generated token comes from
      * the file's mapping, without copying the model first, since the prompt is a batch and its last row's logits
      * are the output matrix's first one-token product (packing only that matrix, 0.27 GB of a 1B Q8_0 model, took
      * 0.26–0.46 s there), and decoding packs each weight at its second token. Which kernel a product runs depends
@@ -203,10 +203,20 @@ final class WeightProducts implements AutoCloseable {
     /**
      * Whether this product of {@code tokens} tokens (at most {@link MatMul#PACKED_MAX_TOKENS}) is when {@code w},
      * not packed yet, gets its copy: at its second one-token product where prompts read the file's layout
-     * ({@link MatMul#promptsReadTheFile}), else at its first product.
+     * ({@link #promptsReadTheFile}), else at its first product.
      */
     private boolean packsNow(CpuWeight w, int tokens) {
-        return !matMul.promptsReadTheFile(w.type()) || tokens == 1 && w.countOneTokenProduct() > 1;
+        return !promptsReadTheFile(w.type()) || tokens == 1 && w.countOneTokenProduct() > 1;
+    }
+
+    /**
+     * Whether prompts of {@code type} matrices read the file's layout until decoding packs them
+     * ({@link MatMul#promptsReadTheFile}); not where packed copies are kept between runs, since mapping a kept copy
+     * costs no fresh memory (a cold Q8_0 1B start to its first token: 1.8–2.3 s with a kept file, 2.6 s reading the
+     * prompt from the model's mapping).
+     */
+    private boolean promptsReadTheFile(GgmlType type) {
+        return keptCopies == null && matMul.promptsReadTheFile(type);
     }
 
     @Override
