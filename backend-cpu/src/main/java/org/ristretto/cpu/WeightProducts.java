@@ -28,6 +28,12 @@ final class WeightProducts implements AutoCloseable {
     private final SegmentAllocator copyMemory;
     /** Types of the weights with a packed kernel that has not run yet. */
     private final Set<GgmlType> coldPackedTypes = EnumSet.noneOf(GgmlType.class);
+    /**
+     * Types whose prompts read the file's layout ({@link #promptsReadTheFile}): their packed kernels are warmed up at
+     * their first packing, after the first token, or before the first product of a long batch, whichever comes first
+     * (cold run -n 1 of the 1B Q8_0: 2.26 → 2.07 s, Q4_0: 3.27 → 2.63 s, alternated rounds on the Zen 4).
+     */
+    private final Set<GgmlType> laterPackedTypes = EnumSet.noneOf(GgmlType.class);
     /** Types whose packed kernels were warmed up: a weight made after the first product does not warm them again. */
     private final Set<GgmlType> warmPackedTypes = EnumSet.noneOf(GgmlType.class);
     /** Types whose file-layout kernels will run one- and few-token products, not yet warmed up. */
@@ -65,7 +71,7 @@ final class WeightProducts implements AutoCloseable {
         if (rows > 1 && matMul.supports(type)) {
             boolean packs = packWeights && matMul.hasPacked(type);
             if (packs && !warmPackedTypes.contains(type)) {
-                coldPackedTypes.add(type);
+                (promptsReadTheFile(type) ? laterPackedTypes : coldPackedTypes).add(type);
             }
             // Products run the file's layout where there is no packed copy, and before there is one (see packed).
             if (!packs || promptsReadTheFile(type)) {
@@ -76,7 +82,7 @@ final class WeightProducts implements AutoCloseable {
 
     /** {@code o = m · in}. */
     void multiply(CpuWeight m, CpuActivation in, CpuActivation o) {
-        warmUpKernels();
+        warmUpKernels(in.rows());
         PackedMatrix p = packed(m, in.rows());
         if (p != null) {
             matMul.multiply(p, in.data(), in.offset(), in.rows(), o.data(), o.offset());
@@ -92,7 +98,7 @@ final class WeightProducts implements AutoCloseable {
      * its own.
      */
     void multiplyMany(CpuWeight[] ws, CpuActivation in, CpuActivation[] os) {
-        warmUpKernels();
+        warmUpKernels(in.rows());
         if (manyPacked.length < ws.length) {
             manyPacked = new PackedMatrix[ws.length];
             manyOutData = new float[ws.length][];
@@ -121,7 +127,7 @@ final class WeightProducts implements AutoCloseable {
 
     /** {@code o = silu(g · in) × (u · in)}, for a gate and an up matrix of one shape. */
     void multiplySwiGlu(CpuWeight g, CpuWeight u, CpuActivation in, CpuActivation o) {
-        warmUpKernels();
+        warmUpKernels(in.rows());
         if (g.type() == u.type()) {
             PackedMatrix pg = packed(g, in.rows());
             PackedMatrix pu = packed(u, in.rows());
@@ -145,15 +151,21 @@ final class WeightProducts implements AutoCloseable {
     }
 
     /**
-     * Has the JIT compile the kernels that one- and few-token products will run, once, before the first product of
-     * any kind, side by side: the packed kernels of the model's packed types, and the file-layout kernels of its other
-     * types and of those whose prompts read the file's layout ({@link #promptsReadTheFile}), about half a
-     * second of a worker each in a cold start. Before, not at the first one-token product, because a packed kernel
-     * compiled after a long batched prefill was measured to come out several times slower (the Vector API's shared
-     * methods then carry the prefill kernels' profiles: tg128 of a Q4_K_M 1B at 2–5 t/s instead of 15–18 after a
-     * pp512 test, in eight runs of ten).
+     * Has the JIT compile the kernels that one- and few-token products will run, once, side by side, about half a
+     * second of a worker each in a cold start: before the first product of any kind, the packed kernels of the
+     * model's packed types and the file-layout kernels of its other types and of those whose prompts read the file's
+     * layout ({@link #promptsReadTheFile}); the latter's packed kernels at their first packing
+     * ({@link #laterPackedTypes}), or before a product of more than {@link MatMul#PACKED_MAX_TOKENS} tokens
+     * ({@code tokens}), because a packed kernel compiled after a long batched prefill was measured to come out
+     * several times slower (the Vector API's shared methods then carry the prefill kernels' profiles: tg128 of a
+     * Q4_K_M 1B at 2–5 t/s instead of 15–18 after a pp512 test, in eight runs of ten). After a short prompt on the
+     * file-layout kernels they were not slower (run -n 256 of the Q8_0 and Q4_0 1B models, two alternated rounds).
      */
-    private void warmUpKernels() {
+    private void warmUpKernels(int tokens) {
+        if (tokens > MatMul.PACKED_MAX_TOKENS) {
+            coldPackedTypes.addAll(laterPackedTypes);
+            laterPackedTypes.clear();
+        }
         if (!coldPackedTypes.isEmpty() || !coldFileLayoutTypes.isEmpty()) {
             matMul.warmUp(coldPackedTypes, coldFileLayoutTypes.values());
             warmPackedTypes.addAll(coldPackedTypes);
@@ -178,6 +190,10 @@ final class WeightProducts implements AutoCloseable {
             return null;
         }
         if (!w.packTried() && packsNow(w, tokens)) {
+            if (laterPackedTypes.remove(w.type())) {
+                coldPackedTypes.add(w.type());
+                warmUpKernels(tokens);
+            }
             long size = matMul.packedBytes(w.type(), w.rows(), w.columns());
             PackedMatrix p = null;
             if (size > 0 && packedBytes + size <= packBudget) {
@@ -194,7 +210,7 @@ final class WeightProducts implements AutoCloseable {
             if (p == null) {
                 // Past the budget, or a matrix the packed kernel would not compute exactly: the file's layout, warm.
                 willUseFileLayout(w.type(), w.data(), w.rows(), w.columns());
-                warmUpKernels();
+                warmUpKernels(tokens);
             }
         }
         return w.packed();
