@@ -188,6 +188,11 @@ abstract class PackedKernel {
         INTS.set(out, to, (int) INTS.get(in, from));
     }
 
+    /** Stores the low 16 bits of {@code v} little-endian at {@code a[i]}. */
+    static void putShort(byte[] a, int i, long v) {
+        SHORTS.set(a, i, (short) v);
+    }
+
     /** Stores {@code v} little-endian at {@code a[i]}. */
     static void putFloat(byte[] a, int i, float v) {
         putInt(a, i, Float.floatToRawIntBits(v));

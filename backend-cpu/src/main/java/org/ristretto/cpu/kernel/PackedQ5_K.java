@@ -42,15 +42,23 @@ final class PackedQ5_K extends PackedKernel {
             for (int r = 0; r < rows; r++) {
                 int block = r * rowBytes + BYTES * b;
                 packKHeader(in, block, out, o, r);
-                for (int c = 0; c < BLOCK; c++) {
-                    // ggml's dequantize_row_q5_K: 64 columns per 32 quant bytes, low nibbles first; the fifth bit of
-                    // column 64g + l (+ 32) is bit 2g (2g + 1) of qh[l % 32].
-                    int g = c / 64;
-                    int upper = c % 64 / 32;
-                    int l = c % 32;
-                    int nibble = (in[block + QS + 32 * g + l] & 0xff) >> 4 * upper & 0xf;
-                    int fifth = (in[block + QH + l] & 0xff) >> 2 * g + upper & 1;
-                    out[o + packedQuants + 2 * rows * (c / 2) + 2 * r + c % 2] = (byte) (nibble + 16 * fifth - 16);
+                // ggml's dequantize_row_q5_K: 64 columns per 32 quant bytes, low nibbles first; the fifth bit of
+                // column 64g + l (+ 32) is bit 2g (2g + 1) of qh[l]. Eight columns at a time in a long, a byte each:
+                // q − 16 is the nibble where the fifth bit is set and the nibble + 0xf0 where it is not (no carries
+                // between bytes). Measured per byte, packing ran at 0.41–0.48 GB/s of copies in a cold start, 2 s of
+                // a 1B Q5_K_M model's first prompt.
+                for (int g = 0; g < 4; g++) {
+                    for (int upper = 0; upper < 2; upper++) {
+                        for (int l = 0; l < 32; l += 8) {
+                            long nibbles = getLong(in, block + QS + 32 * g + l) >>> 4 * upper & 0x0f0f0f0f0f0f0f0fL;
+                            long fifth = getLong(in, block + QH + l) >>> 2 * g + upper & 0x0101010101010101L;
+                            long q = nibbles | (fifth ^ 0x0101010101010101L) * 0xf0;
+                            int at = o + packedQuants + 2 * rows * ((64 * g + 32 * upper + l) / 2) + 2 * r;
+                            for (int k = 0; k < 4; k++) {
+                                putShort(out, at + 2 * rows * k, q >>> 16 * k);
+                            }
+                        }
+                    }
                 }
             }
         }
