@@ -28,13 +28,9 @@ class PackingOrderTest {
     void batchesAndTheFirstOneTokenProductRunOnTheFileLayoutAndTheSecondPacks() {
         assumeTrue(PackBudgetTest.hasPackedKernels(), "no packed kernels at this vector width (128 bits)");
         SplittableRandom rnd = new SplittableRandom(5);
-        float[] x = new float[COLS * 3];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) rnd.nextDouble(-1, 1);
-        }
-        try (Arena arena = Arena.ofShared();
-                CpuBackend packing = new CpuBackend(CpuBackendProvider.hostDevice(), 2, WeightPacking.PACKED);
-                CpuBackend unpacked = new CpuBackend(CpuBackendProvider.hostDevice(), 2, WeightPacking.NONE)) {
+        float[] x = threeTokens(rnd, COLS);
+        try (Arena arena = Arena.ofShared(); CpuBackend packing = backend(WeightPacking.PACKED);
+                CpuBackend unpacked = backend(WeightPacking.NONE)) {
             MemorySegment m = PackBudgetTest.q8_0(arena, rnd);
             CpuWeight w = (CpuWeight) packing.weight("w", GgmlType.Q8_0, COLS, ROWS, m);
             Tensor reference = unpacked.weight("w", GgmlType.Q8_0, COLS, ROWS, m);
@@ -58,19 +54,28 @@ class PackingOrderTest {
         assumeTrue(PackBudgetTest.hasPackedKernels(), "no packed kernels at this vector width (128 bits)");
         int cols = 256;
         SplittableRandom rnd = new SplittableRandom(6);
-        float[] x = new float[cols * 3];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) rnd.nextDouble(-1, 1);
-        }
-        try (Arena arena = Arena.ofShared();
-                CpuBackend packing = new CpuBackend(CpuBackendProvider.hostDevice(), 2, WeightPacking.PACKED);
-                CpuBackend unpacked = new CpuBackend(CpuBackendProvider.hostDevice(), 2, WeightPacking.NONE)) {
+        float[] x = threeTokens(rnd, cols);
+        try (Arena arena = Arena.ofShared(); CpuBackend packing = backend(WeightPacking.PACKED);
+                CpuBackend unpacked = backend(WeightPacking.NONE)) {
             MemorySegment m = q4_K(arena, rnd, ROWS, cols);
             CpuWeight w = (CpuWeight) packing.weight("w", GgmlType.Q4_K, cols, ROWS, m);
             float[] fileBatch = product(unpacked, unpacked.weight("w", GgmlType.Q4_K, cols, ROWS, m), x, 3, cols);
             assertClose(fileBatch, product(packing, w, x, 3, cols), "the first batch, packed");
             assertNotNull(w.packed(), "a Q4_K matrix is packed at its first batch");
         }
+    }
+
+    /** Three tokens of {@code cols} random activations. */
+    private static float[] threeTokens(SplittableRandom rnd, int cols) {
+        float[] x = new float[cols * 3];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rnd.nextDouble(-1, 1);
+        }
+        return x;
+    }
+
+    private static CpuBackend backend(WeightPacking packing) {
+        return new CpuBackend(CpuBackendProvider.hostDevice(), 2, packing);
     }
 
     /** A random Q4_K matrix: per block of 256, fp16 d and dmin, 12 bytes of 6-bit scales and 128 of nibbles. */
