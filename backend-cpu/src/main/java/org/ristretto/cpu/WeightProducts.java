@@ -20,7 +20,7 @@ import org.ristretto.cpu.kernel.PackedMatrix;
  */
 final class WeightProducts implements AutoCloseable {
     private final MatMul matMul;
-    /** The packed copies of weight matrices, made at their second one-token product ({@link #packed}). */
+    /** The packed copies of weight matrices, made at the product {@link #packsNow} picks. */
     private final MappedMemory packedMemory;
     /** The packed copies kept between runs, or null where they are made in memory only. */
     private final PackedCopyFile keptCopies;
