@@ -262,9 +262,10 @@ public final class MatMul {
      * prompt: Q8_0 and Q4_0, whose cold first token came sooner so. Packing is mostly faulting fresh memory in, which
      * costs about a second per GB on the virtual machines we measure on (1.3 GB of Q8_0: 1.2–2.8 s of two cores),
      * against the few-token file-layout kernels' warm-up. Cold {@code run -p "Once upon a time" -n 1} of the 1B
-     * models on the 2-core Zen 4 (2026-12-07, alternated rounds): Q8_0 3.34 → 2.07 s, Q4_0 4.01 → 2.63 s, with
-     * their packed kernels warmed up at the first packing (see {@code WeightProducts}). Not the K-quants: with their
-     * packed kernels warmed up before the prompt as well, Q4_K_M went 3.15 → 3.57 s (two more kernels to warm up);
+     * models on the 2-core Zen 4 (2026-12-07, alternated rounds): Q8_0 3.34 → 2.56 s and Q4_0 4.01 → 3.92 s, then
+     * 2.26 → 2.07 s and 3.27 → 2.63 s once their packed kernels were warmed up at the first packing (see
+     * {@code WeightProducts}). Not the K-quants: with their packed kernels warmed up before the prompt as well, Q4_K_M
+     * went 3.15 → 3.57 s (two more kernels to warm up, in a build that also warmed up beside the tokenizer);
      * warmed up at the first packing instead, Q4_K_M went 3.78 → 2.84 s and Q5_K_M 5.68 → 3.04 s, but the packed
      * Q5_K kernel then compiled after the file-layout kernels had run, against the Vector API's shared methods'
      * profiles of other vector shapes, and decoded 2–3.5 times slower in three runs of three (JFR: repeated
