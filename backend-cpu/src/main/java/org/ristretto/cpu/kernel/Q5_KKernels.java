@@ -56,99 +56,33 @@ final class Q5_KKernels extends QuantKernel {
             float dx = xd[db + b];
             float d = Float.float16ToFloat(w.get(IntDot.I16, o)) * dx;
             int xb = xo + BLOCK * b;
-            // Sub-block pairs written out rather than looped: C2 leaves a loop with a body this large rolled, and
-            // the loop's bookkeeping then costs about as much as its vector work (measured on Q4_K: 1.5x).
-            {
+            // Sub-block pairs in a loop, not written out as in the other K-quant kernels: written out (1882 bytes of
+            // bytecode) C1's profiling tier gave up on it ("out of virtual registers in linear scan"), C2 then
+            // compiled it without a profile, and in 2 of 4 cold --no-repack runs of a 1B Q5_K_M model it ran in the
+            // Vector API's Java fallbacks (24 tokens took over 60 s instead of 2.1-2.5).
+            for (int j = 0; j < 4; j++) {
+                // Sub-blocks 2j and 2j+1: low and high nibbles of the same bytes, fifth bits 2j and 2j+1 of qh.
+                int sc = (j < 2 ? scLo : scHi) >>> 16 * (j & 1);
                 ShortVector s0 = ShortVector.zero(ss);
                 ShortVector s1 = s0;
                 for (int l = 0; l < 32; l += p) {
-                    // Sub-blocks 0 and 1: low and high nibbles of the same bytes, fifth bits 0 and 1 of qh.
-                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + QS + l,
+                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + QS + 32 * j + l,
                             ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
                     ShortVector h = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + QH + l,
                             ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
-                    ShortVector lo = v.and((short) 0x0f)
-                            .or(h.and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                    ShortVector hi = v.lanewise(VectorOperators.LSHR, 4)
-                            .or(h.lanewise(VectorOperators.LSHR, 1).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                    s0 = lo.mul(ShortVector.fromArray(ss, xq, xb + l)).add(s0);
-                    s1 = hi.mul(ShortVector.fromArray(ss, xq, xb + 32 + l)).add(s1);
+                    ShortVector lo = v.and((short) 0x0f).or(h.lanewise(VectorOperators.LSHR, 2 * j).and((short) 1)
+                            .lanewise(VectorOperators.LSHL, 4));
+                    ShortVector hi = v.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2 * j + 1)
+                            .and((short) 1).lanewise(VectorOperators.LSHL, 4));
+                    s0 = lo.mul(ShortVector.fromArray(ss, xq, xb + 64 * j + l)).add(s0);
+                    s1 = hi.mul(ShortVector.fromArray(ss, xq, xb + 64 * j + 32 + l)).add(s1);
                 }
                 acc0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
-                        .fma(FloatVector.broadcast(fs, d * (scLo & 0xff)), acc0);
+                        .fma(FloatVector.broadcast(fs, d * (sc & 0xff)), acc0);
                 acc1 = ((FloatVector) s1.reinterpretAsInts().add(s1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
                         .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
-                        .fma(FloatVector.broadcast(fs, d * (scLo >>> 8 & 0xff)), acc1);
-            }
-            {
-                ShortVector s0 = ShortVector.zero(ss);
-                ShortVector s1 = s0;
-                for (int l = 0; l < 32; l += p) {
-                    // Sub-blocks 2 and 3: low and high nibbles of the same bytes, fifth bits 2 and 3 of qh.
-                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + QS + 32 + l,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
-                    ShortVector h = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + QH + l,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
-                    ShortVector lo = v.and((short) 0x0f)
-                            .or(h.lanewise(VectorOperators.LSHR, 2).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                    ShortVector hi = v.lanewise(VectorOperators.LSHR, 4)
-                            .or(h.lanewise(VectorOperators.LSHR, 3).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                    s0 = lo.mul(ShortVector.fromArray(ss, xq, xb + 64 + l)).add(s0);
-                    s1 = hi.mul(ShortVector.fromArray(ss, xq, xb + 96 + l)).add(s1);
-                }
-                acc0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
-                        .fma(FloatVector.broadcast(fs, d * (scLo >>> 16 & 0xff)), acc0);
-                acc1 = ((FloatVector) s1.reinterpretAsInts().add(s1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
-                        .fma(FloatVector.broadcast(fs, d * (scLo >>> 24 & 0xff)), acc1);
-            }
-            {
-                ShortVector s0 = ShortVector.zero(ss);
-                ShortVector s1 = s0;
-                for (int l = 0; l < 32; l += p) {
-                    // Sub-blocks 4 and 5: low and high nibbles of the same bytes, fifth bits 4 and 5 of qh.
-                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + QS + 64 + l,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
-                    ShortVector h = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + QH + l,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
-                    ShortVector lo = v.and((short) 0x0f)
-                            .or(h.lanewise(VectorOperators.LSHR, 4).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                    ShortVector hi = v.lanewise(VectorOperators.LSHR, 4)
-                            .or(h.lanewise(VectorOperators.LSHR, 5).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                    s0 = lo.mul(ShortVector.fromArray(ss, xq, xb + 128 + l)).add(s0);
-                    s1 = hi.mul(ShortVector.fromArray(ss, xq, xb + 160 + l)).add(s1);
-                }
-                acc0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
-                        .fma(FloatVector.broadcast(fs, d * (scHi & 0xff)), acc0);
-                acc1 = ((FloatVector) s1.reinterpretAsInts().add(s1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
-                        .fma(FloatVector.broadcast(fs, d * (scHi >>> 8 & 0xff)), acc1);
-            }
-            {
-                ShortVector s0 = ShortVector.zero(ss);
-                ShortVector s1 = s0;
-                for (int l = 0; l < 32; l += p) {
-                    // Sub-blocks 6 and 7: low and high nibbles of the same bytes, fifth bits 6 and 7 of qh.
-                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + QS + 96 + l,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
-                    ShortVector h = (ShortVector) ByteVector.fromMemorySegment(bs, w, o + QH + l,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, ss, 0);
-                    ShortVector lo = v.and((short) 0x0f)
-                            .or(h.lanewise(VectorOperators.LSHR, 6).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                    ShortVector hi = v.lanewise(VectorOperators.LSHR, 4)
-                            .or(h.lanewise(VectorOperators.LSHR, 7).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                    s0 = lo.mul(ShortVector.fromArray(ss, xq, xb + 192 + l)).add(s0);
-                    s1 = hi.mul(ShortVector.fromArray(ss, xq, xb + 224 + l)).add(s1);
-                }
-                acc0 = ((FloatVector) s0.reinterpretAsInts().add(s0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
-                        .fma(FloatVector.broadcast(fs, d * (scHi >>> 16 & 0xff)), acc0);
-                acc1 = ((FloatVector) s1.reinterpretAsInts().add(s1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
-                        .lanewise(VectorOperators.ASHR, 16).convertShape(VectorOperators.I2F, fs, 0))
-                        .fma(FloatVector.broadcast(fs, d * (scHi >>> 24 & 0xff)), acc1);
+                        .fma(FloatVector.broadcast(fs, d * (sc >>> 8 & 0xff)), acc1);
             }
             int a = xb / 32;
             int mt = (mLo & 0xff) * s32[a] + (mLo >>> 8 & 0xff) * s32[a + 1] + (mLo >>> 16 & 0xff) * s32[a + 2]
