@@ -119,24 +119,27 @@ final class PackedQ3_K extends PackedKernel {
         FloatVector acc2 = zero;
         IntVector sum = IntVector.zero(is);
         IntVector sum2 = sum;
-        // One loop over the sub-block pairs of all blocks, the block end a branch, as in PackedQ4_K: on a 2-core Zen 4
-        // 1.16 (one thread, in the caches), 1.18 (two threads, L3) and 1.01-1.06 (from memory) times a loop over
-        // blocks around one over the pairs.
-        int steps = cols / BLOCK * 8;
+        ShortVector even = ShortVector.zero(ss);
+        ShortVector odd = even;
+        ShortVector even2 = even;
+        ShortVector odd2 = even;
+        // One loop over the half sub-block pairs (two pieces each) of all blocks, the pair and block ends branches,
+        // as in PackedQ4_K: on a 2-core Zen 4 a loop over sub-block pairs ran 1.16 (one thread, in the caches), 1.18
+        // (two threads, L3) and 1.01-1.06 (from memory) times a loop over blocks around one over the pairs. Two
+        // pieces per step, not a pair's four: with four written out (2041 bytes) C1's profiling tier gave up on the
+        // method ("out of virtual registers in LIR generator"), C2 compiled it without a profile, and in 3 of 9 cold
+        // runs of a 1B Q3_K_M model 64 tokens took over 45 s in the Vector API's Java fallbacks instead of 2.
+        int steps = cols / BLOCK * 16;
         for (int i = 0; i < steps; i++) {
-            int b = i >>> 3;
-            int s = i & 7;
+            int b = i >>> 4;
+            int s = i >>> 1 & 7;
             long p = group + (long) packed * b;
             long p2 = group2 + (long) packed * b;
-            long q = p + packedQuants + 4L * piece * s;
-            long q2 = p2 + packedQuants + 4L * piece * s;
-            int k = 16 * i;
-            ShortVector even = ShortVector.zero(ss);
-            ShortVector odd = even;
-            ShortVector even2 = even;
-            ShortVector odd2 = even;
-            // The pair of sub-blocks' four pieces, written out (a loop over them compiled with its bookkeeping
-            // inside, as PackedQ8_0 found).
+            long q = p + packedQuants + 2L * piece * (i & 15);
+            long q2 = p2 + packedQuants + 2L * piece * (i & 15);
+            int k = 8 * i;
+            // The step's two pieces, written out (a loop over them compiled with its bookkeeping inside, as
+            // PackedQ8_0 found).
             IntVector v = IntVector.fromMemorySegment(is, w, q, ByteOrder.LITTLE_ENDIAN);
             IntVector u = IntVector.fromMemorySegment(is, w2, q2, ByteOrder.LITTLE_ENDIAN);
             ShortVector x0 = IntVector.broadcast(is, xp[k]).reinterpretAsShorts();
@@ -165,34 +168,9 @@ final class PackedQ3_K extends PackedKernel {
                     .add(u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even2);
             odd2 = u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
                     .add(u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd2);
-            v = IntVector.fromMemorySegment(is, w, q + 2 * piece, ByteOrder.LITTLE_ENDIAN);
-            u = IntVector.fromMemorySegment(is, w2, q2 + 2 * piece, ByteOrder.LITTLE_ENDIAN);
-            x0 = IntVector.broadcast(is, xp[k + 8]).reinterpretAsShorts();
-            x1 = IntVector.broadcast(is, xp[k + 9]).reinterpretAsShorts();
-            x2 = IntVector.broadcast(is, xp[k + 10]).reinterpretAsShorts();
-            x3 = IntVector.broadcast(is, xp[k + 11]).reinterpretAsShorts();
-            even = v.and(NIBBLES).reinterpretAsShorts().mul(x0)
-                    .add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even);
-            odd = v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
-                    .add(v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd);
-            even2 = u.and(NIBBLES).reinterpretAsShorts().mul(x0)
-                    .add(u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even2);
-            odd2 = u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
-                    .add(u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd2);
-            v = IntVector.fromMemorySegment(is, w, q + 3 * piece, ByteOrder.LITTLE_ENDIAN);
-            u = IntVector.fromMemorySegment(is, w2, q2 + 3 * piece, ByteOrder.LITTLE_ENDIAN);
-            x0 = IntVector.broadcast(is, xp[k + 12]).reinterpretAsShorts();
-            x1 = IntVector.broadcast(is, xp[k + 13]).reinterpretAsShorts();
-            x2 = IntVector.broadcast(is, xp[k + 14]).reinterpretAsShorts();
-            x3 = IntVector.broadcast(is, xp[k + 15]).reinterpretAsShorts();
-            even = v.and(NIBBLES).reinterpretAsShorts().mul(x0)
-                    .add(v.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even);
-            odd = v.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
-                    .add(v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd);
-            even2 = u.and(NIBBLES).reinterpretAsShorts().mul(x0)
-                    .add(u.lanewise(VectorOperators.LSHR, 8).and(NIBBLES).reinterpretAsShorts().mul(x2)).add(even2);
-            odd2 = u.lanewise(VectorOperators.LSHR, 4).and(NIBBLES).reinterpretAsShorts().mul(x1)
-                    .add(u.reinterpretAsShorts().lanewise(VectorOperators.LSHR, twelve).mul(x3)).add(odd2);
+            if ((i & 1) == 0) {
+                continue;
+            }
             // Per sub-block: the halves widened and added, the offset of 4 taken back through the activations'
             // sum of the sub-block, times its scale.
             IntVector offsetEven = IntVector.broadcast(is, -4 * bsums[16 * b + 2 * s]);
@@ -219,6 +197,10 @@ final class PackedQ3_K extends PackedKernel {
                     .add(d.lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen)
                             .add(d.lanewise(VectorOperators.ASHR, sixteen)).add(offsetOdd).mul(scOdd))
                     .add(sum2);
+            even = ShortVector.zero(ss);
+            odd = even;
+            even2 = even;
+            odd2 = even;
             if (s == 7) {
                 FloatVector dx = FloatVector.broadcast(fs, xd[b]);
                 acc = ((FloatVector) sum.convertShape(VectorOperators.I2F, fs, 0))
