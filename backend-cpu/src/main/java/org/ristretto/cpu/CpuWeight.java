@@ -18,7 +18,7 @@ final class CpuWeight extends AbstractTensor implements CpuTensor {
     private final float[] values;
     private PackedMatrix packed;
     private boolean packTried;
-    private int oneTokenProducts;
+    private boolean hadOneTokenProduct;
 
     CpuWeight(String name, GgmlType type, int columns, int rows, MemorySegment data, Backend backend) {
         super(name, type, columns, rows, backend);
@@ -60,12 +60,11 @@ final class CpuWeight extends AbstractTensor implements CpuTensor {
         return packed;
     }
 
-    /** Counts a product of this matrix with one token; returns how many there have been, this one included. */
-    int countOneTokenProduct() {
-        if (oneTokenProducts < Integer.MAX_VALUE) {
-            oneTokenProducts++;
-        }
-        return oneTokenProducts;
+    /** Notes a product of this matrix with one token; returns whether it had one before. */
+    boolean noteOneTokenProduct() {
+        boolean before = hadOneTokenProduct;
+        hadOneTokenProduct = true;
+        return before;
     }
 
     void setPacked(PackedMatrix packed) {

@@ -87,11 +87,6 @@ final class PackedCopyFile implements AutoCloseable {
                 cache.model() + "\n" + cache.modelVersion() + "\n" + layoutKey, fallback);
     }
 
-    /** The file the copies are kept in. */
-    Path file() {
-        return file;
-    }
-
     /**
      * The memory to pack this run's new copies into: pages of the file that replaces this one at close, or the
      * fallback's where that file cannot be made.

@@ -190,13 +190,13 @@ final class WeightProducts implements AutoCloseable {
             return null;
         }
         if (!w.packTried() && packsNow(w, tokens)) {
-            if (laterPackedTypes.remove(w.type())) {
-                coldPackedTypes.add(w.type());
-                warmUpKernels(tokens);
-            }
             long size = matMul.packedBytes(w.type(), w.rows(), w.columns());
             PackedMatrix p = null;
             if (size > 0 && packedBytes + size <= packBudget) {
+                if (laterPackedTypes.remove(w.type())) {
+                    coldPackedTypes.add(w.type());
+                    warmUpKernels(tokens);
+                }
                 packedBytes += size;
                 p = keptCopies == null ? null : keptCopies.find(w, matMul);
                 if (p == null) {
@@ -222,7 +222,7 @@ final class WeightProducts implements AutoCloseable {
      * ({@link #promptsReadTheFile}), else at its first product.
      */
     private boolean packsNow(CpuWeight w, int tokens) {
-        return !promptsReadTheFile(w.type()) || tokens == 1 && w.countOneTokenProduct() > 1;
+        return !promptsReadTheFile(w.type()) || tokens == 1 && w.noteOneTokenProduct();
     }
 
     /**
