@@ -15,7 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.ristretto.core.backend.BackendOptions;
 import org.ristretto.core.gguf.GgufFile;
 import org.ristretto.core.gguf.GgufTensorInfo;
-import org.ristretto.core.gguf.GgufWriter;
 import org.ristretto.core.model.ContextOverflowException;
 import org.ristretto.core.model.ModelConfig;
 import org.ristretto.core.model.ModelFormatException;
@@ -23,6 +22,7 @@ import org.ristretto.core.model.ModelWeights;
 import org.ristretto.core.model.Transformer;
 import org.ristretto.core.model.TransformerOptions;
 import org.ristretto.core.quant.GgmlType;
+import org.ristretto.core.testutil.GgufRewrite;
 import org.ristretto.cpu.CpuBackend;
 import org.ristretto.cpu.CpuBackendProvider;
 
@@ -48,18 +48,7 @@ class ModelBadInputTest {
 
     /** A copy of the good file in which {@code change} may drop (null) or reshape tensors. */
     private static Path rewrite(String name, BiFunction<GgufTensorInfo, GgufFile, long[]> change) throws IOException {
-        Path out = dir.resolve(name);
-        try (GgufFile src = GgufFile.open(good)) {
-            GgufWriter w = new GgufWriter().putAll(src.metadata());
-            for (GgufTensorInfo t : src.tensors()) {
-                long[] dims = change.apply(t, src);
-                if (dims != null) {
-                    w.addTensor(t.name(), t.type(), dims, src.tensorData(t));
-                }
-            }
-            w.write(out);
-        }
-        return out;
+        return GgufRewrite.rewrite(good, dir.resolve(name), w -> w, change);
     }
 
     private static ModelFormatException loadFails(Path file) throws IOException {
