@@ -201,47 +201,67 @@ class PackedMatMulTest {
         }
     }
 
-    /** fp16 scales the packed Q4_0 and Q8_0 kernels convert themselves: zeros, subnormals, the extremes, both signs. */
+    /**
+     * fp16 scales the packed Q4_0, Q8_0 and Q4_K kernels convert themselves (Q4_K: {@code d} and {@code dmin}):
+     * zeros, subnormals, the extremes, both signs.
+     */
     private static final short[] SPECIAL_SCALES = {0x0000, (short) 0x8000, 0x0001, 0x03ff, (short) 0x83ff, 0x0400,
             0x3c00, (short) 0xc100, 0x7bff, (short) 0xfbff, 0x1234, (short) 0x8001};
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0", "Q4_K"})
     void scalesOfEveryFiniteKindConvertExactly(GgmlType type) {
         SplittableRandom rnd = new SplittableRandom(5);
         try (WorkerPool pool = new WorkerPool(2); Arena arena = Arena.ofShared()) {
-            MatMul mm = new MatMul(pool, VectorShape.S_256_BIT);
-            int rows = 24;
-            int cols = 96;
-            MemorySegment w = Weights.random(arena, type, rows, cols, 0, rnd);
-            int blocks = rows * cols / 32;
-            for (int i = 0; i < blocks; i++) {
-                w.set(HALF, type.byteSize(32) * i, SPECIAL_SCALES[i % SPECIAL_SCALES.length]);
-            }
-            float[] deq = Weights.dequantize(type, w, 0, rows, cols);
-            float[] x = MatMulTest.exactActivations(0, cols, rnd);
-            double[] ref = Weights.referenceProduct(deq, rows, cols, x, 0, 1);
-            float[] out = new float[rows];
-            mm.multiply(mm.pack(type, w, 0, rows, cols, arena), x, 0, 1, out, 0);
-            double[] e = new double[cols];
-            for (int r = 0; r < rows; r++) {
-                compare(type + " special scales", r, ref[r], out[r], Tolerance.bound(deq, r, cols, x, 0, 0, e));
+            for (VectorShape shape : new VectorShape[] {VectorShape.S_256_BIT, VectorShape.S_512_BIT}) {
+                MatMul mm = new MatMul(pool, shape);
+                int rows = 48;
+                int cols = 3 * type.blockSize();
+                MemorySegment w = Weights.random(arena, type, rows, cols, 0, rnd);
+                int blocks = rows * cols / type.blockSize();
+                for (int i = 0; i < blocks; i++) {
+                    for (int s = 0; s < halves(type); s++) {
+                        w.set(HALF, type.typeSize() * i + 2L * s,
+                                SPECIAL_SCALES[(i + 5 * s) % SPECIAL_SCALES.length]);
+                    }
+                }
+                float[] deq = Weights.dequantize(type, w, 0, rows, cols);
+                float[] x = MatMulTest.exactActivations(0, cols, rnd);
+                double[] ref = Weights.referenceProduct(deq, rows, cols, x, 0, 1);
+                float[] out = new float[rows];
+                PackedMatrix packed = mm.pack(type, w, 0, rows, cols, arena);
+                assertNotNull(packed, type + " with finite scales is packed");
+                mm.multiply(packed, x, 0, 1, out, 0);
+                double[] e = new double[cols];
+                for (int r = 0; r < rows; r++) {
+                    compare(type + " " + shape + " special scales", r, ref[r], out[r],
+                            Tolerance.bound(deq, r, cols, x, 0, 0, e));
+                }
             }
         }
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0", "Q4_K"})
     void aMatrixWithAnInfiniteOrNanScaleStaysUnpacked(GgmlType type) {
         SplittableRandom rnd = new SplittableRandom(6);
         try (WorkerPool pool = new WorkerPool(2); Arena arena = Arena.ofShared()) {
             MatMul mm = new MatMul(pool, VectorShape.S_256_BIT);
-            for (short bad : new short[] {0x7c00, (short) 0xfc00, 0x7e00, 0x7c01}) {
-                MemorySegment w = Weights.random(arena, type, 16, 64, 0, rnd);
-                w.set(HALF, type.byteSize(32) * 21, bad);
-                assertNull(mm.pack(type, w, 0, 16, 64, arena), type + " scale " + Integer.toHexString(bad & 0xffff));
+            int cols = 2 * type.blockSize();
+            for (int s = 0; s < halves(type); s++) {
+                for (short bad : new short[] {0x7c00, (short) 0xfc00, 0x7e00, 0x7c01}) {
+                    MemorySegment w = Weights.random(arena, type, 16, cols, 0, rnd);
+                    w.set(HALF, type.typeSize() * 21 + 2L * s, bad);
+                    assertNull(mm.pack(type, w, 0, 16, cols, arena),
+                            type + " fp16 " + s + " of a block " + Integer.toHexString(bad & 0xffff));
+                }
             }
         }
+    }
+
+    /** The fp16 scales at the start of a block of {@code type}: Q4_K's {@code d} and {@code dmin}, the others' one. */
+    private static int halves(GgmlType type) {
+        return type == GgmlType.Q4_K ? 2 : 1;
     }
 
     /**
