@@ -84,8 +84,6 @@ public final class MatMul {
     private float[] out;
     private int outOffset;
     private Activations quantizing;
-    /** {@link #multiplyMany}'s output offsets, advanced token by token (kept, so that a call allocates nothing). */
-    private int[] manyOffsets = new int[0];
     private final WorkerPool.Task productTask = this::productChunk;
     private final WorkerPool.Task swiGluTask = this::swiGluChunk;
     private final WorkerPool.Task quantizeTask = (t, worker) -> quantizing.quantize(t);
@@ -306,8 +304,8 @@ public final class MatMul {
     }
 
     /**
-     * {@link #multiply} for a packed matrix: up to {@link #PACKED_MAX_TOKENS} tokens read the packed copy, one token
-     * at a time; more read the original.
+     * {@link #multiply} for a packed matrix: up to {@link #PACKED_MAX_TOKENS} tokens read the packed copy, each group
+     * of rows multiplied with one token after another while it is in the cache; more read the original.
      */
     public void multiply(PackedMatrix m, float[] x, int xOffset, int nTokens, float[] out, int outOffset) {
         if (nTokens > PACKED_MAX_TOKENS) {
@@ -315,15 +313,13 @@ public final class MatMul {
             return;
         }
         ProductArguments.checkActivations(m.cols, x, xOffset, nTokens, out, outOffset, m.rows);
-        for (int t = 0; t < nTokens; t++) {
-            packed.multiply(m, x, xOffset + t * m.cols, out, outOffset + t * m.rows);
-        }
+        packed.multiply(m, x, xOffset, nTokens, out, outOffset);
     }
 
     /**
      * {@link #multiply} for the packed matrices {@code ms[from..to)}, of one type and row length, against the same
-     * activations: {@code outs[i]} from {@code outOffsets[i]} gets {@code nTokens} rows of {@code ms[i].rows}. Each
-     * token is one quantization of its activations and one pool operation over all the matrices; more than
+     * activations: {@code outs[i]} from {@code outOffsets[i]} gets {@code nTokens} rows of {@code ms[i].rows}. All
+     * tokens are one pool operation over all the matrices, each quantized once; more than
      * {@link #PACKED_MAX_TOKENS} tokens read the originals, matrix by matrix. The arrays are only read.
      */
     public void multiplyMany(PackedMatrix[] ms, int from, int to, float[] x, int xOffset, int nTokens, float[][] outs,
@@ -338,17 +334,7 @@ public final class MatMul {
         for (int i = from; i < to; i++) {
             ProductArguments.checkActivations(ms[i].cols, x, xOffset, nTokens, outs[i], outOffsets[i], ms[i].rows);
         }
-        if (manyOffsets.length < to) {
-            manyOffsets = new int[to];
-        }
-        int[] offsets = manyOffsets;
-        System.arraycopy(outOffsets, from, offsets, from, to - from);
-        for (int t = 0; t < nTokens; t++) {
-            packed.multiplyMany(ms, from, to, x, xOffset + t * ms[from].cols, outs, offsets);
-            for (int i = from; i < to; i++) {
-                offsets[i] += ms[i].rows;
-            }
-        }
+        packed.multiplyMany(ms, from, to, x, xOffset, nTokens, outs, outOffsets);
     }
 
     /** {@link #multiplySwiGlu} for packed matrices of the same type and shape. */
@@ -364,9 +350,7 @@ public final class MatMul {
             return;
         }
         ProductArguments.checkActivations(gate.cols, x, xOffset, nTokens, out, outOffset, gate.rows);
-        for (int t = 0; t < nTokens; t++) {
-            packed.multiplySwiGlu(gate, up, x, xOffset + t * gate.cols, out, outOffset + t * gate.rows);
-        }
+        packed.multiplySwiGlu(gate, up, x, xOffset, nTokens, out, outOffset);
     }
 
     /** The activation form {@code type}'s kernel multiplies (tests derive their tolerance from it). */

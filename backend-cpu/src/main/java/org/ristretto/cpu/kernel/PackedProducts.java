@@ -20,8 +20,14 @@ import org.ristretto.core.quant.GgmlType;
 import org.ristretto.cpu.parallel.WorkerPool;
 
 /**
- * The packed side of a {@link MatMul}: packing matrices ({@link PackedKernel}) and their one-token products, on the
- * same pool and per-worker scratch. Like {@code MatMul}, one caller at a time.
+ * The packed side of a {@link MatMul}: packing matrices ({@link PackedKernel}) and their products with a few tokens
+ * (up to {@link MatMul#PACKED_MAX_TOKENS}), on the same pool and per-worker scratch. Like {@code MatMul}, one caller
+ * at a time.
+ *
+ * <p>A product of several tokens is one pool operation in which every pair of groups is multiplied with each token
+ * in turn: the pair's weights come from memory for the first token and from the core's L2 cache for the others.
+ * Token after token over the whole matrix read it again for every token, from memory wherever the matrix is larger
+ * than the L3 cache (an 8B model's feed-forward matrices, 33 MB each in Q4_0).
  */
 final class PackedProducts {
     private final WorkerPool pool;
@@ -29,7 +35,8 @@ final class PackedProducts {
     private final Function<GgmlType, RowKernel> rowKernels;
     private final Map<GgmlType, PackedKernel> kernels = new EnumMap<>(GgmlType.class);
     private final Lanes lanes;
-    private final Activations act = new Activations();
+    /** Token {@code t}'s quantized activations and pairs, for the call in progress; grown as needed. */
+    private Activations[] acts = {new Activations()};
 
     // The call in progress, read by the pool's tasks (published by the pool's volatile hand-off). Packing: matrix.
     // Products: matrix i of matrixCount (one kernel, one row length) is groups firstGroups[i] to firstGroups[i + 1]
@@ -40,6 +47,7 @@ final class PackedProducts {
     private int[] outOffsets = new int[2];
     private int[] firstGroups = new int[3];
     private int matrixCount;
+    private int tokens;
     private RowKernel tail;
     private long rowBytes;
     /** Chunk {@code c} of the call in progress is groups {@code chunkStarts[c]} to {@code chunkStarts[c + 1]}. */
@@ -156,11 +164,14 @@ final class PackedProducts {
         return types.stream().map(kernels::get).filter(Objects::nonNull).<Runnable>map(k -> k::warmUp).toList();
     }
 
-    /** {@code out[outOffset + r]} = row {@code r} of {@code m} times the {@code cols} activations at {@code xOffset}. */
-    void multiply(PackedMatrix m, float[] x, int xOffset, float[] out, int outOffset) {
+    /**
+     * {@code out[outOffset + t·rows + r]} = row {@code r} of {@code m} times token {@code t} of the {@code nTokens}
+     * tokens of {@code cols} activations each from {@code xOffset}.
+     */
+    void multiply(PackedMatrix m, float[] x, int xOffset, int nTokens, float[] out, int outOffset) {
         prepare(1);
         set(0, m, out, outOffset);
-        run(x, xOffset);
+        run(x, xOffset, nTokens);
     }
 
     /**
@@ -170,35 +181,38 @@ final class PackedProducts {
      * as before, read 20% slower from memory (a decode-like sequence of 16 layers on a 2-core Zen 4: 24.2 against
      * 30.0 GB/s for an 8192×2048 product on its own).
      */
-    void multiplySwiGlu(PackedMatrix gate, PackedMatrix up, float[] x, int xOffset, float[] out, int outOffset) {
-        int rows = gate.rows;
-        if (gateProducts.length < rows) {
-            gateProducts = new float[rows];
-            upProducts = new float[rows];
+    void multiplySwiGlu(PackedMatrix gate, PackedMatrix up, float[] x, int xOffset, int nTokens, float[] out,
+            int outOffset) {
+        // Token t's products are at t·rows of both arrays, as its results are in out: one SwiGLU over all of them.
+        int n = gate.rows * nTokens;
+        if (gateProducts.length < n) {
+            gateProducts = new float[n];
+            upProducts = new float[n];
         }
         prepare(2);
         set(0, gate, gateProducts, 0);
         set(1, up, upProducts, 0);
-        run(x, xOffset);
-        int vectorRows = rows / lanes.floats().length() * lanes.floats().length();
+        run(x, xOffset, nTokens);
+        int vectorRows = n / lanes.floats().length() * lanes.floats().length();
         MatMul.swiGlu(lanes, gateProducts, upProducts, vectorRows, out, outOffset);
-        for (int r = vectorRows; r < rows; r++) {
+        for (int r = vectorRows; r < n; r++) {
             out[outOffset + r] = MatMul.swiGlu(gateProducts[r], upProducts[r]);
         }
     }
 
     /**
-     * {@code outs[i][outOffsets[i] + r]} = row {@code r} of {@code ms[i]} times the activations, for the matrices
-     * {@code ms[from..to)} of one type and row length: one quantization of the activations and one pool operation for
-     * all of them, so the small ones (a layer's key and value projections) do not each pay an operation's fixed cost.
+     * {@code outs[i][outOffsets[i] + t·rows_i + r]} = row {@code r} of {@code ms[i]} times token {@code t} of the
+     * activations, for the matrices {@code ms[from..to)} of one type and row length: one quantization of the
+     * activations and one pool operation for all of them, so the small ones (a layer's key and value projections) do
+     * not each pay an operation's fixed cost.
      */
-    void multiplyMany(PackedMatrix[] ms, int from, int to, float[] x, int xOffset, float[][] outputs,
+    void multiplyMany(PackedMatrix[] ms, int from, int to, float[] x, int xOffset, int nTokens, float[][] outputs,
             int[] outputOffsets) {
         prepare(to - from);
         for (int i = from; i < to; i++) {
             set(i - from, ms[i], outputs[i], outputOffsets[i]);
         }
-        run(x, xOffset);
+        run(x, xOffset, nTokens);
     }
 
     private void prepare(int count) {
@@ -218,24 +232,40 @@ final class PackedProducts {
         firstGroups[i + 1] = firstGroups[i] + m.groups();
     }
 
-    /** Quantizes the activations once for the matrices set, then runs all their groups as one pool operation. */
-    private void run(float[] x, int xOffset) {
+    /**
+     * Quantizes each token's activations once for the matrices set, then runs all their groups, for every token, as
+     * one pool operation.
+     */
+    private void run(float[] x, int xOffset, int nTokens) {
         PackedMatrix m = matrices[0];
         this.tail = rowKernels.apply(m.type());
         this.rowBytes = m.type().byteSize(m.cols);
-        act.begin(m.kernel.activation(), x, xOffset, m.cols, 1);
-        act.quantize(0);
-        if (act.pairs.length < m.kernel.pairCount(m.cols)) {
-            act.pairs = new int[m.kernel.pairCount(m.cols)];
+        if (acts.length < nTokens) {
+            int had = acts.length;
+            acts = Arrays.copyOf(acts, nTokens);
+            for (int t = had; t < nTokens; t++) {
+                acts[t] = new Activations();
+            }
         }
-        m.kernel.pairs(act);
+        tokens = nTokens;
+        for (int t = 0; t < nTokens; t++) {
+            Activations a = acts[t];
+            a.begin(m.kernel.activation(), x, xOffset + t * m.cols, m.cols, 1);
+            a.quantize(0);
+            if (a.pairs.length < m.kernel.pairCount(m.cols)) {
+                a.pairs = new int[m.kernel.pairCount(m.cols)];
+            }
+            m.kernel.pairs(a);
+        }
         int chunks = guidedChunks(pool.threads());
         try {
             pool.run(chunks, productTask);
         } finally {
             Arrays.fill(matrices, 0, matrixCount, null);
             Arrays.fill(outs, 0, matrixCount, null);
-            act.x = null;
+            for (int t = 0; t < nTokens; t++) {
+                acts[t].x = null;
+            }
         }
     }
 
@@ -270,7 +300,9 @@ final class PackedProducts {
         }
     }
 
-    /** Whole groups of one matrix; the rows after its last group go with its last chunk. */
+    /**
+     * Whole groups of one matrix, for every token of the call; the rows after its last group go with its last chunk.
+     */
     private void productChunk(int chunk, int worker) {
         int g0 = chunkStarts[chunk];
         int g1 = chunkStarts[chunk + 1];
@@ -288,22 +320,33 @@ final class PackedProducts {
         int rows = k.rows();
         long groupBytes = k.groupBytes(cols);
         float[] g = scratch[worker].res;
+        int n = tokens;
+        Activations[] xs = acts;
         // The chunk's first half against its second half, so that each of the two streams a call reads goes on
-        // where the previous call's ended; an odd middle group goes last, with itself.
+        // where the previous call's ended; an odd middle group goes last, with itself. Every token takes its turn
+        // at a pair of groups while the pair's weights are in the cache.
         int half = (g1 - g0 + 1) / 2;
         for (int a = g0; a < g0 + (g1 - g0) / 2; a++) {
             int b = a + half;
-            k.dotTwoGroups(m.packed, a * groupBytes, m.packed, b * groupBytes, cols, act, o, oo + a * rows, o,
-                    oo + b * rows);
+            for (int t = 0; t < n; t++) {
+                int ot = oo + t * m.rows;
+                k.dotTwoGroups(m.packed, a * groupBytes, m.packed, b * groupBytes, cols, xs[t], o, ot + a * rows, o,
+                        ot + b * rows);
+            }
         }
         if ((g1 - g0) % 2 != 0) {
             int a = g0 + half - 1;
-            k.dotTwoGroups(m.packed, a * groupBytes, m.packed, a * groupBytes, cols, act, o, oo + a * rows, g, 0);
+            for (int t = 0; t < n; t++) {
+                k.dotTwoGroups(m.packed, a * groupBytes, m.packed, a * groupBytes, cols, xs[t], o,
+                        oo + t * m.rows + a * rows, g, 0);
+            }
         }
         if (g1 == m.groups()) {
             for (int r = g1 * rows; r < m.rows; r++) {
-                tail.dot(m.original, m.originalOffset + r * rowBytes, cols, act, 0, 1, g);
-                o[oo + r] = g[0];
+                for (int t = 0; t < n; t++) {
+                    tail.dot(m.original, m.originalOffset + r * rowBytes, cols, xs[t], 0, 1, g);
+                    o[oo + t * m.rows + r] = g[0];
+                }
             }
         }
     }

@@ -150,6 +150,64 @@ class PackedMatMulTest {
         }
     }
 
+    static Stream<Arguments> typesAndWidths() {
+        List<Arguments> all = new ArrayList<>();
+        for (GgmlType type : TYPES) {
+            for (VectorShape shape : new VectorShape[] {VectorShape.S_256_BIT, VectorShape.S_512_BIT}) {
+                all.add(Arguments.of(type, shape));
+            }
+        }
+        return all.stream();
+    }
+
+    /**
+     * A product of several tokens (each group multiplied with every token in turn, in one pool operation) is each
+     * token's one-token product, in its place, for a single matrix, a SwiGLU pair and several matrices at once: with
+     * 2, 5 and {@link MatMul#PACKED_MAX_TOKENS} tokens, many groups and a tail of rows, 1 and 3 threads.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("typesAndWidths")
+    void severalTokensAreEachTheirOneTokenProduct(GgmlType type, VectorShape shape) {
+        SplittableRandom rnd = new SplittableRandom(type.ordinal() * 7L + shape.vectorBitSize());
+        for (int threads : new int[] {1, 3}) {
+            try (WorkerPool pool = new WorkerPool(threads); Arena arena = Arena.ofShared()) {
+                MatMul mm = new MatMul(pool, shape);
+                int rows = 5 * shape.vectorBitSize() / 32 + 3;
+                int cols = 2 * type.blockSize();
+                PackedMatrix a = mm.pack(type, Weights.random(arena, type, rows, cols, 0, rnd), 0, rows, cols, arena);
+                PackedMatrix b = mm.pack(type, Weights.random(arena, type, rows, cols, 0, rnd), 0, rows, cols, arena);
+                int rowsC = shape.vectorBitSize() / 32;
+                PackedMatrix c = mm.pack(type, Weights.random(arena, type, rowsC, cols, 0, rnd), 0, rowsC, cols,
+                        arena);
+                for (int n : new int[] {2, 5, MatMul.PACKED_MAX_TOKENS}) {
+                    String where = type + " " + shape + " threads=" + threads + " tokens=" + n;
+                    int xOff = 3;
+                    float[] x = MatMulTest.randomActivations(xOff + n * cols, rnd);
+                    float[] single = new float[n * rows];
+                    float[] singleUp = new float[n * rows];
+                    float[] singleC = new float[n * rowsC];
+                    float[] singleSwiGlu = new float[n * rows];
+                    for (int t = 0; t < n; t++) {
+                        mm.multiply(a, x, xOff + t * cols, 1, single, t * rows);
+                        mm.multiply(b, x, xOff + t * cols, 1, singleUp, t * rows);
+                        mm.multiply(c, x, xOff + t * cols, 1, singleC, t * rowsC);
+                        mm.multiplySwiGlu(a, b, x, xOff + t * cols, 1, singleSwiGlu, t * rows);
+                    }
+                    float[] out = new float[n * rows + 2];
+                    mm.multiply(a, x, xOff, n, out, 2);
+                    assertSameProduct(single, Arrays.copyOfRange(out, 2, out.length), where + " multiply");
+                    mm.multiplySwiGlu(a, b, x, xOff, n, out, 1);
+                    assertSameProduct(singleSwiGlu, Arrays.copyOfRange(out, 1, out.length - 1), where + " swiglu");
+                    float[][] outs = {new float[1 + n * rows], new float[n * rowsC], new float[4 + n * rows]};
+                    mm.multiplyMany(new PackedMatrix[] {a, c, b}, 0, 3, x, xOff, n, outs, new int[] {1, 0, 4});
+                    assertSameProduct(single, Arrays.copyOfRange(outs[0], 1, outs[0].length), where + " many a");
+                    assertSameProduct(singleC, outs[1], where + " many c");
+                    assertSameProduct(singleUp, Arrays.copyOfRange(outs[2], 4, outs[2].length), where + " many b");
+                }
+            }
+        }
+    }
+
     /**
      * Products of up to {@link MatMul#PACKED_MAX_TOKENS} tokens are the packed one-token products, token by token;
      * longer batches read the original blocks and give what the unpacked matrix gives (to rounding: the 19 rows
