@@ -176,7 +176,7 @@ final class WeightProducts implements AutoCloseable {
 
     /**
      * The packed copy of {@code w} for a product of {@code tokens} tokens, or null where the file's layout serves.
-     * Products of more than {@link MatMul#PACKED_MAX_TOKENS} tokens never use one, so a run that only multiplies long
+     * Products of more than {@link MatMul#packedMaxTokens} tokens never use one, so a run that only multiplies long
      * batches (a long prefill, the logits of a whole prompt) never copies. Otherwise the copy is made
      * ({@link #packsNow}) at the weight's first product, or, for the types whose prompts read the file's layout
      * ({@link #promptsReadTheFile}), at its second one-token product: their first generated token comes from
@@ -186,7 +186,7 @@ final class WeightProducts implements AutoCloseable {
      * only on the products before it, never on timing.
      */
     private PackedMatrix packed(CpuWeight w, int tokens) {
-        if (!packWeights || tokens > MatMul.PACKED_MAX_TOKENS) {
+        if (!packWeights || tokens > MatMul.packedMaxTokens(w.type())) {
             return null;
         }
         if (!w.packTried() && packsNow(w, tokens)) {
@@ -217,7 +217,7 @@ final class WeightProducts implements AutoCloseable {
     }
 
     /**
-     * Whether this product of {@code tokens} tokens (at most {@link MatMul#PACKED_MAX_TOKENS}) is when {@code w},
+     * Whether this product of {@code tokens} tokens (at most {@link MatMul#packedMaxTokens}) is when {@code w},
      * not packed yet, gets its copy: at its second one-token product where prompts read the file's layout
      * ({@link #promptsReadTheFile}), else at its first product.
      */

@@ -32,7 +32,7 @@ class MatmulManyTest {
     }
 
     @ParameterizedTest(name = "{0} tokens")
-    @ValueSource(ints = {1, 3, MatMul.PACKED_MAX_TOKENS + 1})
+    @ValueSource(ints = {1, 3, MatMul.PACKED_MAX_TOKENS + 1, MatMul.K_QUANT_PACKED_MAX_TOKENS + 1})
     void eachOutputIsThatWeightsOwnProduct(int tokens) {
         Tensor[] weights = {
             weight(GgmlType.Q4_0, 48), weight(GgmlType.Q4_0, 17), weight(GgmlType.Q4_0, 33), // one operation

@@ -49,14 +49,34 @@ public final class MatMul {
 
     /**
      * Most tokens a product with a {@link #pack}ed matrix runs as that many one-token products on the packed copy
-     * rather than with the file-layout kernels: every batch the tiled product does not take. Each token reads the
-     * weights again, but the packed kernels are that much faster: warm, on a 2-core Zen 5 with 1B models
+     * rather than with the file-layout kernels, for types other than the K-quants ({@link #packedMaxTokens}): every
+     * batch the tiled product does not take. The packed kernels are that much faster: warm, on a 2-core Zen 5 with 1B
+     * models
      * ({@code ristretto bench -p 4,16,31 -n 0}, packed vs {@code --no-repack}), Q4_0 pp16 45.7 vs 30.5 and pp31 64.8
      * vs 32.0 tokens/s, Q4_K_M pp16 67.4 vs 15.7 and pp31 73.6 vs 15.8; only Q8_0 is a little slower, pp16 41.6 vs
      * 47.7. Cold, they are compiled before the first product anyway (for decoding), where the file-layout kernels
      * would be compiled while a short prompt runs them: a Q4_K_M model's 5-token prompt took 10–35 s, now 4–6 s.
      */
     public static final int PACKED_MAX_TOKENS = TILED_MIN_TOKENS - 1;
+    /**
+     * {@link #PACKED_MAX_TOKENS} for the K-quants (Q2_K to Q6_K), whose tiled product (a scalar dequantization of
+     * each tile of weights) is slower than their packed kernels up to about this many tokens: 2-core Zen 4, 1B
+     * Q4_K_M, {@code ristretto bench -p 32,64,128,256,512 -n 0}, tiled against packed: pp32 65 vs 82, pp64 78 vs 89,
+     * pp128 91 vs 96, pp256 99 vs 105, pp512 100 vs 99 tokens/s; 8B Q4_K_M pp32 8.5 vs 12.6, pp64 11.3 vs 13.0,
+     * pp128 13.3 vs 12.8. Q4_0 (pp64 96 vs 78) and Q8_0 (pp64 75 vs 47) are faster tiled from 32 tokens.
+     */
+    public static final int K_QUANT_PACKED_MAX_TOKENS = 127;
+
+    /**
+     * Most tokens a product with a {@link #pack}ed {@code type} matrix runs on the packed copy; longer batches read
+     * the original: {@link #K_QUANT_PACKED_MAX_TOKENS} for Q2_K to Q6_K, else {@link #PACKED_MAX_TOKENS}.
+     */
+    public static int packedMaxTokens(GgmlType type) {
+        return switch (type) {
+            case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> K_QUANT_PACKED_MAX_TOKENS;
+            default -> PACKED_MAX_TOKENS;
+        };
+    }
 
     private final WorkerPool pool;
     private final Lanes lanes;
@@ -304,11 +324,11 @@ public final class MatMul {
     }
 
     /**
-     * {@link #multiply} for a packed matrix: up to {@link #PACKED_MAX_TOKENS} tokens read the packed copy, each group
+     * {@link #multiply} for a packed matrix: up to {@link #packedMaxTokens} tokens read the packed copy, each group
      * of rows multiplied with one token after another while it is in the cache; more read the original.
      */
     public void multiply(PackedMatrix m, float[] x, int xOffset, int nTokens, float[] out, int outOffset) {
-        if (nTokens > PACKED_MAX_TOKENS) {
+        if (nTokens > packedMaxTokens(m.type())) {
             multiply(m.type(), m.original, m.originalOffset, m.rows, m.cols, x, xOffset, nTokens, out, outOffset);
             return;
         }
@@ -320,12 +340,12 @@ public final class MatMul {
      * {@link #multiply} for the packed matrices {@code ms[from..to)}, of one type and row length, against the same
      * activations: {@code outs[i]} from {@code outOffsets[i]} gets {@code nTokens} rows of {@code ms[i].rows}. All
      * tokens are one pool operation over all the matrices, each quantized once; more than
-     * {@link #PACKED_MAX_TOKENS} tokens read the originals, matrix by matrix. The arrays are only read.
+     * {@link #packedMaxTokens} tokens read the originals, matrix by matrix. The arrays are only read.
      */
     public void multiplyMany(PackedMatrix[] ms, int from, int to, float[] x, int xOffset, int nTokens, float[][] outs,
             int[] outOffsets) {
         ProductArguments.checkMany(ms, from, to, outs, outOffsets);
-        if (nTokens > PACKED_MAX_TOKENS) {
+        if (nTokens > packedMaxTokens(ms[from].type())) {
             for (int i = from; i < to; i++) {
                 multiply(ms[i], x, xOffset, nTokens, outs[i], outOffsets[i]);
             }
@@ -344,7 +364,7 @@ public final class MatMul {
             throw new IllegalArgumentException("gate and up weights differ: " + gate.rows + "x" + gate.cols + " "
                     + gate.type().ggmlName() + " and " + up.rows + "x" + up.cols + " " + up.type().ggmlName());
         }
-        if (nTokens > PACKED_MAX_TOKENS) {
+        if (nTokens > packedMaxTokens(gate.type())) {
             multiplySwiGlu(gate.type(), gate.original, gate.originalOffset, up.type(), up.original, up.originalOffset,
                     gate.rows, gate.cols, x, xOffset, nTokens, out, outOffset);
             return;

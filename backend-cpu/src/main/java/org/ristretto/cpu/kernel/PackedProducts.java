@@ -61,6 +61,7 @@ final class PackedProducts {
     private static final int MIN_CHUNK_GROUPS = 2;
     private final WorkerPool.Task packTask = this::packGroup;
     private final WorkerPool.Task productTask = this::productChunk;
+    private final WorkerPool.Task prepareTask = (t, worker) -> prepareToken(t);
 
     /**
      * @param rowKernels the file-layout kernel of each type, for the rows after the last whole group
@@ -249,16 +250,15 @@ final class PackedProducts {
         }
         tokens = nTokens;
         for (int t = 0; t < nTokens; t++) {
-            Activations a = acts[t];
-            a.begin(m.kernel.activation(), x, xOffset + t * m.cols, m.cols, 1);
-            a.quantize(0);
-            if (a.pairs.length < m.kernel.pairCount(m.cols)) {
-                a.pairs = new int[m.kernel.pairCount(m.cols)];
-            }
-            m.kernel.pairs(a);
+            acts[t].begin(m.kernel.activation(), x, xOffset + t * m.cols, m.cols, 1);
         }
         int chunks = guidedChunks(pool.threads());
         try {
+            if (nTokens == 1) {
+                prepareToken(0);
+            } else {
+                pool.run(nTokens, prepareTask);
+            }
             pool.run(chunks, productTask);
         } finally {
             Arrays.fill(matrices, 0, matrixCount, null);
@@ -267,6 +267,18 @@ final class PackedProducts {
                 acts[t].x = null;
             }
         }
+    }
+
+    /** Quantizes token {@code t}'s activations and fills its pairs, for the matrices set. */
+    private void prepareToken(int t) {
+        PackedKernel k = matrices[0].kernel;
+        Activations a = acts[t];
+        a.quantize(0);
+        int pairs = k.pairCount(a.cols);
+        if (a.pairs.length < pairs) {
+            a.pairs = new int[pairs];
+        }
+        k.pairs(a);
     }
 
     /**

@@ -163,7 +163,7 @@ class PackedMatMulTest {
     /**
      * A product of several tokens (each group multiplied with every token in turn, in one pool operation) is each
      * token's one-token product, in its place, for a single matrix, a SwiGLU pair and several matrices at once: with
-     * 2, 5 and {@link MatMul#PACKED_MAX_TOKENS} tokens, many groups and a tail of rows, 1 and 3 threads.
+     * 2, 5 and {@link MatMul#packedMaxTokens} tokens, many groups and a tail of rows, 1 and 3 threads.
      */
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("typesAndWidths")
@@ -179,7 +179,7 @@ class PackedMatMulTest {
                 int rowsC = shape.vectorBitSize() / 32;
                 PackedMatrix c = mm.pack(type, Weights.random(arena, type, rowsC, cols, 0, rnd), 0, rowsC, cols,
                         arena);
-                for (int n : new int[] {2, 5, MatMul.PACKED_MAX_TOKENS}) {
+                for (int n : new int[] {2, 5, MatMul.packedMaxTokens(type)}) {
                     String where = type + " " + shape + " threads=" + threads + " tokens=" + n;
                     int xOff = 3;
                     float[] x = MatMulTest.randomActivations(xOff + n * cols, rnd);
