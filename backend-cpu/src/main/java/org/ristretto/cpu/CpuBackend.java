@@ -46,7 +46,7 @@ public final class CpuBackend implements Backend {
      * A backend for {@code device} with {@code threads} worker threads (the caller included); unless
      * {@code packing} is {@link WeightPacking#NONE}, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, IQ4_XS and Q2_K to Q6_K
      * matrices get a packed copy ({@link MatMul#pack}; at their first product of up to
-     * {@link MatMul#PACKED_MAX_TOKENS} tokens, Q8_0 and Q4_0 at their second one-token product, see
+     * {@link MatMul#packedMaxTokens} tokens, Q8_0 and Q4_0 at their second one-token product, see
      * {@link MatMul#promptsReadTheFile}) for such products, while the copies fit in
      * {@link PackBudget#fromAvailableMemory()}.
      */

@@ -53,7 +53,7 @@ final class CpuWeight extends AbstractTensor implements CpuTensor {
     }
 
     /**
-     * The packed copy for products of a few tokens ({@link org.ristretto.cpu.kernel.MatMul#PACKED_MAX_TOKENS}), or
+     * The packed copy for products of a few tokens ({@link org.ristretto.cpu.kernel.MatMul#packedMaxTokens}), or
      * null where there is none.
      */
     PackedMatrix packed() {

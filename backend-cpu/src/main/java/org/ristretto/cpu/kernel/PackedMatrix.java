@@ -6,7 +6,7 @@ import org.ristretto.core.quant.GgmlType;
 /**
  * A weight matrix together with a copy of its rows in a kernel's packed layout ({@link MatMul#pack}).
  *
- * <p>Products of up to {@link MatMul#PACKED_MAX_TOKENS} tokens read the packed copy, token by token; longer batches
+ * <p>Products of up to {@link MatMul#packedMaxTokens} tokens read the packed copy, group by group; longer batches
  * read the original blocks, which the matrix keeps referring to. Rows past the last whole group
  * ({@link PackedKernel#rows()}) stay in the original only.
  */

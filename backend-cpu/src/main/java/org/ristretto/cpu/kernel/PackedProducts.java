@@ -21,7 +21,7 @@ import org.ristretto.cpu.parallel.WorkerPool;
 
 /**
  * The packed side of a {@link MatMul}: packing matrices ({@link PackedKernel}) and their products with a few tokens
- * (up to {@link MatMul#PACKED_MAX_TOKENS}), on the same pool and per-worker scratch. Like {@code MatMul}, one caller
+ * (up to {@link MatMul#packedMaxTokens}), on the same pool and per-worker scratch. Like {@code MatMul}, one caller
  * at a time.
  *
  * <p>A product of several tokens is one pool operation in which every pair of groups is multiplied with each token
