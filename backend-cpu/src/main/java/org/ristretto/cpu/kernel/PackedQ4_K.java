@@ -14,15 +14,16 @@ import org.ristretto.core.quant.GgmlType;
  * Q4_K in groups of rows ({@link PackedKernel}), times Q8_K activations.
  *
  * <p>A packed block of 256 columns is the group's {@code d}, then its {@code dmin}, as fp16 (2 bytes per row each,
- * converted in the kernel as {@link PackedQ4_0} does), then a byte per row for each sub-block (its 6-bit scale in
- * bits 0–5, bits 4–5 of its 6-bit min in bits 6–7), then a byte per row for each pair of sub-blocks (bits 0–3 of
- * the even one's min in the low nibble, of the odd one's in the high), then 32 pieces of a 32-bit word per row,
- * four per sub-block: in piece {@code t} (of the block; sub-block {@code t / 4}), nibble {@code n} of a word's lower
- * 16-bit half is column {@code 8t + 2n} and of its upper half that column plus one. 144 bytes per row and block, as
- * in the file: decoding is bound by memory bandwidth, and the earlier layout's float {@code d}/{@code dmin} and a
- * byte per min (152 bytes) made every Q4_K product read 5.6% more. Measured on the 2-core Zen 4 with {@code BuildAb}
- * (one token, 8192×2048, from memory): 1.040 times with two threads, 1.032 with one; from the L2 cache, where the
- * kernel is bound by its instructions (six more per sub-block to take the mins apart), 0.91 with one thread.
+ * converted in the kernel as {@link PackedQ4_0} does), then the sub-block scales and then mins unpacked from 6 bits
+ * to one byte each (sub-block after sub-block, a byte per row each), then 32 pieces of a 32-bit word per row, four
+ * per sub-block: in piece {@code t} (of the block; sub-block {@code t / 4}), nibble {@code n} of a word's lower
+ * 16-bit half is column {@code 8t + 2n} and of its upper half that column plus one. 148 bytes per row and block
+ * instead of the file's 144: decoding is bound by memory bandwidth, and the earlier float {@code d}/{@code dmin}
+ * (152 bytes) made every Q4_K product read 5.6% more. Measured on the 2-core Zen 4 with {@code BuildAb} (one token,
+ * 8192×2048 from memory, two threads; 2048×2048 from L2, one thread), against 152 bytes: 1.042 from memory, 0.994
+ * from L2. The file's 144 bytes (the mins' low nibbles in pairs, their high bits beside the scales) read 1% faster
+ * from memory than 148 but 10% slower from L2, where the kernel is bound by its instructions (six more per sub-block
+ * to take the mins apart), and products of a few tokens run from L2.
  *
  * <p>So every half holds four quants of one sub-block, and the kernel multiplies them as {@link PackedQ4_0} does:
  * shifted by {@code 4n} without a mask, against telescoped activations ({@link PackedKernel#telescoped}). A
@@ -42,11 +43,8 @@ final class PackedQ4_K extends PackedKernel {
     private static final int BLOCK = 256;
     private static final int BYTES = 144;
     private static final int QS = 16;
-    /**
-     * Packed bytes per row and block: {@code d} and {@code dmin} as fp16, 8 scale bytes (with the mins' high bits),
-     * 4 bytes of the mins' low nibbles, 128 quant bytes.
-     */
-    private static final int PACKED_ROW = 4 + 8 + 4 + 128;
+    /** Packed bytes per row and block: {@code d} and {@code dmin} as fp16, 8 scales, 8 mins, 128 quant bytes. */
+    private static final int PACKED_ROW = 4 + 8 + 8 + 128;
 
     PackedQ4_K(Lanes lanes) {
         super(GgmlType.Q4_K, ActivationFormat.Q8_K, lanes, PACKED_ROW * lanes.ints().length());
@@ -54,7 +52,7 @@ final class PackedQ4_K extends PackedKernel {
 
     @Override
     boolean packRows(byte[] in, int rowBytes, int cols, byte[] out) {
-        int packedQuants = 16 * rows;
+        int packedQuants = 20 * rows;
         boolean finite = true;
         for (int b = 0; b < cols / BLOCK; b++) {
             int o = PACKED_ROW * rows * b;
@@ -63,11 +61,8 @@ final class PackedQ4_K extends PackedKernel {
                 finite &= copyHalf(in, block, out, o + 2 * r);
                 finite &= copyHalf(in, block + 2, out, o + 2 * rows + 2 * r);
                 for (int j = 0; j < 8; j++) {
-                    int min = kMin(in, block + 4, j);
-                    out[o + 4 * rows + rows * j + r] = (byte) (kScale(in, block + 4, j) | min >> 4 << 6);
-                    if ((j & 1) == 1) {
-                        out[o + 12 * rows + rows * (j / 2) + r] = (byte) (kMin(in, block + 4, j - 1) & 15 | min << 4);
-                    }
+                    out[o + 4 * rows + rows * j + r] = (byte) kScale(in, block + 4, j);
+                    out[o + 12 * rows + rows * j + r] = (byte) kMin(in, block + 4, j);
                 }
                 for (int c = 0; c < 4; c++) {
                     // Columns 8t..8t+7 of sub-blocks 2c and 2c+1 are the low and high nibbles of bytes 8t..8t+7 of
@@ -132,7 +127,7 @@ final class PackedQ4_K extends PackedKernel {
         int piece = 4 * n;
         int packedScales = 4 * n;
         int packedMins = 12 * n;
-        int packedQuants = 16 * n;
+        int packedQuants = 20 * n;
         int packed = PACKED_ROW * n;
         int[] xp = x.pairs;
         float[] xd = x.d;
@@ -173,25 +168,22 @@ final class PackedQ4_K extends PackedKernel {
             if ((i & 3) == 3) {
                 int j = i >>> 2 & 7;
                 short sx = s32[8 * b + j];
-                int minShift = 4 * (j & 1);
-                IntVector scale = (IntVector) ByteVector.fromMemorySegment(qb, w, p + packedScales + n * j,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0);
-                IntVector minLow = (IntVector) ByteVector.fromMemorySegment(qb, w, p + packedMins + n * (j >>> 1),
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0);
                 IntVector e = s.reinterpretAsInts();
                 sum = e.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(e.lanewise(VectorOperators.ASHR, 16)).mul(scale.and(63)).add(sum);
-                mins = minLow.lanewise(VectorOperators.LSHR, minShift).and(15)
-                        .or(scale.lanewise(VectorOperators.LSHR, 2).and(0x30)).mul(sx).add(mins);
-                IntVector scale2 = (IntVector) ByteVector.fromMemorySegment(qb, w2, p2 + packedScales + n * j,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0);
-                IntVector minLow2 = (IntVector) ByteVector.fromMemorySegment(qb, w2, p2 + packedMins + n * (j >>> 1),
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0);
+                        .add(e.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(qb, w,
+                        p + packedScales + n * j, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).add(sum);
+                mins = ((IntVector) ByteVector.fromMemorySegment(qb, w, p + packedMins + n * j,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).mul(sx)
+                        .add(mins);
                 e = s2.reinterpretAsInts();
                 sum2 = e.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(e.lanewise(VectorOperators.ASHR, 16)).mul(scale2.and(63)).add(sum2);
-                mins2 = minLow2.lanewise(VectorOperators.LSHR, minShift).and(15)
-                        .or(scale2.lanewise(VectorOperators.LSHR, 2).and(0x30)).mul(sx).add(mins2);
+                        .add(e.lanewise(VectorOperators.ASHR, 16)).mul((IntVector) ByteVector.fromMemorySegment(qb, w2,
+                        p2 + packedScales + n * j, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).add(sum2);
+                mins2 = ((IntVector) ByteVector.fromMemorySegment(qb, w2, p2 + packedMins + n * j,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, is, 0)).mul(sx)
+                        .add(mins2);
                 s = ShortVector.zero(ss);
                 s2 = s;
                 if ((i & 31) == 31) {
