@@ -3,6 +3,7 @@ package org.ristretto.cpu;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.ristretto.cpu.kernel.FastExp;
 import org.ristretto.cpu.parallel.WorkerPool;
 
 /**
@@ -392,23 +393,46 @@ final class FlashAttention {
         }
     }
 
-    /** Replaces {@code scores[at + j]} by {@code e^(scores[at + j] − max)} for {@code j < n}; returns their sum. */
+    /**
+     * Replaces {@code scores[at + j]} by {@code e^(scores[at + j] − max)} for {@code j < n}, as {@link FastExp#exp}
+     * computes it (written out in vectors: the Vector API's own {@code EXP} gives other bits compiled than
+     * interpreted, which made greedy output vary from run to run); returns their sum.
+     */
     static float exponentiate(float[] scores, int at, int n, float max) {
         int j = 0;
         float sum = 0f;
         int bound = SPECIES.loopBound(n);
         if (bound > 0) {
             FloatVector m = FloatVector.broadcast(SPECIES, max);
+            FloatVector one = FloatVector.broadcast(SPECIES, 1f);
+            FloatVector minX = FloatVector.broadcast(SPECIES, FastExp.MIN_X);
+            FloatVector maxX = FloatVector.broadcast(SPECIES, FastExp.MAX_X);
+            FloatVector log2e = FloatVector.broadcast(SPECIES, FastExp.LOG2_E);
+            FloatVector rounder = FloatVector.broadcast(SPECIES, FastExp.ROUNDER);
+            FloatVector ln2High = FloatVector.broadcast(SPECIES, FastExp.MINUS_LN2_HIGH);
+            FloatVector ln2Low = FloatVector.broadcast(SPECIES, FastExp.MINUS_LN2_LOW);
+            FloatVector p0 = FloatVector.broadcast(SPECIES, FastExp.P0);
+            FloatVector p1 = FloatVector.broadcast(SPECIES, FastExp.P1);
+            FloatVector p2 = FloatVector.broadcast(SPECIES, FastExp.P2);
+            FloatVector p3 = FloatVector.broadcast(SPECIES, FastExp.P3);
+            FloatVector p4 = FloatVector.broadcast(SPECIES, FastExp.P4);
+            FloatVector p5 = FloatVector.broadcast(SPECIES, FastExp.P5);
             FloatVector total = FloatVector.zero(SPECIES);
             for (; j < bound; j += SPECIES.length()) {
-                FloatVector e = FloatVector.fromArray(SPECIES, scores, at + j).sub(m).lanewise(VectorOperators.EXP);
+                FloatVector c = FloatVector.fromArray(SPECIES, scores, at + j).sub(m).max(minX).min(maxX);
+                FloatVector t = c.fma(log2e, rounder);
+                FloatVector k = t.sub(rounder);
+                FloatVector r = k.fma(ln2Low, k.fma(ln2High, c));
+                FloatVector p = r.fma(p0, p1).fma(r, p2).fma(r, p3).fma(r, p4).fma(r, p5);
+                FloatVector e = p.fma(r.mul(r), r.add(one)).mul(t.reinterpretAsInts()
+                        .sub(FastExp.ROUNDER_BITS_LESS_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
                 e.intoArray(scores, at + j);
                 total = e.add(total);
             }
             sum = FloatVector.zero(SPECIES).add(total).reduceLanes(VectorOperators.ADD);
         }
         for (; j < n; j++) {
-            float e = (float) Math.exp(scores[at + j] - max);
+            float e = FastExp.exp(scores[at + j] - max);
             scores[at + j] = e;
             sum += e;
         }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -19,6 +20,7 @@ import org.ristretto.core.quant.Fp16;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.core.quant.QuantFormat;
 import org.ristretto.core.quant.QuantFormats;
+import org.ristretto.cpu.kernel.FastExp;
 
 /**
  * The tiled online-softmax attention against a naive one (a full score row, double precision, plain softmax) on
@@ -261,5 +263,36 @@ class AttentionTest {
             m = Math.max(m, Math.abs(a[i] - b[i]));
         }
         return m;
+    }
+    /**
+     * The softmax's exponentials are {@link FastExp#exp} bit for bit, in the vector lanes and the scalar tail alike,
+     * over enough calls that the method runs interpreted and compiled (the Vector API's own {@code EXP} gave other
+     * bits compiled, so greedy output depended on JIT timing); the sum is theirs to float rounding.
+     */
+    @Test
+    void exponentialsAreFastExpBitForBit() {
+        Random rnd = new Random(9);
+        for (int round = 0; round < 3000; round++) {
+            int n = 1 + rnd.nextInt(3 * TILE);
+            int at = rnd.nextInt(5);
+            float[] scores = new float[at + n];
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < n; j++) {
+                scores[at + j] = (float) (rnd.nextGaussian() * (round % 3 == 0 ? 40 : 4));
+                max = Math.max(max, scores[at + j]);
+            }
+            float[] before = scores.clone();
+            float sum = FlashAttention.exponentiate(scores, at, n, max);
+            double expectedSum = 0;
+            for (int j = 0; j < n; j++) {
+                float expected = FastExp.exp(before[at + j] - max);
+                expectedSum += expected;
+                if (Float.floatToRawIntBits(scores[at + j]) != Float.floatToRawIntBits(expected)) {
+                    throw new AssertionError("round " + round + ", position " + j + " of " + n + ": " + scores[at + j]
+                            + " against FastExp's " + expected);
+                }
+            }
+            assertTrue(Math.abs(sum - expectedSum) <= 1e-5 * expectedSum, "sum " + sum + " against " + expectedSum);
+        }
     }
 }
