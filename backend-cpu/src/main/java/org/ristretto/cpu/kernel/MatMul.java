@@ -48,14 +48,14 @@ public final class MatMul {
     static final int TILED_MIN_TOKENS = 32;
 
     /**
-     * Most tokens a product with a {@link #pack}ed matrix runs as that many one-token products on the packed copy
-     * rather than with the file-layout kernels, for types other than the K-quants ({@link #packedMaxTokens}): every
-     * batch the tiled product does not take. The packed kernels are that much faster: warm, on a 2-core Zen 5 with 1B
-     * models
-     * ({@code ristretto bench -p 4,16,31 -n 0}, packed vs {@code --no-repack}), Q4_0 pp16 45.7 vs 30.5 and pp31 64.8
-     * vs 32.0 tokens/s, Q4_K_M pp16 67.4 vs 15.7 and pp31 73.6 vs 15.8; only Q8_0 is a little slower, pp16 41.6 vs
-     * 47.7. Cold, they are compiled before the first product anyway (for decoding), where the file-layout kernels
-     * would be compiled while a short prompt runs them: a Q4_K_M model's 5-token prompt took 10–35 s, now 4–6 s.
+     * Most tokens a product with a {@link #pack}ed matrix runs on the packed copy (each token through the one-token
+     * kernel) rather than with the file-layout kernels, for types other than the K-quants ({@link #packedMaxTokens}):
+     * every batch the tiled product does not take. The packed kernels are that much faster: warm, on a 2-core Zen 5
+     * with 1B models ({@code ristretto bench -p 4,16,31 -n 0}, packed vs {@code --no-repack}), Q4_0 pp16 45.7 vs
+     * 30.5 and pp31 64.8 vs 32.0 tokens/s, Q4_K_M pp16 67.4 vs 15.7 and pp31 73.6 vs 15.8; only Q8_0 is a little
+     * slower, pp16 41.6 vs 47.7. Cold, they are compiled before the first product anyway (for decoding), where the
+     * file-layout kernels would be compiled while a short prompt runs them: a Q4_K_M model's 5-token prompt took
+     * 10–35 s, now 4–6 s.
      */
     public static final int PACKED_MAX_TOKENS = TILED_MIN_TOKENS - 1;
     /**

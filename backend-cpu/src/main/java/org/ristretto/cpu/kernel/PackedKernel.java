@@ -243,7 +243,7 @@ abstract class PackedKernel {
     }
 
     /**
-     * Writes row {@code r}'s part of a packed Q4_K or Q5_K block header at {@code out[o]}, from the file's block at
+     * Writes row {@code r}'s part of a packed Q5_K block header at {@code out[o]}, from the file's block at
      * {@code in[block]}: {@code d}, then {@code dmin}, as floats (4 bytes per row each), then the eight scales and
      * then the eight mins as a byte per row each, sub-block after sub-block: 24 bytes per row in all.
      */
