@@ -33,8 +33,9 @@ import org.ristretto.cpu.kernel.MatMul;
  * of the float sums, which moves logits by about 1e-7 of their size. Where that moves an activation across a rounding
  * boundary of its Q8 block, one quant changes by one and the logits of that position (and, through the cache, of the
  * positions of the same batch after it) by about a quantum's product. That happens even between two runs of the same
- * batch, when the JIT has compiled the attention or a kernel in between (the Vector API's lane reductions associate
- * differently in the interpreter): measured up to 2.3% of the largest logit, on up to five of twelve positions. So
+ * batch, when the JIT had compiled the attention or a kernel in between (the Vector API's {@code EXP} gave other bits
+ * compiled than interpreted, which {@code FastExp} has since removed): measured up to 2.3% of the largest logit, on
+ * up to five of twelve positions. So
  * half the positions must agree to 1e-5 and all to 10% of the largest logit; a packing error (a wrong row, nibble,
  * scale or sub-block) moves every position's logits by their own size (measured: 80–120% for a swapped nibble).
  */
