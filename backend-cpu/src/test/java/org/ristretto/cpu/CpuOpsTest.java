@@ -174,6 +174,15 @@ class CpuOpsTest {
         assertFalse(backend.supports(Op.ROPE, GgmlType.F16));
     }
 
+    @Test
+    void aWeightOnTheHeapIsRefusedByName() {
+        MemorySegment heap = MemorySegment.ofArray(new float[64]);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> backend.weight("blk.0.ffn_up.weight", GgmlType.F32, 8, 8, heap));
+        assertTrue(e.getMessage().contains("blk.0.ffn_up.weight") && e.getMessage().contains("native memory"),
+                e.getMessage());
+    }
+
     private MemorySegment floats(float[] values) {
         MemorySegment seg = arena.allocate(4L * values.length);
         MemorySegment.copy(values, 0, seg, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, values.length);

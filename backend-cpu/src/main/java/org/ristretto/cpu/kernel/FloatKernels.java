@@ -40,6 +40,7 @@ final class FloatKernels {
 
         @Override
         public void dot(MemorySegment w, long rowOffset, int cols, Activations x, int t0, int nT, float[] res) {
+            w = NativeSegments.of(w);
             VectorSpecies<Float> fs = lanes.floats();
             float[] xs = x.x;
             int x0 = x.xOffset + t0 * cols;
@@ -116,6 +117,7 @@ final class FloatKernels {
          */
         @Override
         public void dotRows(MemorySegment w, long rowOffset, long stride, int cols, Activations x, float[] res) {
+            w = NativeSegments.of(w);
             VectorSpecies<Float> fs = lanes.floats();
             VectorSpecies<Short> hs = lanes.halfShorts();
             VectorSpecies<Integer> is = lanes.ints();
@@ -196,6 +198,7 @@ final class FloatKernels {
 
         @Override
         public void dot(MemorySegment w, long rowOffset, int cols, Activations x, int t0, int nT, float[] res) {
+            w = NativeSegments.of(w);
             if (bfloat) {
                 dotBf16(w, rowOffset, cols, x, t0, nT, res);
             } else {
@@ -204,6 +207,7 @@ final class FloatKernels {
         }
 
         private void dotBf16(MemorySegment w, long rowOffset, int cols, Activations x, int t0, int nT, float[] res) {
+            w = NativeSegments.of(w);
             VectorSpecies<Float> fs = lanes.floats();
             VectorSpecies<Short> hs = lanes.halfShorts();
             VectorSpecies<Integer> is = lanes.ints();
@@ -240,6 +244,7 @@ final class FloatKernels {
         }
 
         private void dotF16(MemorySegment w, long rowOffset, int cols, Activations x, int t0, int nT, float[] res) {
+            w = NativeSegments.of(w);
             VectorSpecies<Float> fs = lanes.floats();
             VectorSpecies<Short> hs = lanes.halfShorts();
             VectorSpecies<Integer> is = lanes.ints();

@@ -45,6 +45,7 @@ final class IQ4Kernels {
 
         @Override
         float dot1(MemorySegment w, long row, int cols, Activations x, int xo) {
+            w = NativeSegments.of(w);
             VectorSpecies<Float> fs = lanes.pieceFloats();
             VectorSpecies<Short> ss = lanes.pieceShorts();
             ByteVector table = table();
@@ -85,6 +86,7 @@ final class IQ4Kernels {
 
         @Override
         void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
+            w = NativeSegments.of(w);
             for (int t = 0; t < TILE; t++) {
                 res[t] = dot1(w, row, cols, x, xo + t * cols);
             }
@@ -107,6 +109,7 @@ final class IQ4Kernels {
 
         @Override
         float dot1(MemorySegment w, long row, int cols, Activations x, int xo) {
+            w = NativeSegments.of(w);
             VectorSpecies<Float> fs = lanes.pieceFloats();
             VectorSpecies<Short> ss = lanes.pieceShorts();
             ByteVector table = table();
@@ -153,6 +156,7 @@ final class IQ4Kernels {
 
         @Override
         void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
+            w = NativeSegments.of(w);
             for (int t = 0; t < TILE; t++) {
                 res[t] = dot1(w, row, cols, x, xo + t * cols);
             }

@@ -86,6 +86,8 @@ final class PackedQ2_K extends PackedKernel {
     @Override
     void dotTwoGroups(MemorySegment w, long group, MemorySegment w2, long group2, int cols, Activations x, float[] out,
             int o, float[] out2, int o2) {
+        w = NativeSegments.of(w);
+        w2 = NativeSegments.of(w2);
         VectorSpecies<Float> fs = lanes.floats();
         VectorSpecies<Integer> is = lanes.ints();
         VectorSpecies<Short> ss = lanes.shorts();

@@ -43,6 +43,7 @@ final class Q2Q3_KKernels {
 
         @Override
         void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
+            w = NativeSegments.of(w);
             for (int t = 0; t < TILE; t++) {
                 res[t] = dot1(w, row, cols, x, xo + t * cols);
             }
@@ -50,6 +51,7 @@ final class Q2Q3_KKernels {
 
         @Override
         float dot1(MemorySegment w, long row, int cols, Activations x, int xt) {
+            w = NativeSegments.of(w);
             VectorSpecies<Float> fs = lanes.pieceFloats();
             VectorSpecies<Short> ss = lanes.pieceShorts();
             VectorSpecies<Byte> bs = lanes.pieceBytes();
@@ -108,6 +110,7 @@ final class Q2Q3_KKernels {
 
         @Override
         void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
+            w = NativeSegments.of(w);
             for (int t = 0; t < TILE; t++) {
                 res[t] = dot1(w, row, cols, x, xo + t * cols);
             }
@@ -115,6 +118,7 @@ final class Q2Q3_KKernels {
 
         @Override
         float dot1(MemorySegment w, long row, int cols, Activations x, int xt) {
+            w = NativeSegments.of(w);
             VectorSpecies<Float> fs = lanes.pieceFloats();
             VectorSpecies<Short> ss = lanes.pieceShorts();
             VectorSpecies<Byte> bs = lanes.pieceBytes();

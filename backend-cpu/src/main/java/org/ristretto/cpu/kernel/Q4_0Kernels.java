@@ -37,6 +37,7 @@ final class Q4_0Kernels extends QuantKernel {
 
     @Override
     float dot1(MemorySegment w, long row, int cols, Activations x, int xo) {
+        w = NativeSegments.of(w);
         VectorSpecies<Float> fs = lanes.pieceFloats();
         VectorSpecies<Short> ss = lanes.pieceShorts();
         VectorSpecies<Byte> bs = lanes.pieceBytes();
@@ -67,6 +68,7 @@ final class Q4_0Kernels extends QuantKernel {
 
     @Override
     void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
+        w = NativeSegments.of(w);
         VectorSpecies<Float> fs = lanes.pieceFloats();
         VectorSpecies<Short> ss = lanes.pieceShorts();
         VectorSpecies<Byte> bs = lanes.pieceBytes();

@@ -34,6 +34,7 @@ final class Q4_KKernels extends QuantKernel {
 
     @Override
     float dot1(MemorySegment w, long row, int cols, Activations x, int xo) {
+        w = NativeSegments.of(w);
         VectorSpecies<Float> fs = lanes.pieceFloats();
         VectorSpecies<Short> ss = lanes.pieceShorts();
         VectorSpecies<Byte> bs = lanes.pieceBytes();
@@ -152,6 +153,7 @@ final class Q4_KKernels extends QuantKernel {
 
     @Override
     void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
+        w = NativeSegments.of(w);
         VectorSpecies<Float> fs = lanes.pieceFloats();
         VectorSpecies<Short> ss = lanes.pieceShorts();
         VectorSpecies<Byte> bs = lanes.pieceBytes();

@@ -39,6 +39,7 @@ final class Q6_KKernels extends QuantKernel {
 
     @Override
     float dot1(MemorySegment w, long row, int cols, Activations x, int xo) {
+        w = NativeSegments.of(w);
         VectorSpecies<Float> fs = lanes.pieceFloats();
         VectorSpecies<Short> ss = lanes.pieceShorts();
         VectorSpecies<Byte> bs = lanes.pieceBytes();
@@ -94,6 +95,7 @@ final class Q6_KKernels extends QuantKernel {
 
     @Override
     void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
+        w = NativeSegments.of(w);
         VectorSpecies<Float> fs = lanes.pieceFloats();
         VectorSpecies<Short> ss = lanes.pieceShorts();
         VectorSpecies<Byte> bs = lanes.pieceBytes();

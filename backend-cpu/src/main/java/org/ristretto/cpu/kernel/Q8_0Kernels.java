@@ -39,6 +39,7 @@ final class Q8_0Kernels extends QuantKernel {
 
     @Override
     float dot1(MemorySegment w, long row, int cols, Activations x, int xo) {
+        w = NativeSegments.of(w);
         VectorSpecies<Float> fs = lanes.floats();
         VectorSpecies<Short> ss = lanes.shorts();
         VectorSpecies<Byte> bs = lanes.halfBytes();
@@ -83,6 +84,7 @@ final class Q8_0Kernels extends QuantKernel {
 
     @Override
     public void dotRows(MemorySegment w, long rowOffset, long stride, int cols, Activations x, float[] res) {
+        w = NativeSegments.of(w);
         VectorSpecies<Short> ss = lanes.shorts();
         if (ss.length() < BLOCK) {
             dotRowsNarrow(w, rowOffset, stride, cols, x, res);
@@ -203,6 +205,7 @@ final class Q8_0Kernels extends QuantKernel {
 
     @Override
     void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
+        w = NativeSegments.of(w);
         VectorSpecies<Float> fs = lanes.floats();
         VectorSpecies<Short> ss = lanes.shorts();
         VectorSpecies<Byte> bs = lanes.halfBytes();
