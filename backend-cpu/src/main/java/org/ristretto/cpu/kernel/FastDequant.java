@@ -27,10 +27,10 @@ final class FastDequant {
      */
     static void dequantize(Lanes lanes, GgmlType type, MemorySegment w, long at, float[] dst, int off, int n) {
         switch (type) {
-            case Q8_0 -> q8_0(lanes, w, at, dst, off, n);
-            case Q4_0 -> q4_0(lanes, w, at, dst, off, n);
-            case Q4_K -> q4_K(lanes, w, at, dst, off, n);
-            case Q6_K -> q6_K(lanes, w, at, dst, off, n);
+            case Q8_0 -> q8_0(lanes, NativeSegments.of(w), at, dst, off, n);
+            case Q4_0 -> q4_0(lanes, NativeSegments.of(w), at, dst, off, n);
+            case Q4_K -> q4_K(lanes, NativeSegments.of(w), at, dst, off, n);
+            case Q6_K -> q6_K(lanes, NativeSegments.of(w), at, dst, off, n);
             default -> QuantFormats.of(type).dequantize(w, at, dst, off, n);
         }
     }

@@ -147,6 +147,7 @@ final class TiledQ4_0 {
      * block scales at {@code scales[s0]}.
      */
     private void unpack(MemorySegment w, long at, int n, int[] quants, int q0, float[] scales, int s0) {
+        w = NativeSegments.of(w);
         VectorSpecies<Byte> bs = lanes.quarterBytes();
         VectorSpecies<Integer> is = lanes.ints();
         IntVector sixteen = IntVector.broadcast(is, 16);
