@@ -134,10 +134,9 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("weight " + name + ": the CPU backend reads weights from native memory "
                     + "(a file mapping or an arena's memory), not from a heap segment");
         }
-        // The same bytes, scope and read-only flag as a plain native segment: a file mapping's own segment class made
-        // the kernels' loads (the JDK's shared ScopedMemoryAccess methods, whose type profiles every load in the
-        // process feeds) bi- or megamorphic, and in about a third of cold processes C2 compiled a file-layout kernel
-        // with virtual calls per load (see NativeSegments). Packed copies are native segments too.
+        // The same bytes, scope and read-only flag as a plain native segment, the class of the packed copies too, so
+        // that the kernels see one segment class. This alone did not stop C2 from compiling a kernel's loads as
+        // virtual calls now and then (3 slow cold runs of 8); the kernels' cast to that class did (NativeSegments).
         MemorySegment weights = data.reinterpret(data.byteSize());
         products.willMultiply(type, weights, rows, columns);
         return new CpuWeight(name, type, columns, rows, weights, this);

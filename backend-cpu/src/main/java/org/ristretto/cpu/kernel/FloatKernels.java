@@ -198,7 +198,6 @@ final class FloatKernels {
 
         @Override
         public void dot(MemorySegment w, long rowOffset, int cols, Activations x, int t0, int nT, float[] res) {
-            w = NativeSegments.of(w);
             if (bfloat) {
                 dotBf16(w, rowOffset, cols, x, t0, nT, res);
             } else {

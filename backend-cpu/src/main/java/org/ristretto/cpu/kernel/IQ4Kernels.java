@@ -86,7 +86,6 @@ final class IQ4Kernels {
 
         @Override
         void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
-            w = NativeSegments.of(w);
             for (int t = 0; t < TILE; t++) {
                 res[t] = dot1(w, row, cols, x, xo + t * cols);
             }
@@ -156,7 +155,6 @@ final class IQ4Kernels {
 
         @Override
         void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
-            w = NativeSegments.of(w);
             for (int t = 0; t < TILE; t++) {
                 res[t] = dot1(w, row, cols, x, xo + t * cols);
             }

@@ -7,13 +7,15 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>A Vector API load from a segment runs the JDK's shared {@code ScopedMemoryAccess} methods, which ask the segment
  * for its base and offset through virtual calls. C2 inlines those only where the type profile of those shared
- * methods names the segment's class, and that profile is fed by every segment access in the process: heap segments
- * from the Vector API's Java fallbacks (which run while kernels are interpreted), file mappings, native memory. In
+ * methods names the segment's class, and that profile is fed by every segment access in the process, not only this
+ * kernel's (at one such call site a slow process's profile had native segments in 46% of its counts). In
  * about a third of cold processes C2 compiled a kernel with a virtual call per load: Q4_0 prompts of 16 tokens on the
  * file's layout ran at ~20 instead of ~42 tokens/s for the whole run (`-XX:+PrintInlining`: "unsafeGetBase failed to
  * inline: virtual call"; JFR: samples in {@code ScopedMemoryAccess.loadFromMemorySegment}). A cast to the class of
  * native segments, a constant, gives C2 the type without a profile: 8 of 8 cold runs at full speed, against 9 slow
- * of 26 before. The kernels' weights, packed copies and KV caches are native segments (file mappings are handed to
+ * of 26 before. Every kernel method that loads from a segment starts with {@code w = NativeSegments.of(w)} (a method
+ * that only passes the segment on to such a method need not: the callee may be compiled on its own, and casts
+ * again). The kernels' weights, packed copies and KV caches are native segments (file mappings are handed to
  * the kernels as native views, see {@code CpuBackend.weight}); anything else fails here with a
  * {@link ClassCastException}.
  */

@@ -43,7 +43,6 @@ final class Q2Q3_KKernels {
 
         @Override
         void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
-            w = NativeSegments.of(w);
             for (int t = 0; t < TILE; t++) {
                 res[t] = dot1(w, row, cols, x, xo + t * cols);
             }
@@ -110,7 +109,6 @@ final class Q2Q3_KKernels {
 
         @Override
         void dot4(MemorySegment w, long row, int cols, Activations x, int xo, float[] res) {
-            w = NativeSegments.of(w);
             for (int t = 0; t < TILE; t++) {
                 res[t] = dot1(w, row, cols, x, xo + t * cols);
             }

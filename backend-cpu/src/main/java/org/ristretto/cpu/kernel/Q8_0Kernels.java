@@ -138,6 +138,7 @@ final class Q8_0Kernels extends QuantKernel {
 
     /** {@link #dotRows} where a vector holds half a block or less. */
     private void dotRowsNarrow(MemorySegment w, long rowOffset, long stride, int cols, Activations x, float[] res) {
+        w = NativeSegments.of(w);
         VectorSpecies<Float> fs = lanes.floats();
         VectorSpecies<Short> ss = lanes.shorts();
         VectorSpecies<Byte> bs = lanes.halfBytes();
