@@ -243,16 +243,14 @@ abstract class PackedKernel {
     }
 
     /**
-     * Writes row {@code r}'s part of a packed Q5_K block header at {@code out[o]}, from the file's block at
-     * {@code in[block]}: {@code d}, then {@code dmin}, as floats (4 bytes per row each), then the eight scales and
-     * then the eight mins as a byte per row each, sub-block after sub-block: 24 bytes per row in all.
+     * Writes row {@code r}'s eight 6-bit sub-block scales of a Q4_K or Q5_K block (the 12 packed bytes at
+     * {@code in[at]}) as a byte per row each, sub-block after sub-block, from {@code out[o]}, and its eight mins
+     * likewise from {@code out[o + 8·rows]}.
      */
-    final void packKHeader(byte[] in, int block, byte[] out, int o, int r) {
-        putFloat(out, o + 4 * r, half(in, block));
-        putFloat(out, o + 4 * rows + 4 * r, half(in, block + 2));
+    final void packKScalesAndMins(byte[] in, int at, byte[] out, int o, int r) {
         for (int j = 0; j < 8; j++) {
-            out[o + 8 * rows + rows * j + r] = (byte) kScale(in, block + 4, j);
-            out[o + 16 * rows + rows * j + r] = (byte) kMin(in, block + 4, j);
+            out[o + rows * j + r] = (byte) kScale(in, at, j);
+            out[o + 8 * rows + rows * j + r] = (byte) kMin(in, at, j);
         }
     }
 

@@ -60,10 +60,7 @@ final class PackedQ4_K extends PackedKernel {
                 int block = r * rowBytes + BYTES * b;
                 finite &= copyHalf(in, block, out, o + 2 * r);
                 finite &= copyHalf(in, block + 2, out, o + 2 * rows + 2 * r);
-                for (int j = 0; j < 8; j++) {
-                    out[o + 4 * rows + rows * j + r] = (byte) kScale(in, block + 4, j);
-                    out[o + 12 * rows + rows * j + r] = (byte) kMin(in, block + 4, j);
-                }
+                packKScalesAndMins(in, block + 4, out, o + 4 * rows, r);
                 for (int c = 0; c < 4; c++) {
                     // Columns 8t..8t+7 of sub-blocks 2c and 2c+1 are the low and high nibbles of bytes 8t..8t+7 of
                     // the block's c-th run of 32 quant bytes.

@@ -41,7 +41,9 @@ final class PackedQ5_K extends PackedKernel {
             int o = PACKED_ROW * rows * b;
             for (int r = 0; r < rows; r++) {
                 int block = r * rowBytes + BYTES * b;
-                packKHeader(in, block, out, o, r);
+                putFloat(out, o + 4 * r, half(in, block));
+                putFloat(out, o + 4 * rows + 4 * r, half(in, block + 2));
+                packKScalesAndMins(in, block + 4, out, o + 8 * rows, r);
                 // ggml's dequantize_row_q5_K: 64 columns per 32 quant bytes, low nibbles first; the fifth bit of
                 // column 64g + l (+ 32) is bit 2g (2g + 1) of qh[l]. Eight columns at a time in a long, a byte each:
                 // q − 16 is the nibble where the fifth bit is set and the nibble + 0xf0 where it is not (no carries

@@ -150,40 +150,39 @@ public final class BenchRunner {
      */
     private void settleJit(Transformer transformer, int first, int nGen, Random random) {
         int n = Math.min(SETTLE_CHUNK, nGen);
-        int offset = -n;
+        int[] offset = {-n};
         for (int covered = 0; covered < nGen; covered += n) {
-            offset = nextChunk(offset, n, nGen);
-            generate(transformer, first + offset, n, random);
+            offset[0] = nextChunk(offset[0], n, nGen);
+            generate(transformer, first + offset[0], n, random);
         }
-        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
-            return;
-        }
-        for (int chunk = 0; chunk < SETTLE_CHUNKS; chunk++) {
-            long before = jit.getTotalCompilationTime();
-            offset = nextChunk(offset, n, nGen);
-            generate(transformer, first + offset, n, random);
-            if (jit.getTotalCompilationTime() - before < SETTLE_COMPILE_MILLIS) {
-                return;
-            }
-        }
+        whileCompiling(SETTLE_CHUNKS, () -> {
+            offset[0] = nextChunk(offset[0], n, nGen);
+            generate(transformer, first + offset[0], n, random);
+        });
     }
 
     /**
-     * Repeats the warm-up prompt, up to {@value #SETTLE_PROMPTS} times, while the JIT compiled for
-     * {@value #SETTLE_COMPILE_MILLIS} ms or more during the last one. One warm-up prompt left the first timed samples
-     * of a cold process's first short test still compiling (pp4 of a 1B Q4_0 file: 9.9–17.9 ± 6–11 t/s in three
-     * runs, with megabytes of heap per token from code not yet compiled). Without a compilation-time monitor, nothing
-     * more runs.
+     * Repeats the warm-up prompt, up to {@value #SETTLE_PROMPTS} times, while the JIT keeps compiling
+     * ({@link #whileCompiling}). One warm-up prompt left the first timed samples of a cold process's first short test
+     * still compiling (pp4 of a 1B Q4_0 file: 9.9–17.9 ± 6–11 t/s in three runs, with megabytes of heap per token
+     * from code not yet compiled).
      */
     private void settlePrompt(Transformer transformer, int nPrompt, Random random) {
+        whileCompiling(SETTLE_PROMPTS, () -> prompt(transformer, 0, nPrompt, random));
+    }
+
+    /**
+     * Runs {@code round} up to {@code rounds} times, until the JIT compiled for less than
+     * {@value #SETTLE_COMPILE_MILLIS} ms during one; without a compilation-time monitor, not at all.
+     */
+    private static void whileCompiling(int rounds, Runnable round) {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
             return;
         }
-        for (int again = 0; again < SETTLE_PROMPTS; again++) {
+        for (int i = 0; i < rounds; i++) {
             long before = jit.getTotalCompilationTime();
-            prompt(transformer, 0, nPrompt, random);
+            round.run();
             if (jit.getTotalCompilationTime() - before < SETTLE_COMPILE_MILLIS) {
                 return;
             }
