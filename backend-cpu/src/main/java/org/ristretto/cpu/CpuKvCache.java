@@ -16,6 +16,7 @@ import org.ristretto.core.quant.GgmlType;
 import org.ristretto.core.quant.QuantFormat;
 import org.ristretto.core.quant.QuantFormats;
 import org.ristretto.cpu.kernel.Halves;
+import org.ristretto.cpu.kernel.NativeSegments;
 
 /**
  * A KV cache in native memory. Values are laid out {@code [layer][kvHead][position][headDim]}, so that the values of
@@ -238,6 +239,7 @@ final class CpuKvCache implements KvCache {
     /** {@code dst[dstAt + j] = quant j × scales[scalesAt + j]} for the {@code TILE} quants of one Q8_0 key tile row. */
     private static void scaleQuants(MemorySegment quants, long at, float[] scales, int scalesAt, float[] dst,
             int dstAt) {
+        quants = NativeSegments.of(quants);
         if (!VECTOR_DEQUANT) {
             for (int j = 0; j < TILE; j++) {
                 dst[dstAt + j] = quants.get(ValueLayout.JAVA_BYTE, at + j) * scales[scalesAt + j];
@@ -253,6 +255,7 @@ final class CpuKvCache implements KvCache {
 
     /** {@code dst[dstAt + i] = quant i × d} for the 32 quants of one Q8_0 block. */
     private static void scaleBlock(MemorySegment quants, long at, float d, float[] dst, int dstAt) {
+        quants = NativeSegments.of(quants);
         if (!VECTOR_DEQUANT) {
             for (int i = 0; i < 32; i++) {
                 dst[dstAt + i] = quants.get(ValueLayout.JAVA_BYTE, at + i) * d;

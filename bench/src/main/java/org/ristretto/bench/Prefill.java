@@ -36,7 +36,9 @@ import org.ristretto.cpu.parallel.WorkerPool;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx3g"})
 @Threads(1)
 public class Prefill {
-    @Param({"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    /** Weight types to measure: every type the CPU backend multiplies (narrow with {@code -p type=Q4_0,Q8_0}). */
+    @Param({"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS",
+        "F16", "BF16", "F32"})
     public String type;
 
     @Param({"1", "2"})

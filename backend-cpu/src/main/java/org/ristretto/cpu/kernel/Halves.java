@@ -36,6 +36,7 @@ public final class Halves {
      * multiply-adds, the same call did not vectorize, hence the kernels' integer widening.
      */
     public static void widen(MemorySegment src, long offset, float[] dst, int dstOffset, int n) {
+        src = NativeSegments.of(src);
         for (int i = 0; i < n; i++) {
             dst[dstOffset + i] = Float.float16ToFloat(src.get(IntDot.I16, offset + 2L * i));
         }

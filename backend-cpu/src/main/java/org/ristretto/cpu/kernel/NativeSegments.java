@@ -17,15 +17,15 @@ import java.lang.foreign.MemorySegment;
  * that only passes the segment on to such a method need not: the callee may be compiled on its own, and casts
  * again). The kernels' weights, packed copies and KV caches are native segments (file mappings are handed to
  * the kernels as native views, see {@code CpuBackend.weight}); anything else fails here with a
- * {@link ClassCastException}.
+ * {@link ClassCastException}. Public for the KV cache's loads, which sit outside this package.
  */
-final class NativeSegments {
+public final class NativeSegments {
     private static final Class<? extends MemorySegment> NATIVE = MemorySegment.ofAddress(0).getClass();
 
     private NativeSegments() {}
 
     /** {@code segment}, typed for C2 as a native segment; throws {@link ClassCastException} if it is not one. */
-    static MemorySegment of(MemorySegment segment) {
+    public static MemorySegment of(MemorySegment segment) {
         return NATIVE.cast(segment);
     }
 }
