@@ -1,7 +1,7 @@
 package org.ristretto.cpu.kernel;
 
 /**
- * The exponential the CPU kernels use (SiLU in {@link MatMul#swiGlu}, attention's softmax), defined by plain IEEE
+ * The exponential the CPU kernels use (SiLU in {@link SwiGlu}, attention's softmax), defined by plain IEEE
  * operations so that it gives the same bits however the JIT runs it.
  *
  * <p>The Vector API's {@code lanewise(EXP)} does not: C2 compiles it to a call of the JDK's SVML routines, while

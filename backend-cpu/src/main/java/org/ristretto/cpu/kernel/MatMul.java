@@ -7,10 +7,7 @@ import java.util.Collection;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorSpecies;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.cpu.parallel.WorkerPool;
 
@@ -29,18 +26,6 @@ import org.ristretto.cpu.parallel.WorkerPool;
  * it uses.
  */
 public final class MatMul {
-    /** Bytes of weights a prefill chunk aims to keep in the core's L2 cache while the token tiles pass over it. */
-    private static final long PREFILL_CHUNK_BYTES = 192 * 1024;
-    /** Most rows in one chunk. */
-    private static final int MAX_CHUNK_ROWS = 64;
-    /**
-     * Fewest rows in one chunk of a matrix×vector product whose kernel reads several rows at once
-     * ({@link RowKernel#dotRows}): Q8_0 decoding, one thread, read 20 GB/s with 64-row chunks and 24–25 with 256 or
-     * 512 (the packed kernel 23–25, same runs).
-     */
-    private static final int STREAMED_CHUNK_ROWS = 256;
-    /** Chunks per thread a matrix×vector product aims for, so that uneven progress balances out. */
-    static final int CHUNKS_PER_THREAD = 8;
     /**
      * Tokens from which the float tiled product ({@link TiledProduct}) replaces the integer kernels: below this the
      * (scalar) dequantization of each weight tile costs more than the faster multiply-adds win back.
@@ -82,31 +67,9 @@ public final class MatMul {
     private final Lanes lanes;
     private final Map<GgmlType, RowKernel> kernels = new EnumMap<>(GgmlType.class);
     private final WorkerScratch[] scratch;
-    private final Activations act = new Activations();
-    private final Activations act2 = new Activations();
+    private final RowProducts rowProducts;
     private final PackedProducts packed;
     private final TiledProducts tiledProducts;
-
-    // The call in progress, read by the pool's tasks (published by the pool's volatile hand-off).
-    private RowKernel kernel;
-    private RowKernel kernel2;
-    private MemorySegment w;
-    private MemorySegment w2;
-    private long wOffset;
-    private long w2Offset;
-    private long rowBytes;
-    private long rowBytes2;
-    private Activations x2;
-    private int rows;
-    private int cols;
-    private int nTokens;
-    private int chunkRows;
-    private float[] out;
-    private int outOffset;
-    private Activations quantizing;
-    private final WorkerPool.Task productTask = this::productChunk;
-    private final WorkerPool.Task swiGluTask = this::swiGluChunk;
-    private final WorkerPool.Task quantizeTask = (t, worker) -> quantizing.quantize(t);
 
     /** Kernels at the platform's preferred vector width. */
     public MatMul(WorkerPool pool) {
@@ -153,6 +116,7 @@ public final class MatMul {
         kernels.put(GgmlType.Q5_K, new Q5_KKernels(lanes));
         kernels.put(GgmlType.Q2_K, new Q2Q3_KKernels.Q2_K(lanes));
         kernels.put(GgmlType.Q3_K, new Q2Q3_KKernels.Q3_K(lanes));
+        this.rowProducts = new RowProducts(pool, scratch);
         this.packed = new PackedProducts(pool, scratch, this::kernelFor, lanes);
     }
 
@@ -177,19 +141,12 @@ public final class MatMul {
         RowKernel k = kernelFor(type);
         long rb = ProductArguments.checkWeights("weights", type, w, wOffset, rows, cols);
         ProductArguments.checkActivations(cols, x, xOffset, nTokens, out, outOffset, rows);
-        begin(rows, cols, nTokens, out, outOffset);
-        this.kernel = k;
-        this.w = w;
-        this.wOffset = wOffset;
-        this.rowBytes = rb;
         if (nTokens >= TILED_MIN_TOKENS) {
             tiledProducts.multiply(type, w, wOffset, rb, null, null, 0, 0, rows, cols, x, xOffset, nTokens, out,
                     outOffset);
         } else {
-            prepare(act, k.activation(), x, xOffset);
-            pool.run(chunks(rb), productTask);
+            rowProducts.multiply(k, w, wOffset, rb, rows, cols, x, xOffset, nTokens, out, outOffset);
         }
-        end();
     }
 
     /**
@@ -207,30 +164,13 @@ public final class MatMul {
         long rbg = ProductArguments.checkWeights("gate weights", gateType, gate, gateOffset, rows, cols);
         long rbu = ProductArguments.checkWeights("up weights", upType, up, upOffset, rows, cols);
         ProductArguments.checkActivations(cols, x, xOffset, nTokens, out, outOffset, rows);
-        begin(rows, cols, nTokens, out, outOffset);
-        this.kernel = kg;
-        this.kernel2 = ku;
-        this.w = gate;
-        this.wOffset = gateOffset;
-        this.rowBytes = rbg;
-        this.w2 = up;
-        this.w2Offset = upOffset;
-        this.rowBytes2 = rbu;
         if (nTokens >= TILED_MIN_TOKENS) {
             tiledProducts.multiply(gateType, gate, gateOffset, rbg, upType, up, upOffset, rbu, rows, cols, x, xOffset,
                     nTokens, out, outOffset);
-            end();
-            return;
-        }
-        prepare(act, kg.activation(), x, xOffset);
-        if (ku.activation() == kg.activation()) {
-            x2 = act;
         } else {
-            prepare(act2, ku.activation(), x, xOffset);
-            x2 = act2;
+            rowProducts.multiplySwiGlu(kg, gate, gateOffset, rbg, ku, up, upOffset, rbu, rows, cols, x, xOffset,
+                    nTokens, out, outOffset);
         }
-        pool.run(chunks(rbg + rbu), swiGluTask);
-        end();
     }
 
     /**
@@ -384,173 +324,5 @@ public final class MatMul {
             throw new IllegalArgumentException("no CPU matrix kernel for weights of type " + type.ggmlName());
         }
         return k;
-    }
-
-    private void begin(int rows, int cols, int nTokens, float[] out, int outOffset) {
-        this.rows = rows;
-        this.cols = cols;
-        this.nTokens = nTokens;
-        this.out = out;
-        this.outOffset = outOffset;
-    }
-
-    /** Drops the references to the caller's arrays and segments. */
-    private void end() {
-        w = w2 = null;
-        out = null;
-        act.x = act2.x = null;
-        kernel = kernel2 = null;
-        x2 = null;
-    }
-
-    private void prepare(Activations a, ActivationFormat format, float[] x, int xOffset) {
-        a.begin(format, x, xOffset, cols, nTokens);
-        if (format != ActivationFormat.F32) {
-            quantizeAll(a);
-        }
-    }
-
-    private void quantizeAll(Activations a) {
-        if (nTokens == 1) {
-            a.quantize(0);
-        } else {
-            quantizing = a;
-            pool.run(nTokens, quantizeTask);
-            quantizing = null;
-        }
-    }
-
-    /** Picks the rows per chunk for this call and returns the number of chunks. */
-    private int chunks(long bytesPerRow) {
-        int threads = pool.threads();
-        int r;
-        if (nTokens == 1) {
-            r = Math.ceilDiv(rows, threads * CHUNKS_PER_THREAD);
-            if (kernel.rowsAtOnce() > 1) {
-                // Streams of a few rows each would end before the prefetchers are up to speed.
-                chunkRows = Math.min(rows, Math.max(r, STREAMED_CHUNK_ROWS));
-                return Math.ceilDiv(rows, chunkRows);
-            }
-        } else {
-            r = (int) Math.max(1, PREFILL_CHUNK_BYTES / bytesPerRow);
-            r = Math.min(r, Math.ceilDiv(rows, threads));
-        }
-        chunkRows = Math.clamp(r, 1, MAX_CHUNK_ROWS);
-        return Math.ceilDiv(rows, chunkRows);
-    }
-
-
-    private void productChunk(int chunk, int worker) {
-        WorkerScratch s = scratch[worker];
-        float[] res = s.res;
-        int r0 = chunk * chunkRows;
-        int r1 = Math.min(rows, r0 + chunkRows);
-        int n = kernel.rowsAtOnce();
-        if (nTokens == 1 && n > 1) {
-            // The chunk in n parts read side by side, part i's row j with the others' row j; the rows after the
-            // last whole set of n go one by one.
-            int part = (r1 - r0) / n;
-            long stride = part * rowBytes;
-            for (int j = 0; j < part; j++) {
-                int r = r0 + j;
-                kernel.dotRows(w, wOffset + r * rowBytes, stride, cols, act, res);
-                for (int i = 0; i < n; i++) {
-                    out[outOffset + r + i * part] = res[i];
-                }
-            }
-            r0 += n * part;
-        }
-        for (int t0 = 0; t0 < nTokens; t0 += RowKernel.TILE) {
-            int nT = Math.min(RowKernel.TILE, nTokens - t0);
-            int o = outOffset + t0 * rows;
-            for (int r = r0; r < r1; r++) {
-                kernel.dot(w, wOffset + r * rowBytes, cols, act, t0, nT, res);
-                for (int i = 0; i < nT; i++) {
-                    out[o + i * rows + r] = res[i];
-                }
-            }
-        }
-    }
-
-    private void swiGluChunk(int chunk, int worker) {
-        WorkerScratch s = scratch[worker];
-        float[] g = s.res;
-        float[] u = s.res2;
-        int r0 = chunk * chunkRows;
-        int r1 = Math.min(rows, r0 + chunkRows);
-        int n = kernel.rowsAtOnce();
-        if (nTokens == 1 && n > 1 && kernel2.rowsAtOnce() == n) {
-            // As productChunk, for both matrices.
-            int part = (r1 - r0) / n;
-            for (int j = 0; j < part; j++) {
-                int r = r0 + j;
-                kernel.dotRows(w, wOffset + r * rowBytes, part * rowBytes, cols, act, g);
-                kernel2.dotRows(w2, w2Offset + r * rowBytes2, part * rowBytes2, cols, x2, u);
-                for (int i = 0; i < n; i++) {
-                    out[outOffset + r + i * part] = swiGlu(g[i], u[i]);
-                }
-            }
-            r0 += n * part;
-        }
-        for (int t0 = 0; t0 < nTokens; t0 += RowKernel.TILE) {
-            int nT = Math.min(RowKernel.TILE, nTokens - t0);
-            int o = outOffset + t0 * rows;
-            for (int r = r0; r < r1; r++) {
-                kernel.dot(w, wOffset + r * rowBytes, cols, act, t0, nT, g);
-                kernel2.dot(w2, w2Offset + r * rowBytes2, cols, x2, t0, nT, u);
-                for (int i = 0; i < nT; i++) {
-                    out[o + i * rows + r] = swiGlu(g[i], u[i]);
-                }
-            }
-        }
-    }
-
-    /**
-     * SwiGLU of one row's two products: {@code silu(gate) × up}, with {@code silu(a) = a / (1 + e^-a)} and
-     * {@link FastExp#exp}.
-     */
-    static float swiGlu(float gate, float up) {
-        return gate / (FastExp.exp(-gate) + 1f) * up;
-    }
-
-    /**
-     * {@code out[outOffset + i] = silu(gate[i]) · up[i]} for {@code i < n} (a multiple of the float lanes; {@code out}
-     * may be {@code gate}), as {@link #swiGlu(float, float)} gives it bit for bit, with {@link FastExp}'s operations
-     * written out in vectors: a scalar exponential per value cost about 2% of a 512-token prefill and 1% of a decode
-     * step, and the Vector API's own {@code EXP} gives other bits compiled than interpreted. Constants are vectors made
-     * here, not scalar operands (IntDot).
-     */
-    static void swiGlu(Lanes lanes, float[] gate, float[] up, int n, float[] out, int outOffset) {
-        swiGlu(lanes, gate, up, 0, n, out, outOffset);
-    }
-
-    /** As {@link #swiGlu(Lanes, float[], float[], int, float[], int)} from {@code gate[in]} and {@code up[in]}. */
-    static void swiGlu(Lanes lanes, float[] gate, float[] up, int in, int n, float[] out, int outOffset) {
-        VectorSpecies<Float> fs = lanes.floats();
-        FloatVector one = FloatVector.broadcast(fs, 1f);
-        FloatVector minX = FloatVector.broadcast(fs, FastExp.MIN_X);
-        FloatVector maxX = FloatVector.broadcast(fs, FastExp.MAX_X);
-        FloatVector log2e = FloatVector.broadcast(fs, FastExp.LOG2_E);
-        FloatVector rounder = FloatVector.broadcast(fs, FastExp.ROUNDER);
-        FloatVector ln2High = FloatVector.broadcast(fs, FastExp.MINUS_LN2_HIGH);
-        FloatVector ln2Low = FloatVector.broadcast(fs, FastExp.MINUS_LN2_LOW);
-        FloatVector p0 = FloatVector.broadcast(fs, FastExp.P0);
-        FloatVector p1 = FloatVector.broadcast(fs, FastExp.P1);
-        FloatVector p2 = FloatVector.broadcast(fs, FastExp.P2);
-        FloatVector p3 = FloatVector.broadcast(fs, FastExp.P3);
-        FloatVector p4 = FloatVector.broadcast(fs, FastExp.P4);
-        FloatVector p5 = FloatVector.broadcast(fs, FastExp.P5);
-        for (int i = 0; i < n; i += fs.length()) {
-            FloatVector g = FloatVector.fromArray(fs, gate, in + i);
-            // e^-g as FastExp.exp computes it, operation for operation.
-            FloatVector c = g.neg().max(minX).min(maxX);
-            FloatVector t = c.fma(log2e, rounder);
-            FloatVector k = t.sub(rounder);
-            FloatVector r = k.fma(ln2Low, k.fma(ln2High, c));
-            FloatVector p = r.fma(p0, p1).fma(r, p2).fma(r, p3).fma(r, p4).fma(r, p5);
-            FloatVector e = p.fma(r.mul(r), r.add(one)).mul(t.reinterpretAsInts()
-                    .sub(FastExp.ROUNDER_BITS_LESS_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
-            g.div(e.add(one)).mul(FloatVector.fromArray(fs, up, in + i)).intoArray(out, outOffset + i);
-        }
     }
 }

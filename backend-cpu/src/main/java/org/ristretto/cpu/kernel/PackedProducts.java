@@ -195,9 +195,9 @@ final class PackedProducts {
         set(1, up, upProducts, 0);
         run(x, xOffset, nTokens);
         int vectorRows = n / lanes.floats().length() * lanes.floats().length();
-        MatMul.swiGlu(lanes, gateProducts, upProducts, vectorRows, out, outOffset);
+        SwiGlu.apply(lanes, gateProducts, upProducts, vectorRows, out, outOffset);
         for (int r = vectorRows; r < n; r++) {
-            out[outOffset + r] = MatMul.swiGlu(gateProducts[r], upProducts[r]);
+            out[outOffset + r] = SwiGlu.of(gateProducts[r], upProducts[r]);
         }
     }
 

@@ -217,7 +217,7 @@ final class TiledProducts {
         }
         int n = r1 - r0;
         if (w2 != null) {
-            MatMul.swiGlu(lanes, sums, sums2, at, n * padded, sums, at);
+            SwiGlu.apply(lanes, sums, sums2, at, n * padded, sums, at);
         }
         writeOut(sums, at, r0, n);
     }
@@ -231,7 +231,7 @@ final class TiledProducts {
         int n = r1 - r0;
         if (w2 != null) {
             tiledRows(type2, w2, w2Offset, rowBytes2, r0, r1, worker, s.acc2);
-            MatMul.swiGlu(lanes, s.acc, s.acc2, n * padded, s.acc, 0);
+            SwiGlu.apply(lanes, s.acc, s.acc2, n * padded, s.acc, 0);
         }
         writeOut(s.acc, 0, r0, n);
     }

@@ -58,9 +58,9 @@ class FastExpTest {
             gate[3] = 0f;
             gate[4] = -95f; // e^95, clamped
             gate[5] = 95f;
-            MatMul.swiGlu(lanes, gate, up, 3, n, out, 2);
+            SwiGlu.apply(lanes, gate, up, 3, n, out, 2);
             for (int i = 0; i < n; i++) {
-                float expected = MatMul.swiGlu(gate[3 + i], up[3 + i]);
+                float expected = SwiGlu.of(gate[3 + i], up[3 + i]);
                 if (Float.floatToRawIntBits(out[2 + i]) != Float.floatToRawIntBits(expected)) {
                     fail(shape + " round " + round + ": silu(" + gate[3 + i] + ")·" + up[3 + i] + " = " + out[2 + i]
                             + ", the scalar definition " + expected);
