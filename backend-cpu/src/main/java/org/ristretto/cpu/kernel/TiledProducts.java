@@ -6,7 +6,7 @@ import org.ristretto.cpu.parallel.WorkerPool;
 
 /**
  * {@link MatMul}'s products of {@link MatMul#TILED_MIN_TOKENS} tokens or more: the activations brought into token
- * tiles once per call (transposed floats for {@link TiledProduct}, Q8_0 quants for {@link TiledQ4_0}), then row
+ * tiles once per call (transposed floats for {@link TiledProduct}, Q8_0 quants for {@link TiledNibbles}), then row
  * chunks of {@link TiledProduct#ROWS} multiplied in parallel, one matrix or a SwiGLU's two. One call at a time, from
  * one thread (MatMul's).
  */
@@ -23,18 +23,23 @@ final class TiledProducts {
     private final Lanes lanes;
     private final TiledProduct tiled;
     private final TiledProduct.Scratch[] tiles;
-    /** The integer product of Q4_0 batches; null at 128 bits (no byte vectors narrow enough to unpack with). */
-    private final TiledQ4_0 tiledQ4_0;
-    private final TiledQ4_0.Scratch[] q4Tiles;
+    /**
+     * The integer product of Q4_0 and Q4_K batches; null at 128 bits (no byte vectors narrow enough to unpack
+     * with).
+     */
+    private final TiledNibbles tiledNibbles;
+    private final TiledNibbles.Scratch[] nibbleTiles;
     /** {@link #K_GROUP_BYTES}, or a test's smaller value. */
     private final int kGroupBytes;
     /** The activations transposed into token tiles, for the tiled product. */
     private float[] xt = new float[0];
-    /** The activations quantized to Q8_0 in token tiles, for {@link #tiledQ4_0}: quants and block scales. */
+    /** The activations quantized to Q8_0 in token tiles, for {@link #tiledNibbles}: quants and block scales. */
     private short[] xq = new short[0];
     private float[] dq = new float[0];
+    /** Their block sums (scale times the sum of the quants), for Q4_K's mins. */
+    private float[] sq = new float[0];
     /**
-     * The Q4_0 tiled product's sums for every row ({@link #groupedTiles}), {@code [row][token]}, and the up
+     * The integer tiled product's sums for every row ({@link #groupedTiles}), {@code [row][token]}, and the up
      * projection's for a SwiGLU.
      */
     private float[] sums = new float[0];
@@ -75,10 +80,10 @@ final class TiledProducts {
         for (int i = 0; i < tiles.length; i++) {
             tiles[i] = new TiledProduct.Scratch();
         }
-        this.tiledQ4_0 = lanes.ints().length() >= 8 ? new TiledQ4_0(lanes) : null;
-        this.q4Tiles = new TiledQ4_0.Scratch[tiledQ4_0 == null ? 0 : pool.threads()];
-        for (int i = 0; i < q4Tiles.length; i++) {
-            q4Tiles[i] = new TiledQ4_0.Scratch();
+        this.tiledNibbles = lanes.ints().length() >= 8 ? new TiledNibbles(lanes) : null;
+        this.nibbleTiles = new TiledNibbles.Scratch[tiledNibbles == null ? 0 : pool.threads()];
+        for (int i = 0; i < nibbleTiles.length; i++) {
+            nibbleTiles[i] = new TiledNibbles.Scratch();
         }
     }
 
@@ -121,9 +126,9 @@ final class TiledProducts {
         }
     }
 
-    /** Whether the tiled product of {@code type} weights runs in 16-bit integers ({@link TiledQ4_0}). */
+    /** Whether the tiled product of {@code type} weights runs in 16-bit integers ({@link TiledNibbles}). */
     private boolean integerTiles(GgmlType type) {
-        return type == GgmlType.Q4_0 && tiledQ4_0 != null;
+        return (type == GgmlType.Q4_0 || type == GgmlType.Q4_K) && tiledNibbles != null;
     }
 
     /**
@@ -143,6 +148,7 @@ final class TiledProducts {
         if (quants && xq.length < size) {
             xq = new short[Math.toIntExact(size)];
             dq = new float[Math.toIntExact(size / ActivationQuantizer.Q8_0_BLOCK)];
+            sq = new float[dq.length];
         }
         int tiles = (nTokens + tt - 1) / tt;
         if (floats) {
@@ -158,14 +164,14 @@ final class TiledProducts {
     }
 
     private void quantizeTile(int tile, int worker) {
-        tiledQ4_0.quantizeTile(xRaw, xRawOffset, cols, nTokens, tile, xq, dq, q4Tiles[worker]);
+        tiledNibbles.quantizeTile(xRaw, xRawOffset, cols, nTokens, tile, xq, dq, sq, nibbleTiles[worker]);
     }
 
-    /** {@link TiledProduct#rows} or {@link TiledQ4_0#rows} for {@code type}. */
+    /** {@link TiledProduct#rows} or {@link TiledNibbles#rows} for {@code type}. */
     private void tiledRows(GgmlType type, MemorySegment w, long wOffset, long rowBytes, int r0, int r1, int worker,
             float[] acc) {
         if (integerTiles(type)) {
-            tiledQ4_0.rows(w, wOffset, rowBytes, r0, r1, cols, xq, dq, nTokens, q4Tiles[worker], acc);
+            tiledNibbles.rows(type, w, wOffset, rowBytes, r0, r1, cols, xq, dq, sq, nTokens, nibbleTiles[worker], acc);
         } else {
             tiled.rows(type, w, wOffset, rowBytes, r0, r1, cols, xt, nTokens, tiles[worker].weights, acc);
         }
@@ -177,7 +183,7 @@ final class TiledProducts {
     }
 
     /**
-     * The Q4_0 tiled product over groups of columns: every row chunk multiplies one group's columns, then the next
+     * The integer tiled product over groups of columns: every row chunk multiplies one group's columns, then the next
      * group starts, the sums of all rows waiting in {@link #sums} between groups. In one pass over the columns, every
      * 16-row chunk reads all the quantized activation tiles again (8 MB for a 512-token ffn_down input), which this
      * machine serves more slowly than a group's 2 MB, at the price of writing and reading the sums once per group.
@@ -194,7 +200,7 @@ final class TiledProducts {
         if (w2 != null && sums2.length < size) {
             sums2 = new float[size];
         }
-        int groupCols = Math.max(1, kGroupBytes / (Short.BYTES * padded) / TiledQ4_0.K_BLOCK) * TiledQ4_0.K_BLOCK;
+        int groupCols = Math.max(1, kGroupBytes / (Short.BYTES * padded) / TiledNibbles.K_BLOCK) * TiledNibbles.K_BLOCK;
         for (groupStart = 0; groupStart < cols; groupStart = groupEnd) {
             groupEnd = Math.min(cols, groupStart + groupCols);
             pool.run(chunks, groupedTask);
@@ -206,11 +212,11 @@ final class TiledProducts {
         int r1 = Math.min(rows, r0 + TiledProduct.ROWS);
         int at = r0 * padded;
         boolean first = groupStart == 0;
-        tiledQ4_0.rows(w, wOffset, rowBytes, r0, r1, cols, groupStart, groupEnd, first, xq, dq, nTokens,
-                q4Tiles[worker], sums, at);
+        tiledNibbles.rows(type, w, wOffset, rowBytes, r0, r1, cols, groupStart, groupEnd, first, xq, dq, sq, nTokens,
+                nibbleTiles[worker], sums, at);
         if (w2 != null) {
-            tiledQ4_0.rows(w2, w2Offset, rowBytes2, r0, r1, cols, groupStart, groupEnd, first, xq, dq, nTokens,
-                    q4Tiles[worker], sums2, at);
+            tiledNibbles.rows(type2, w2, w2Offset, rowBytes2, r0, r1, cols, groupStart, groupEnd, first, xq, dq, sq,
+                    nTokens, nibbleTiles[worker], sums2, at);
         }
         if (groupEnd < cols) {
             return;

@@ -160,19 +160,22 @@ class MatMulTest {
     }
 
     /**
-     * The 16-bit integer tiled product of Q4_0 ({@link TiledQ4_0}, at 256 and 512 bits) on a shape the shared problems
-     * miss: rows that fill no whole kernel group (19), a row of 11 blocks spanning two K-blocks (the second partial)
-     * and a second, mostly padded token tile (33 tokens); and SwiGLU with Q4_0 on one side only, which prepares both
-     * the integer and the float tiles. Each side is held to the bound of its own activation form.
+     * The 16-bit integer tiled products of Q4_0 and Q4_K ({@link TiledNibbles}, at 256 and 512 bits) on shapes the
+     * shared problems miss: rows that fill no whole kernel group (19), rows spanning several K-blocks (Q4_0: 11 blocks,
+     * the second K-block partial; Q4_K: three) and a second, mostly padded token tile (33 tokens); and SwiGLU with the
+     * integer type on one side only, which prepares both the integer and the float tiles. Each side is held to the
+     * bound of the activations it multiplies: Q8_0 quants on the integer side (tighter than Q4_K's Q8_K), exact
+     * floats on the other.
      */
-    @ParameterizedTest(name = "{0} threads={1}")
-    @MethodSource("q4_0TiledCases")
-    void q4_0TiledProductAcrossKBlocksAndMixedSwiGlu(VectorShape shape, int threads) {
+    @ParameterizedTest(name = "{0} {1} threads={2}")
+    @MethodSource("integerTiledCases")
+    void integerTiledProductAcrossKBlocksAndMixedSwiGlu(GgmlType type, VectorShape shape, int threads) {
         int rows = 19;
-        int cols = 11 * 32;
+        int cols = type == GgmlType.Q4_K ? 3 * 256 : 11 * 32;
         int nTokens = 33;
         SplittableRandom rnd = new SplittableRandom(shape.vectorBitSize() * 31L + threads);
-        GgmlType[][] pairs = {{GgmlType.Q4_0, null}, {GgmlType.Q4_0, GgmlType.Q8_0}, {GgmlType.F16, GgmlType.Q4_0}};
+        GgmlType other = type == GgmlType.Q4_K ? GgmlType.Q6_K : GgmlType.Q8_0;
+        GgmlType[][] pairs = {{type, null}, {type, other}, {GgmlType.F16, type}};
         try (WorkerPool pool = new WorkerPool(threads); Arena arena = Arena.ofShared()) {
             MatMul mm = new MatMul(pool, shape);
             for (GgmlType[] pair : pairs) {
@@ -181,7 +184,7 @@ class MatMulTest {
                 float[] deqGate = Weights.dequantize(gt, gate, 0, rows, cols);
                 float[] x = randomActivations(cols * nTokens, rnd);
                 double[] g = Weights.referenceProduct(deqGate, rows, cols, x, 0, nTokens);
-                double[] eg = Tolerance.activationError(mm.activationOf(gt), x, 0, cols, nTokens);
+                double[] eg = Tolerance.activationError(tiledActivation(gt, type), x, 0, cols, nTokens);
                 float[] out = new float[rows * nTokens];
                 String where = shape + " threads=" + threads + " " + gt + (pair[1] == null ? "" : "+" + pair[1]);
                 if (pair[1] == null) {
@@ -198,7 +201,7 @@ class MatMulTest {
                 MemorySegment up = Weights.random(arena, ut, rows, cols, 0, rnd);
                 float[] deqUp = Weights.dequantize(ut, up, 0, rows, cols);
                 double[] u = Weights.referenceProduct(deqUp, rows, cols, x, 0, nTokens);
-                double[] eu = Tolerance.activationError(mm.activationOf(ut), x, 0, cols, nTokens);
+                double[] eu = Tolerance.activationError(tiledActivation(ut, type), x, 0, cols, nTokens);
                 mm.multiplySwiGlu(gt, gate, 0, ut, up, 0, rows, cols, x, 0, nTokens, out, 0);
                 for (int t = 0; t < nTokens; t++) {
                     for (int r = 0; r < rows; r++) {
@@ -213,9 +216,15 @@ class MatMulTest {
         }
     }
 
-    static Stream<Arguments> q4_0TiledCases() {
-        return Stream.of(Arguments.of(VectorShape.S_256_BIT, 1), Arguments.of(VectorShape.S_512_BIT, 1),
-                Arguments.of(VectorShape.S_512_BIT, 3));
+    static Stream<Arguments> integerTiledCases() {
+        return Stream.of(GgmlType.Q4_0, GgmlType.Q4_K).flatMap(t -> Stream.of(
+                Arguments.of(t, VectorShape.S_256_BIT, 1), Arguments.of(t, VectorShape.S_512_BIT, 1),
+                Arguments.of(t, VectorShape.S_512_BIT, 3)));
+    }
+
+    /** The activations a tiled product of {@code type} multiplies: Q8_0 quants for the integer type, else floats. */
+    private static ActivationFormat tiledActivation(GgmlType type, GgmlType integerType) {
+        return type == integerType ? ActivationFormat.Q8_0 : ActivationFormat.F32;
     }
 
     private static void compare(String where, int t, int r, double expected, float actual, double tol) {
@@ -226,19 +235,19 @@ class MatMulTest {
     }
 
     /**
-     * The Q4_0 tiled product in K-groups (here of 16 KB of activation tiles: four to eight groups, the last one
-     * partial) gives bit for bit the single pass's results, for a plain product and a SwiGLU, 40 and 70 tokens, 50
-     * rows (not a multiple of the 16-row chunks), at every width.
+     * The integer tiled products (Q4_0, Q4_K) in K-groups (here of 16 KB of activation tiles: four to eight groups,
+     * the last one partial) give bit for bit the single pass's results, for a plain product and a SwiGLU, 40 and 70
+     * tokens, 50 rows (not a multiple of the 16-row chunks), at every width.
      */
     @ParameterizedTest
-    @MethodSource("shapes")
-    void q4_0InColumnGroupsMatchesOnePass(VectorShape shape) {
+    @MethodSource("integerTypesAndShapes")
+    void integerTiledInColumnGroupsMatchesOnePass(GgmlType type, VectorShape shape) {
         int rows = 50;
         int cols = 1280;
         try (WorkerPool pool = new WorkerPool(2); Arena arena = Arena.ofShared()) {
             SplittableRandom rnd = new SplittableRandom(17);
-            MemorySegment gate = Weights.random(arena, GgmlType.Q4_0, rows, cols, 0, rnd);
-            MemorySegment up = Weights.random(arena, GgmlType.Q4_0, rows, cols, 0, rnd);
+            MemorySegment gate = Weights.random(arena, type, rows, cols, 0, rnd);
+            MemorySegment up = Weights.random(arena, type, rows, cols, 0, rnd);
             MatMul onePass = new MatMul(pool, shape);
             MatMul grouped = new MatMul(pool, shape, 16 << 10);
             for (int tokens : new int[] {40, 70}) {
@@ -248,12 +257,13 @@ class MatMulTest {
                 }
                 float[] a = new float[tokens * rows];
                 float[] b = new float[tokens * rows];
-                onePass.multiply(GgmlType.Q4_0, gate, 0, rows, cols, x, 0, tokens, a, 0);
-                grouped.multiply(GgmlType.Q4_0, gate, 0, rows, cols, x, 0, tokens, b, 0);
-                org.junit.jupiter.api.Assertions.assertArrayEquals(a, b, shape + " tokens=" + tokens + " product");
-                onePass.multiplySwiGlu(GgmlType.Q4_0, gate, 0, GgmlType.Q4_0, up, 0, rows, cols, x, 0, tokens, a, 0);
-                grouped.multiplySwiGlu(GgmlType.Q4_0, gate, 0, GgmlType.Q4_0, up, 0, rows, cols, x, 0, tokens, b, 0);
-                org.junit.jupiter.api.Assertions.assertArrayEquals(a, b, shape + " tokens=" + tokens + " SwiGLU");
+                String where = type + " " + shape + " tokens=" + tokens;
+                onePass.multiply(type, gate, 0, rows, cols, x, 0, tokens, a, 0);
+                grouped.multiply(type, gate, 0, rows, cols, x, 0, tokens, b, 0);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(a, b, where + " product");
+                onePass.multiplySwiGlu(type, gate, 0, type, up, 0, rows, cols, x, 0, tokens, a, 0);
+                grouped.multiplySwiGlu(type, gate, 0, type, up, 0, rows, cols, x, 0, tokens, b, 0);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(a, b, where + " SwiGLU");
             }
         }
     }
@@ -370,6 +380,10 @@ class MatMulTest {
 
     static Stream<VectorShape> shapes() {
         return Stream.of(SHAPES);
+    }
+
+    static Stream<Arguments> integerTypesAndShapes() {
+        return Stream.of(GgmlType.Q4_0, GgmlType.Q4_K).flatMap(t -> Stream.of(SHAPES).map(s -> Arguments.of(t, s)));
     }
 
     @Test
