@@ -170,6 +170,20 @@ final class TiledNibbles {
      */
     private void unpack(MemorySegment w, long at, int n, int[] quants, int q0, float[] scales, int s0) {
         w = NativeSegments.of(w);
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = at + (long) BLOCK_BYTES * b;
+            scales[s0 + b] = IntDot.half(w, o);
+            nibbles(w, o + 2, BLOCK / 2, quants, q0 + BLOCK * b);
+        }
+    }
+
+    /**
+     * The {@code n} bytes at {@code w[at]} (a multiple of a quarter vector) as quants less 8 in the form
+     * {@code q | q << 16}: their low nibbles at {@code quants[to ..]}, then their high nibbles at
+     * {@code quants[to + n ..]}, as both Q4_0 (16 bytes a block) and Q4_K (32 bytes for two sub-blocks) keep them.
+     */
+    private void nibbles(MemorySegment w, long at, int n, int[] quants, int to) {
+        w = NativeSegments.of(w);
         VectorSpecies<Byte> bs = lanes.quarterBytes();
         VectorSpecies<Integer> is = lanes.ints();
         IntVector sixteen = IntVector.broadcast(is, 16);
@@ -178,19 +192,13 @@ final class TiledNibbles {
         IntVector four = IntVector.broadcast(is, 4);
         IntVector byteMask = IntVector.broadcast(is, 0xff);
         IntVector nibbleMask = IntVector.broadcast(is, 0x0f);
-        int step = bs.length();
-        for (int b = 0; b < n / BLOCK; b++) {
-            long o = at + (long) BLOCK_BYTES * b;
-            scales[s0 + b] = IntDot.half(w, o);
-            int to = q0 + BLOCK * b;
-            for (int j = 0; j < BLOCK / 2; j += step) {
-                ByteVector q = ByteVector.fromMemorySegment(bs, w, o + 2 + j, ByteOrder.LITTLE_ENDIAN);
-                IntVector v = ((IntVector) q.convertShape(VectorOperators.B2I, is, 0)).and(byteMask);
-                IntVector lo = v.and(nibbleMask).sub(eight);
-                IntVector hi = v.lanewise(VectorOperators.LSHR, four).sub(eight);
-                lo.lanewise(VectorOperators.LSHL, sixteen).or(lo.and(low)).intoArray(quants, to + j);
-                hi.lanewise(VectorOperators.LSHL, sixteen).or(hi.and(low)).intoArray(quants, to + BLOCK / 2 + j);
-            }
+        for (int j = 0; j < n; j += bs.length()) {
+            ByteVector q = ByteVector.fromMemorySegment(bs, w, at + j, ByteOrder.LITTLE_ENDIAN);
+            IntVector v = ((IntVector) q.convertShape(VectorOperators.B2I, is, 0)).and(byteMask);
+            IntVector lo = v.and(nibbleMask).sub(eight);
+            IntVector hi = v.lanewise(VectorOperators.LSHR, four).sub(eight);
+            lo.lanewise(VectorOperators.LSHL, sixteen).or(lo.and(low)).intoArray(quants, to + j);
+            hi.lanewise(VectorOperators.LSHL, sixteen).or(hi.and(low)).intoArray(quants, to + n + j);
         }
     }
 
@@ -203,15 +211,6 @@ final class TiledNibbles {
      */
     private void unpackQ4_K(MemorySegment w, long at, int[] quants, int q0, float[] scales, float[] mins, int s0) {
         w = NativeSegments.of(w);
-        VectorSpecies<Byte> bs = lanes.quarterBytes();
-        VectorSpecies<Integer> is = lanes.ints();
-        IntVector sixteen = IntVector.broadcast(is, 16);
-        IntVector low = IntVector.broadcast(is, 0xffff);
-        IntVector eight = IntVector.broadcast(is, 8);
-        IntVector four = IntVector.broadcast(is, 4);
-        IntVector byteMask = IntVector.broadcast(is, 0xff);
-        IntVector nibbleMask = IntVector.broadcast(is, 0x0f);
-        int step = bs.length();
         float d = IntDot.half(w, at);
         float dmin = IntDot.half(w, at + 2);
         // ggml's get_scale_min_k4, word-wise: scales of sub-blocks 0-3 and 4-7, then mins of 0-3 and 4-7.
@@ -229,16 +228,7 @@ final class TiledNibbles {
         }
         // Sub-blocks 2p and 2p + 1 are the low and high nibbles of the same 32 bytes.
         for (int p = 0; p < 4; p++) {
-            long o = at + 16 + 32L * p;
-            int to = q0 + 64 * p;
-            for (int j = 0; j < 32; j += step) {
-                ByteVector q = ByteVector.fromMemorySegment(bs, w, o + j, ByteOrder.LITTLE_ENDIAN);
-                IntVector v = ((IntVector) q.convertShape(VectorOperators.B2I, is, 0)).and(byteMask);
-                IntVector lo = v.and(nibbleMask).sub(eight);
-                IntVector hi = v.lanewise(VectorOperators.LSHR, four).sub(eight);
-                lo.lanewise(VectorOperators.LSHL, sixteen).or(lo.and(low)).intoArray(quants, to + j);
-                hi.lanewise(VectorOperators.LSHL, sixteen).or(hi.and(low)).intoArray(quants, to + 32 + j);
-            }
+            nibbles(w, at + 16 + 32L * p, 32, quants, q0 + 64 * p);
         }
     }
 
