@@ -83,14 +83,26 @@ final class TiledProduct {
      */
     void rows(GgmlType type, MemorySegment w, long wOffset, long rowBytes, int r0, int r1,
             int cols, float[] xt, int nTokens, float[] weights, float[] acc) {
+        rows(type, w, wOffset, rowBytes, r0, r1, cols, 0, cols, true, xt, nTokens, weights, acc, 0);
+    }
+
+    /**
+     * As {@link #rows(GgmlType, MemorySegment, long, long, int, int, int, float[], int, float[], float[])} for the
+     * columns {@code [kStart, kEnd)} only ({@code kStart} a multiple of {@link #K_BLOCK}), adding to
+     * {@code acc[accOffset + (r − r0)·paddedTokens + t]}, which is first zeroed when {@code zero}.
+     */
+    void rows(GgmlType type, MemorySegment w, long wOffset, long rowBytes, int r0, int r1, int cols, int kStart,
+            int kEnd, boolean zero, float[] xt, int nTokens, float[] weights, float[] acc, int accOffset) {
         int tt = tokenTile();
         int tiles = (nTokens + tt - 1) / tt;
         int padded = tiles * tt;
         int n = r1 - r0;
         int rowsK = (n + KERNEL_ROWS - 1) / KERNEL_ROWS * KERNEL_ROWS;
-        Arrays.fill(acc, 0, rowsK * padded, 0f);
-        for (int k0 = 0; k0 < cols; k0 += K_BLOCK) {
-            int kb = Math.min(K_BLOCK, cols - k0);
+        if (zero) {
+            Arrays.fill(acc, accOffset, accOffset + rowsK * padded, 0f);
+        }
+        for (int k0 = kStart; k0 < kEnd; k0 += K_BLOCK) {
+            int kb = Math.min(K_BLOCK, kEnd - k0);
             long colBytes = type.byteSize(k0);
             for (int i = 0; i < n; i++) {
                 long at = wOffset + (r0 + i) * rowBytes + colBytes;
@@ -102,7 +114,7 @@ final class TiledProduct {
             for (int tile = 0; tile < tiles; tile++) {
                 int xb = tile * tt * cols + k0 * tt;
                 for (int i = 0; i < rowsK; i += KERNEL_ROWS) {
-                    kernel(weights, i * K_BLOCK, xt, xb, kb, acc, i * padded + tile * tt, padded);
+                    kernel(weights, i * K_BLOCK, xt, xb, kb, acc, accOffset + i * padded + tile * tt, padded);
                 }
             }
         }

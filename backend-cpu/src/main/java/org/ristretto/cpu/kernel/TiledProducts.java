@@ -12,10 +12,11 @@ import org.ristretto.cpu.parallel.WorkerPool;
  */
 final class TiledProducts {
     /**
-     * Bytes of quantized activation tiles one K-group of {@link #groupedTiles} reads. Measured with BuildAb on the
-     * 2-core Zen 5 (Q4_0, 2048×8192, 512 tokens, 2 threads, against one pass): 1 MB groups 1.10×, 2 MB 1.13×,
-     * 4 MB 1.04×; on 8192×2048 (2 MB of tiles in all) 1 MB groups lost 5%, so a product whose tiles fit one group
-     * keeps the single pass.
+     * Bytes of activation tiles (Q8_0 quants or floats) one K-group of {@link #groupedTiles} reads. Measured with
+     * BuildAb on the 2-core Zen 5 (Q4_0, 2048×8192, 512 tokens, 2 threads, against one pass): 1 MB groups 1.10×, 2 MB
+     * 1.13×, 4 MB 1.04×; on 8192×2048 (2 MB of tiles in all) 1 MB groups lost 5%. Float tiles on the 2-core Zen 4
+     * (same shape and tokens): 2 MB groups 1.155× (Q6_K) and 1.115× (Q8_0), 4 MB 1.10× and 1.045×. Products only
+     * group once their tiles span more than 4096 columns of 512 tokens ({@link #groupsPay}).
      */
     static final int K_GROUP_BYTES = 2048 << 10;
 
@@ -44,6 +45,8 @@ final class TiledProducts {
      */
     private float[] sums = new float[0];
     private float[] sums2 = new float[0];
+    /** Whether the grouped product in progress multiplies integer tiles ({@link #tiledNibbles}) or float ones. */
+    private boolean groupedIntegers;
     /** The columns {@code [groupStart, groupEnd)} of the K-group in progress. */
     private int groupStart;
     private int groupEnd;
@@ -114,7 +117,8 @@ final class TiledProducts {
         try {
             GgmlType other = w2 == null ? type : type2;
             prepareTiles(type, other, x, xOffset);
-            if (integerTiles(type) && integerTiles(other) && groupsPay()) {
+            groupedIntegers = integerTiles(type) && integerTiles(other);
+            if ((groupedIntegers || !integerTiles(type) && !integerTiles(other)) && groupsPay()) {
                 groupedTiles();
             } else {
                 pool.run((rows + TiledProduct.ROWS - 1) / TiledProduct.ROWS, tiledTask);
@@ -177,9 +181,20 @@ final class TiledProducts {
         }
     }
 
-    /** Whether this call's quantized activation tiles span more than one K-group ({@link #kGroupBytes}). */
+    /** Bytes of one column of this call's activation tiles: Q8_0 quants (shorts) or floats. */
+    private int tileColumnBytes() {
+        return (groupedIntegers ? Short.BYTES : Float.BYTES) * padded;
+    }
+
+    /**
+     * Whether this call's columns are many enough for K-groups: more than two groups' worth of Q8_0 quant tiles
+     * (twice as many bytes of float tiles), 4096 columns of 512 tokens. BuildAb on the 2-core Zen 4 (512 tokens, 2
+     * threads, against one pass): float tiles of 2048×8192 (16 MB) 1.13× (Q6_K) and 1.09× (Q8_0) in 2 MB groups,
+     * 4096×14336 (28 MB) 1.08× (Q6_K); but 14336×4096 (8 MB) 0.97× (Q8_0) and 8192×2048 (4 MB) 0.95×, which the
+     * L3 cache serves without groups; Q8_0 quant tiles of 14336×4096 (4 MB) 1.00× in two groups.
+     */
     private boolean groupsPay() {
-        return (long) Short.BYTES * padded * cols > kGroupBytes;
+        return (long) Short.BYTES * padded * cols > 2L * kGroupBytes;
     }
 
     /**
@@ -200,7 +215,8 @@ final class TiledProducts {
         if (w2 != null && sums2.length < size) {
             sums2 = new float[size];
         }
-        int groupCols = Math.max(1, kGroupBytes / (Short.BYTES * padded) / TiledNibbles.K_BLOCK) * TiledNibbles.K_BLOCK;
+        int kBlock = groupedIntegers ? TiledNibbles.K_BLOCK : TiledProduct.K_BLOCK;
+        int groupCols = Math.max(1, kGroupBytes / tileColumnBytes() / kBlock) * kBlock;
         for (groupStart = 0; groupStart < cols; groupStart = groupEnd) {
             groupEnd = Math.min(cols, groupStart + groupCols);
             pool.run(chunks, groupedTask);
@@ -212,11 +228,9 @@ final class TiledProducts {
         int r1 = Math.min(rows, r0 + TiledProduct.ROWS);
         int at = r0 * padded;
         boolean first = groupStart == 0;
-        tiledNibbles.rows(type, w, wOffset, rowBytes, r0, r1, cols, groupStart, groupEnd, first, xq, dq, sq, nTokens,
-                nibbleTiles[worker], sums, at);
+        groupRows(type, w, wOffset, rowBytes, r0, r1, first, worker, sums, at);
         if (w2 != null) {
-            tiledNibbles.rows(type2, w2, w2Offset, rowBytes2, r0, r1, cols, groupStart, groupEnd, first, xq, dq, sq,
-                    nTokens, nibbleTiles[worker], sums2, at);
+            groupRows(type2, w2, w2Offset, rowBytes2, r0, r1, first, worker, sums2, at);
         }
         if (groupEnd < cols) {
             return;
@@ -226,6 +240,18 @@ final class TiledProducts {
             SwiGlu.apply(lanes, sums, sums2, at, n * padded, sums, at);
         }
         writeOut(sums, at, r0, n);
+    }
+
+    /** Rows {@code [r0, r1)} of one matrix over the K-group in progress, into {@code acc[at ...]}. */
+    private void groupRows(GgmlType type, MemorySegment w, long wOffset, long rowBytes, int r0, int r1, boolean first,
+            int worker, float[] acc, int at) {
+        if (groupedIntegers) {
+            tiledNibbles.rows(type, w, wOffset, rowBytes, r0, r1, cols, groupStart, groupEnd, first, xq, dq, sq,
+                    nTokens, nibbleTiles[worker], acc, at);
+        } else {
+            tiled.rows(type, w, wOffset, rowBytes, r0, r1, cols, groupStart, groupEnd, first, xt, nTokens,
+                    tiles[worker].weights, acc, at);
+        }
     }
 
     private void tiledChunk(int chunk, int worker) {

@@ -235,13 +235,14 @@ class MatMulTest {
     }
 
     /**
-     * The integer tiled products (Q4_0, Q4_K) in K-groups (here of 16 KB of activation tiles: four to eight groups,
-     * the last one partial) give bit for bit the single pass's results, for a plain product and a SwiGLU, 40 and 70
-     * tokens, 50 rows (not a multiple of the 16-row chunks), at every width.
+     * The tiled products in K-groups (here of 16 KB of activation tiles: Q8_0 quants of Q4_0 and Q4_K in four to eight
+     * groups, floats of Q6_K and Q8_0 in groups of one 512-column K-block, the last one partial) give bit for bit the
+     * single pass's results, for a plain product and a SwiGLU, 40 and 70 tokens, 50 rows (not a multiple of the
+     * 16-row chunks), at every width.
      */
     @ParameterizedTest
-    @MethodSource("integerTypesAndShapes")
-    void integerTiledInColumnGroupsMatchesOnePass(GgmlType type, VectorShape shape) {
+    @MethodSource("groupedTypesAndShapes")
+    void tiledInColumnGroupsMatchesOnePass(GgmlType type, VectorShape shape) {
         int rows = 50;
         int cols = 1280;
         try (WorkerPool pool = new WorkerPool(2); Arena arena = Arena.ofShared()) {
@@ -382,8 +383,9 @@ class MatMulTest {
         return Stream.of(SHAPES);
     }
 
-    static Stream<Arguments> integerTypesAndShapes() {
-        return Stream.of(GgmlType.Q4_0, GgmlType.Q4_K).flatMap(t -> Stream.of(SHAPES).map(s -> Arguments.of(t, s)));
+    static Stream<Arguments> groupedTypesAndShapes() {
+        return Stream.of(GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q8_0)
+                .flatMap(t -> Stream.of(SHAPES).map(s -> Arguments.of(t, s)));
     }
 
     @Test
