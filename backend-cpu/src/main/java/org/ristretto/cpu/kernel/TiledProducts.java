@@ -6,7 +6,7 @@ import org.ristretto.cpu.parallel.WorkerPool;
 
 /**
  * {@link MatMul}'s products of {@link MatMul#TILED_MIN_TOKENS} tokens or more: the activations brought into token
- * tiles once per call (transposed floats for {@link TiledProduct}, Q8_0 quants for {@link TiledNibbles}), then row
+ * tiles once per call (transposed floats for {@link TiledProduct}, Q8_0 quants for {@link TiledQ4_0}), then row
  * chunks of {@link TiledProduct#ROWS} multiplied in parallel, one matrix or a SwiGLU's two. One call at a time, from
  * one thread (MatMul's).
  */
@@ -24,28 +24,23 @@ final class TiledProducts {
     private final Lanes lanes;
     private final TiledProduct tiled;
     private final TiledProduct.Scratch[] tiles;
-    /**
-     * The integer product of Q4_0 and Q4_K batches; null at 128 bits (no byte vectors narrow enough to unpack
-     * with).
-     */
-    private final TiledNibbles tiledNibbles;
-    private final TiledNibbles.Scratch[] nibbleTiles;
+    /** The integer product of Q4_0 batches; null at 128 bits (no byte vectors narrow enough to unpack with). */
+    private final TiledQ4_0 tiledQ4_0;
+    private final TiledQ4_0.Scratch[] q4Tiles;
     /** {@link #K_GROUP_BYTES}, or a test's smaller value. */
     private final int kGroupBytes;
     /** The activations transposed into token tiles, for the tiled product. */
     private float[] xt = new float[0];
-    /** The activations quantized to Q8_0 in token tiles, for {@link #tiledNibbles}: quants and block scales. */
+    /** The activations quantized to Q8_0 in token tiles, for {@link #tiledQ4_0}: quants and block scales. */
     private short[] xq = new short[0];
     private float[] dq = new float[0];
-    /** Their block sums (scale times the sum of the quants), for Q4_K's mins. */
-    private float[] sq = new float[0];
     /**
      * A grouped product's sums for every row ({@link #groupedTiles}), {@code [row][token]}, and the up
      * projection's for a SwiGLU.
      */
     private float[] sums = new float[0];
     private float[] sums2 = new float[0];
-    /** Whether the grouped product in progress multiplies integer tiles ({@link #tiledNibbles}) or float ones. */
+    /** Whether the grouped product in progress multiplies integer tiles ({@link #tiledQ4_0}) or float ones. */
     private boolean groupedIntegers;
     /** The columns {@code [groupStart, groupEnd)} of the K-group in progress. */
     private int groupStart;
@@ -83,10 +78,10 @@ final class TiledProducts {
         for (int i = 0; i < tiles.length; i++) {
             tiles[i] = new TiledProduct.Scratch();
         }
-        this.tiledNibbles = lanes.ints().length() >= 8 ? new TiledNibbles(lanes) : null;
-        this.nibbleTiles = new TiledNibbles.Scratch[tiledNibbles == null ? 0 : pool.threads()];
-        for (int i = 0; i < nibbleTiles.length; i++) {
-            nibbleTiles[i] = new TiledNibbles.Scratch();
+        this.tiledQ4_0 = lanes.ints().length() >= 8 ? new TiledQ4_0(lanes) : null;
+        this.q4Tiles = new TiledQ4_0.Scratch[tiledQ4_0 == null ? 0 : pool.threads()];
+        for (int i = 0; i < q4Tiles.length; i++) {
+            q4Tiles[i] = new TiledQ4_0.Scratch();
         }
     }
 
@@ -130,9 +125,9 @@ final class TiledProducts {
         }
     }
 
-    /** Whether the tiled product of {@code type} weights runs in 16-bit integers ({@link TiledNibbles}). */
+    /** Whether the tiled product of {@code type} weights runs in 16-bit integers ({@link TiledQ4_0}). */
     private boolean integerTiles(GgmlType type) {
-        return (type == GgmlType.Q4_0 || type == GgmlType.Q4_K) && tiledNibbles != null;
+        return type == GgmlType.Q4_0 && tiledQ4_0 != null;
     }
 
     /**
@@ -152,7 +147,6 @@ final class TiledProducts {
         if (quants && xq.length < size) {
             xq = new short[Math.toIntExact(size)];
             dq = new float[Math.toIntExact(size / ActivationQuantizer.Q8_0_BLOCK)];
-            sq = new float[dq.length];
         }
         int tiles = (nTokens + tt - 1) / tt;
         if (floats) {
@@ -168,14 +162,14 @@ final class TiledProducts {
     }
 
     private void quantizeTile(int tile, int worker) {
-        tiledNibbles.quantizeTile(xRaw, xRawOffset, cols, nTokens, tile, xq, dq, sq, nibbleTiles[worker]);
+        tiledQ4_0.quantizeTile(xRaw, xRawOffset, cols, nTokens, tile, xq, dq, q4Tiles[worker]);
     }
 
-    /** {@link TiledProduct#rows} or {@link TiledNibbles#rows} for {@code type}. */
+    /** {@link TiledProduct#rows} or {@link TiledQ4_0#rows} for {@code type}. */
     private void tiledRows(GgmlType type, MemorySegment w, long wOffset, long rowBytes, int r0, int r1, int worker,
             float[] acc) {
         if (integerTiles(type)) {
-            tiledNibbles.rows(type, w, wOffset, rowBytes, r0, r1, cols, xq, dq, sq, nTokens, nibbleTiles[worker], acc);
+            tiledQ4_0.rows(w, wOffset, rowBytes, r0, r1, cols, xq, dq, nTokens, q4Tiles[worker], acc);
         } else {
             tiled.rows(type, w, wOffset, rowBytes, r0, r1, cols, xt, nTokens, tiles[worker].weights, acc);
         }
@@ -215,7 +209,7 @@ final class TiledProducts {
         if (w2 != null && sums2.length < size) {
             sums2 = new float[size];
         }
-        int kBlock = groupedIntegers ? TiledNibbles.K_BLOCK : TiledProduct.K_BLOCK;
+        int kBlock = groupedIntegers ? TiledQ4_0.K_BLOCK : TiledProduct.K_BLOCK;
         int groupCols = Math.max(1, kGroupBytes / tileColumnBytes() / kBlock) * kBlock;
         for (groupStart = 0; groupStart < cols; groupStart = groupEnd) {
             groupEnd = Math.min(cols, groupStart + groupCols);
@@ -246,8 +240,8 @@ final class TiledProducts {
     private void groupRows(GgmlType type, MemorySegment w, long wOffset, long rowBytes, int r0, int r1, boolean first,
             int worker, float[] acc, int at) {
         if (groupedIntegers) {
-            tiledNibbles.rows(type, w, wOffset, rowBytes, r0, r1, cols, groupStart, groupEnd, first, xq, dq, sq,
-                    nTokens, nibbleTiles[worker], acc, at);
+            tiledQ4_0.rows(w, wOffset, rowBytes, r0, r1, cols, groupStart, groupEnd, first, xq, dq, nTokens,
+                    q4Tiles[worker], acc, at);
         } else {
             tiled.rows(type, w, wOffset, rowBytes, r0, r1, cols, groupStart, groupEnd, first, xt, nTokens,
                     tiles[worker].weights, acc, at);

@@ -56,7 +56,7 @@ class PackedDecodeTest {
 
     /**
      * A batch of more than {@link MatMul#PACKED_MAX_TOKENS} tokens takes the tiled product, which for Q4_0 multiplies
-     * in 16-bit integers against Q8_0 activations ({@code TiledNibbles}), the same quants the one-token kernels use, and
+     * in 16-bit integers against Q8_0 activations ({@code TiledQ4_0}), the same quants the one-token kernels use, and
      * sums each block exactly. So the first position, whose attention sees only itself, agrees to float rounding;
      * later ones may differ once a flipped quant (see above) enters the cache, and then do for the rest of the batch
      * (measured: exact to position 6, about 1% of the largest logit after), never by a kernel error's size. The file

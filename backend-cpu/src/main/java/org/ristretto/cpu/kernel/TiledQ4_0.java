@@ -9,36 +9,28 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.ristretto.core.quant.GgmlType;
 
 /**
- * The many-token product (prefill) of 4-bit weights, Q4_0 and Q4_K, in 16-bit integer lanes, against activations
- * quantized to Q8_0 per token and block of 32, as ggml multiplies Q4_0 (and Q4_K against Q8_K).
+ * The many-token product (prefill) of Q4_0 weights in 16-bit integer lanes, against activations quantized to Q8_0 per
+ * token and block of 32, as ggml multiplies Q4_0.
  *
  * <p>{@link TiledProduct} multiplies dequantized floats at the FMA's rate, one multiply-add per float lane. Here a
  * 16-bit multiply and add do one per short lane, twice as many lanes, and the cores have more pipes for them than
  * for FMAs: this kernel ran 114–124 G multiply-adds per second against 104 for the float kernel, one Zen 5 core,
- * 512 bits, data in L1 (2026-12-06). It is exact per block: a quant less 8 ({@code −8..7}) times an activation quant
+ * 512 bits, data in L1 (2026-12-06). It is exact per block: a Q4_0 quant ({@code −8..7}) times an activation quant
  * ({@code −127..127}) is at most 1016 in size, so a 16-bit lane sums the 32 products of a block (at most 32512)
  * without overflow; each block's sums then widen to float and take the weight and activation scales. In place, on
  * an 8192×2048 × 512-token product, it ran 96 against 89 G per second for the float path with one thread (equal with
- * two: 168–177 against 164–171); a 512-token prefill of the Q4_0 1B model gained 9%. Q4_K's sub-blocks of 32 are
- * such blocks, with scale {@code d·scale} and a second term per block, the activations' block sum times
- * {@code 8·d·scale − dmin·min} ({@link #addMins}). On the 2-core Zen 4 (two threads, 512 tokens, {@code BuildAb}
- * against the float path): Q4_K 8192×2048 1.04, 2048×8192 1.05; a 1B Q4_K_M prefill about 3% faster. The Zen 4 has
- * one pipe for 16-bit multiplies, so they are no faster there than FMAs (Q4_0 here: 106 G per second, Q4_K's float
- * path 98); Q6_K and Q5_K quants, six and five bits, would overflow the 16-bit sums of a block.
+ * two: 168–177 against 164–171); a 512-token prefill of the Q4_0 1B model gained 9%.
  *
  * <p>Layouts. Tokens go in tiles of one short vector ({@link TiledProduct#tokenTile}, as the float path's tiles). A
  * tile's quants are {@code xq[k][token]}, one short vector per column, and its scales {@code dq[block][token]}. A
  * weight quant {@code q} of a row is unpacked once per K-block into the int {@code q | q << 16} (in 16-bit halves), so
  * that one 32-bit broadcast, a load, fills every short lane with it.
  */
-final class TiledNibbles {
+final class TiledQ4_0 {
     private static final int BLOCK = 32;
     private static final int BLOCK_BYTES = 18;
-    /** Bytes of a Q4_K block of {@link #K_BLOCK} columns. */
-    private static final int Q4_K_BYTES = 144;
     /** Rows the kernel computes at once: eight short and sixteen float accumulators fit the 32 vector registers. */
     private static final int KERNEL_ROWS = TiledProduct.KERNEL_ROWS;
     private static final int ROWS = TiledProduct.ROWS;
@@ -51,7 +43,7 @@ final class TiledNibbles {
 
     private final Lanes lanes;
 
-    TiledNibbles(Lanes lanes) {
+    TiledQ4_0(Lanes lanes) {
         this.lanes = lanes;
     }
 
@@ -64,8 +56,6 @@ final class TiledNibbles {
     static final class Scratch {
         final int[] quants = new int[ROWS * K_BLOCK];
         final float[] scales = new float[ROWS * K_BLOCK / BLOCK];
-        /** Q4_K: each block's {@code 8·d·scale − dmin·min}, the factor of its activations' sum. */
-        final float[] mins = new float[ROWS * K_BLOCK / BLOCK];
         /** One token's quants and block scales while a tile is written. */
         short[] tokenQuants = new short[0];
         float[] tokenScales = new float[0];
@@ -77,7 +67,7 @@ final class TiledNibbles {
      * {@code xOffset}) to Q8_0 and writes it in the tile layouts {@code xq} (shorts) and {@code dq} (floats, one per
      * token and block); tokens past {@code nTokens} are zeros.
      */
-    void quantizeTile(float[] x, int xOffset, int cols, int nTokens, int tile, short[] xq, float[] dq, float[] sq,
+    void quantizeTile(float[] x, int xOffset, int cols, int nTokens, int tile, short[] xq, float[] dq,
             Scratch s) {
         int tt = tokenTile();
         int blocks = cols / BLOCK;
@@ -96,25 +86,23 @@ final class TiledNibbles {
             } else {
                 Arrays.fill(s.tokenQuants, 0, cols, (short) 0);
                 Arrays.fill(s.tokenScales, 0, blocks, 0f);
-                Arrays.fill(s.tokenSums, 0, blocks, 0f);
             }
             for (int k = 0; k < cols; k++) {
                 xq[base + k * tt + j] = s.tokenQuants[k];
             }
             for (int b = 0; b < blocks; b++) {
                 dq[scaleBase + b * tt + j] = s.tokenScales[b];
-                sq[scaleBase + b * tt + j] = s.tokenSums[b];
             }
         }
     }
 
     /**
-     * Rows {@code [r0, r1)} ({@code r1 − r0 ≤ ROWS}) of the {@code type} (Q4_0 or Q4_K) matrix at byte
-     * {@code wOffset} times every token: {@code acc[(r − r0)·paddedTokens + t]}, as {@link TiledProduct#rows}.
+     * Rows {@code [r0, r1)} ({@code r1 − r0 ≤ ROWS}) of the Q4_0 matrix at byte {@code wOffset} times every token:
+     * {@code acc[(r − r0)·paddedTokens + t]}, as {@link TiledProduct#rows}.
      */
-    void rows(GgmlType type, MemorySegment w, long wOffset, long rowBytes, int r0, int r1, int cols, short[] xq,
-            float[] dq, float[] sq, int nTokens, Scratch s, float[] acc) {
-        rows(type, w, wOffset, rowBytes, r0, r1, cols, 0, cols, true, xq, dq, sq, nTokens, s, acc, 0);
+    void rows(MemorySegment w, long wOffset, long rowBytes, int r0, int r1, int cols, short[] xq, float[] dq,
+            int nTokens, Scratch s, float[] acc) {
+        rows(w, wOffset, rowBytes, r0, r1, cols, 0, cols, true, xq, dq, nTokens, s, acc, 0);
     }
 
     /**
@@ -122,10 +110,8 @@ final class TiledNibbles {
      * columns {@code [kStart, kEnd)} only ({@code kStart} a multiple of 256), adding to
      * {@code acc[accOffset + (r − r0)·paddedTokens + t]}, which is first zeroed when {@code zero}.
      */
-    void rows(GgmlType type, MemorySegment w, long wOffset, long rowBytes, int r0, int r1, int cols, int kStart,
-            int kEnd, boolean zero, short[] xq, float[] dq, float[] sq, int nTokens, Scratch s, float[] acc,
-            int accOffset) {
-        boolean q4k = type == GgmlType.Q4_K;
+    void rows(MemorySegment w, long wOffset, long rowBytes, int r0, int r1, int cols, int kStart, int kEnd,
+            boolean zero, short[] xq, float[] dq, int nTokens, Scratch s, float[] acc, int accOffset) {
         int tt = tokenTile();
         int tiles = (nTokens + tt - 1) / tt;
         int padded = tiles * tt;
@@ -138,13 +124,8 @@ final class TiledNibbles {
         for (int k0 = kStart; k0 < kEnd; k0 += K_BLOCK) {
             int kb = Math.min(K_BLOCK, kEnd - k0);
             for (int i = 0; i < n; i++) {
-                if (q4k) {
-                    unpackQ4_K(w, wOffset + (r0 + i) * rowBytes + (long) Q4_K_BYTES * (k0 / K_BLOCK), s.quants,
-                            i * K_BLOCK, s.scales, s.mins, i * (K_BLOCK / BLOCK));
-                } else {
-                    unpack(w, wOffset + (r0 + i) * rowBytes + (long) BLOCK_BYTES * (k0 / BLOCK), kb, s.quants,
-                            i * K_BLOCK, s.scales, i * (K_BLOCK / BLOCK));
-                }
+                unpack(w, wOffset + (r0 + i) * rowBytes + (long) BLOCK_BYTES * (k0 / BLOCK), kb, s.quants,
+                        i * K_BLOCK, s.scales, i * (K_BLOCK / BLOCK));
             }
             for (int i = n; i < rowsK; i++) {
                 Arrays.fill(s.quants, i * K_BLOCK, i * K_BLOCK + kb, 0);
@@ -157,9 +138,6 @@ final class TiledNibbles {
                     kernel(s.quants, i * K_BLOCK, s.scales, i * (K_BLOCK / BLOCK), xq, x0, dq, d0, kb, acc,
                             accOffset + i * padded + tile * tt, padded);
                 }
-                if (q4k) {
-                    addMins(s.mins, n, sq, d0, acc, accOffset + tile * tt, padded);
-                }
             }
         }
     }
@@ -170,20 +148,6 @@ final class TiledNibbles {
      */
     private void unpack(MemorySegment w, long at, int n, int[] quants, int q0, float[] scales, int s0) {
         w = NativeSegments.of(w);
-        for (int b = 0; b < n / BLOCK; b++) {
-            long o = at + (long) BLOCK_BYTES * b;
-            scales[s0 + b] = IntDot.half(w, o);
-            nibbles(w, o + 2, BLOCK / 2, quants, q0 + BLOCK * b);
-        }
-    }
-
-    /**
-     * The {@code n} bytes at {@code w[at]} (a multiple of a quarter vector) as quants less 8 in the form
-     * {@code q | q << 16}: their low nibbles at {@code quants[to ..]}, then their high nibbles at
-     * {@code quants[to + n ..]}, as both Q4_0 (16 bytes a block) and Q4_K (32 bytes for two sub-blocks) keep them.
-     */
-    private void nibbles(MemorySegment w, long at, int n, int[] quants, int to) {
-        w = NativeSegments.of(w);
         VectorSpecies<Byte> bs = lanes.quarterBytes();
         VectorSpecies<Integer> is = lanes.ints();
         IntVector sixteen = IntVector.broadcast(is, 16);
@@ -192,67 +156,19 @@ final class TiledNibbles {
         IntVector four = IntVector.broadcast(is, 4);
         IntVector byteMask = IntVector.broadcast(is, 0xff);
         IntVector nibbleMask = IntVector.broadcast(is, 0x0f);
-        for (int j = 0; j < n; j += bs.length()) {
-            ByteVector q = ByteVector.fromMemorySegment(bs, w, at + j, ByteOrder.LITTLE_ENDIAN);
-            IntVector v = ((IntVector) q.convertShape(VectorOperators.B2I, is, 0)).and(byteMask);
-            IntVector lo = v.and(nibbleMask).sub(eight);
-            IntVector hi = v.lanewise(VectorOperators.LSHR, four).sub(eight);
-            lo.lanewise(VectorOperators.LSHL, sixteen).or(lo.and(low)).intoArray(quants, to + j);
-            hi.lanewise(VectorOperators.LSHL, sixteen).or(hi.and(low)).intoArray(quants, to + n + j);
-        }
-    }
-
-    /**
-     * One Q4_K block (256 columns) of a row from byte {@code at}: its quants less 8 as {@code q | q << 16} at
-     * {@code quants[q0]}, and for each sub-block of 32 the scale {@code d·scale} at {@code scales[s0 + j]} and the
-     * factor {@code 8·d·scale − dmin·min} of the activations' sum at {@code mins[s0 + j]}: a weight
-     * {@code d·scale·q − dmin·min} is {@code d·scale·(q − 8) + (8·d·scale − dmin·min)}, and {@code q − 8} keeps a
-     * sub-block's 32 products within 16 bits, as Q4_0's.
-     */
-    private void unpackQ4_K(MemorySegment w, long at, int[] quants, int q0, float[] scales, float[] mins, int s0) {
-        w = NativeSegments.of(w);
-        float d = IntDot.half(w, at);
-        float dmin = IntDot.half(w, at + 2);
-        // ggml's get_scale_min_k4, word-wise: scales of sub-blocks 0-3 and 4-7, then mins of 0-3 and 4-7.
-        int pk0 = w.get(IntDot.I32, at + 4);
-        int pk1 = w.get(IntDot.I32, at + 8);
-        int pk2 = w.get(IntDot.I32, at + 12);
-        int scLo = pk0 & 0x3f3f3f3f;
-        int scHi = (pk2 & 0x0f0f0f0f) | (pk0 >>> 6 & 0x03030303) << 4;
-        int mLo = pk1 & 0x3f3f3f3f;
-        int mHi = (pk2 >>> 4 & 0x0f0f0f0f) | (pk1 >>> 6 & 0x03030303) << 4;
-        for (int j = 0; j < 8; j++) {
-            float scale = d * ((j < 4 ? scLo : scHi) >>> 8 * (j & 3) & 0xff);
-            scales[s0 + j] = scale;
-            mins[s0 + j] = 8 * scale - dmin * ((j < 4 ? mLo : mHi) >>> 8 * (j & 3) & 0xff);
-        }
-        // Sub-blocks 2p and 2p + 1 are the low and high nibbles of the same 32 bytes.
-        for (int p = 0; p < 4; p++) {
-            nibbles(w, at + 16 + 32L * p, 32, quants, q0 + 64 * p);
-        }
-    }
-
-    /**
-     * Q4_K's other term: {@code acc[a0 + i·lda + j] += Σ_b mins[i·8 + b]·sq[s0 + b·tt + j]} for the {@code n} rows
-     * {@code i} of one K-block and the token tile's {@code tt} tokens {@code j}, {@code sq} the activations' block
-     * sums (scale times the sum of the quants).
-     */
-    private void addMins(float[] mins, int n, float[] sq, int s0, float[] acc, int a0, int lda) {
-        VectorSpecies<Float> fs = lanes.floats();
-        int l = fs.length();
-        int tt = lanes.shorts().length();
-        int sb = K_BLOCK / BLOCK;
-        for (int i = 0; i < n; i++) {
-            int a = a0 + i * lda;
-            FloatVector fa = FloatVector.fromArray(fs, acc, a);
-            FloatVector fb = FloatVector.fromArray(fs, acc, a + l);
-            for (int b = 0; b < sb; b++) {
-                FloatVector m = FloatVector.broadcast(fs, mins[i * sb + b]);
-                fa = FloatVector.fromArray(fs, sq, s0 + b * tt).fma(m, fa);
-                fb = FloatVector.fromArray(fs, sq, s0 + b * tt + l).fma(m, fb);
+        int step = bs.length();
+        for (int b = 0; b < n / BLOCK; b++) {
+            long o = at + (long) BLOCK_BYTES * b;
+            scales[s0 + b] = IntDot.half(w, o);
+            int to = q0 + BLOCK * b;
+            for (int j = 0; j < BLOCK / 2; j += step) {
+                ByteVector q = ByteVector.fromMemorySegment(bs, w, o + 2 + j, ByteOrder.LITTLE_ENDIAN);
+                IntVector v = ((IntVector) q.convertShape(VectorOperators.B2I, is, 0)).and(byteMask);
+                IntVector lo = v.and(nibbleMask).sub(eight);
+                IntVector hi = v.lanewise(VectorOperators.LSHR, four).sub(eight);
+                lo.lanewise(VectorOperators.LSHL, sixteen).or(lo.and(low)).intoArray(quants, to + j);
+                hi.lanewise(VectorOperators.LSHL, sixteen).or(hi.and(low)).intoArray(quants, to + BLOCK / 2 + j);
             }
-            fa.intoArray(acc, a);
-            fb.intoArray(acc, a + l);
         }
     }
 
