@@ -185,7 +185,7 @@ final class TiledProducts {
      * (twice as many bytes of float tiles), 4096 columns of 512 tokens. BuildAb on the 2-core Zen 4 (512 tokens, 2
      * threads, against one pass): float tiles of 2048×8192 (16 MB) 1.13× (Q6_K) and 1.09× (Q8_0) in 2 MB groups,
      * 4096×14336 (28 MB) 1.08× (Q6_K); but 14336×4096 (8 MB) 0.97× (Q8_0) and 8192×2048 (4 MB) 0.95×, which the
-     * L3 cache serves without groups; Q8_0 quant tiles of 14336×4096 (4 MB) 1.00× in two groups.
+     * L3 cache serves without groups; Q4_0's quant tiles of 14336×4096 (4 MB) 1.00× in two groups.
      */
     private boolean groupsPay() {
         return (long) Short.BYTES * padded * cols > 2L * kGroupBytes;
@@ -195,7 +195,8 @@ final class TiledProducts {
      * A tiled product over groups of columns: every row chunk multiplies one group's columns, then the next
      * group starts, the sums of all rows waiting in {@link #sums} between groups. In one pass over the columns, every
      * 16-row chunk reads all the activation tiles again (for a 512-token ffn_down input, 8 MB of Q8_0 quants or 16
-     * MB of floats), which this machine serves more slowly than a group's 2 MB, at the price of writing and reading the sums once per group.
+     * MB of floats), which this machine serves more slowly than a group's 2 MB, at the price of writing and reading
+     * the sums once per group.
      * Before this change, BuildAb measured what keeping the tiles in cache could give (by reading wrong ones): 6% on
      * an 8192×2048 matrix, 18% on a 2048×8192 one (512 tokens, 2 threads). The sums come out bit for bit as in one
      * pass: each K-block's are added in the same order.
