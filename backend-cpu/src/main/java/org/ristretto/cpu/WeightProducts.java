@@ -40,6 +40,8 @@ final class WeightProducts implements AutoCloseable {
     private final Map<GgmlType, MatMul.WarmUpMatrix> coldFileLayoutTypes = new EnumMap<>(GgmlType.class);
     /** Types whose file-layout kernels were warmed up (or are queued in {@link #coldFileLayoutTypes}). */
     private final Set<GgmlType> fileLayoutTypes = EnumSet.noneOf(GgmlType.class);
+    /** Types whose tiled kernels {@link #warmUpTiled} has had compiled. */
+    private final Set<GgmlType> tiledTypes = EnumSet.noneOf(GgmlType.class);
     private final boolean packWeights;
     /** The most bytes of packed copies made; matrices past it stay in the file's layout. */
     private final long packBudget;
@@ -88,8 +90,16 @@ final class WeightProducts implements AutoCloseable {
             matMul.multiply(p, in.data(), in.offset(), in.rows(), o.data(), o.offset());
             return;
         }
+        warmUpTiled(m, in.rows());
         matMul.multiply(m.type(), m.data(), 0, m.rows(), m.columns(), in.data(), in.offset(), in.rows(), o.data(),
                 o.offset());
+    }
+
+    /** Before the first tiled product of {@code w}'s type ({@code tokens} of them): {@link MatMul#warmUpTiled}. */
+    private void warmUpTiled(CpuWeight w, int tokens) {
+        if (tokens > MatMul.PACKED_MAX_TOKENS && tiledTypes.add(w.type())) {
+            matMul.warmUpTiled(new MatMul.WarmUpMatrix(w.type(), w.data(), w.rows(), w.columns()));
+        }
     }
 
     /**
@@ -136,6 +146,8 @@ final class WeightProducts implements AutoCloseable {
                 return;
             }
         }
+        warmUpTiled(g, in.rows());
+        warmUpTiled(u, in.rows());
         matMul.multiplySwiGlu(g.type(), g.data(), 0, u.type(), u.data(), 0, g.rows(), g.columns(), in.data(),
                 in.offset(), in.rows(), o.data(), o.offset());
     }

@@ -1,6 +1,8 @@
 package org.ristretto.cpu.kernel;
 
 import java.lang.foreign.MemorySegment;
+import java.util.EnumSet;
+import java.util.Set;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.cpu.parallel.WorkerPool;
 
@@ -19,6 +21,11 @@ final class TiledProducts {
      * group once their tiles span more than 4096 columns of 512 tokens ({@link #groupsPay}).
      */
     static final int K_GROUP_BYTES = 2048 << 10;
+    /**
+     * {@link JitWarmUp}'s calls per warm-up repeat: one 16-row, 512-column, one-tile pass, two kernel calls and 16
+     * rows dequantized, about 10 µs compiled.
+     */
+    private static final int WARM_UP_CALLS = 4;
 
     private final WorkerPool pool;
     private final Lanes lanes;
@@ -29,6 +36,8 @@ final class TiledProducts {
     private final TiledQ4_0.Scratch[] q4Tiles;
     /** {@link #K_GROUP_BYTES}, or a test's smaller value. */
     private final int kGroupBytes;
+    /** Weight types whose tiled kernels this instance has run until compiled ({@link #warmUp}). */
+    private final Set<GgmlType> warmedUp = EnumSet.noneOf(GgmlType.class);
     /** The activations transposed into token tiles, for the tiled product. */
     private float[] xt = new float[0];
     /** The activations quantized to Q8_0 in token tiles, for {@link #tiledQ4_0}: quants and block scales. */
@@ -122,6 +131,39 @@ final class TiledProducts {
             this.w = this.w2 = null;
             this.out = null;
             this.xRaw = null;
+        }
+    }
+
+    /**
+     * Runs the tiled kernel of {@code type} on the calling thread, over the first rows and columns of the
+     * {@code rows × cols} matrix at byte {@code wOffset} of {@code w} (the real one, so that the compiled code meets
+     * the segment kind it will multiply) and one token tile, until the JIT has compiled it ({@link JitWarmUp}); once
+     * per type and instance. Otherwise a cold process's first long prompt runs the kernel on every worker in the
+     * interpreter or C1 code, about a thousand times slower, leaving C2 no core to compile it on.
+     */
+    void warmUp(GgmlType type, MemorySegment w, long wOffset, int rows, int cols) {
+        if (!warmedUp.add(type)) {
+            return;
+        }
+        long rowBytes = type.byteSize(cols);
+        int n = Math.min(cols, TiledProduct.K_BLOCK);
+        int r = Math.min(rows, TiledProduct.ROWS);
+        int tt = tiled.tokenTile();
+        float[] x = JitWarmUp.activations(n * tt);
+        float[] acc = new float[TiledProduct.ROWS * tt];
+        if (integerTiles(type)) {
+            short[] quants = new short[n * tt];
+            float[] scales = new float[n * tt / ActivationQuantizer.Q8_0_BLOCK];
+            TiledQ4_0.Scratch s = new TiledQ4_0.Scratch();
+            tiledQ4_0.quantizeTile(x, 0, n, tt, 0, quants, scales, s);
+            JitWarmUp.untilCompiled(WARM_UP_CALLS, () ->
+                    tiledQ4_0.rows(w, wOffset, rowBytes, 0, r, n, quants, scales, tt, s, acc));
+        } else {
+            float[] transposed = new float[n * tt];
+            tiled.transpose(x, 0, n, tt, 0, transposed);
+            float[] weights = new float[TiledProduct.ROWS * TiledProduct.K_BLOCK];
+            JitWarmUp.untilCompiled(WARM_UP_CALLS, () ->
+                    tiled.rows(type, w, wOffset, rowBytes, 0, r, n, transposed, tt, weights, acc));
         }
     }
 

@@ -267,6 +267,35 @@ class MatMulTest {
         }
     }
 
+    /**
+     * {@link MatMul#warmUpTiled} (the integer Q4_0 kernel and the float one, on a matrix of fewer rows than a chunk)
+     * leaves the products that follow bit for bit as without it, and a matrix too short for its shape is refused.
+     */
+    @Test
+    void tiledWarmUpLeavesProductsUnchanged() {
+        int cols = 1024;
+        int tokens = 40;
+        try (WorkerPool pool = new WorkerPool(2); Arena arena = Arena.ofShared()) {
+            SplittableRandom rnd = new SplittableRandom(23);
+            float[] x = randomActivations(tokens * cols, rnd);
+            for (GgmlType type : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q6_K}) {
+                for (int rows : new int[] {5, 40}) {
+                    MemorySegment w = Weights.random(arena, type, rows, cols, 0, rnd);
+                    float[] cold = new float[tokens * rows];
+                    new MatMul(pool).multiply(type, w, 0, rows, cols, x, 0, tokens, cold, 0);
+                    MatMul warm = new MatMul(pool);
+                    warm.warmUpTiled(new MatMul.WarmUpMatrix(type, w, rows, cols));
+                    float[] after = new float[tokens * rows];
+                    warm.multiply(type, w, 0, rows, cols, x, 0, tokens, after, 0);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(cold, after, type + " rows=" + rows);
+                }
+            }
+            MemorySegment shortW = Weights.random(arena, GgmlType.Q4_0, 1, cols, 0, rnd);
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new MatMul(pool)
+                    .warmUpTiled(new MatMul.WarmUpMatrix(GgmlType.Q4_0, shortW, 2, cols)));
+        }
+    }
+
     /** Every finite half (subnormals, both zeros, the largest) through the vector widening, at every width. */
     @ParameterizedTest
     @MethodSource("shapes")
