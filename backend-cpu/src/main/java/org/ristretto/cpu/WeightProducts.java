@@ -40,7 +40,7 @@ final class WeightProducts implements AutoCloseable {
     private final Map<GgmlType, MatMul.WarmUpMatrix> coldFileLayoutTypes = new EnumMap<>(GgmlType.class);
     /** Types whose file-layout kernels were warmed up (or are queued in {@link #coldFileLayoutTypes}). */
     private final Set<GgmlType> fileLayoutTypes = EnumSet.noneOf(GgmlType.class);
-    /** Types whose tiled kernels {@link #warmUpTiled} has had compiled. */
+    /** Types whose tiled kernels {@link #warmUpTiled} has had compiled (once per type: MatMul does not track it). */
     private final Set<GgmlType> tiledTypes = EnumSet.noneOf(GgmlType.class);
     private final boolean packWeights;
     /** The most bytes of packed copies made; matrices past it stay in the file's layout. */

@@ -265,7 +265,7 @@ public final class MatMul {
 
     /**
      * Has the JIT compile the tiled (many-token) kernel of {@code m}'s type now, on the calling thread, over the first
-     * rows and columns of {@code m}; once per type. A backend calls it before the first product of more than
+     * rows and columns of {@code m}. A backend calls it once per type, before the type's first product of more than
      * {@link #PACKED_MAX_TOKENS} tokens that reads the file's layout: a cold 301-token prompt of the 1B Q4_K_M model
      * (its Q4_K and Q6_K matrices) took 5.82 s on average with it against 6.51 s without (5.37–6.30 against
      * 5.78–8.66; ten alternated rounds, 2-core Zen 4). Types without a kernel are skipped.

@@ -1,8 +1,6 @@
 package org.ristretto.cpu.kernel;
 
 import java.lang.foreign.MemorySegment;
-import java.util.EnumSet;
-import java.util.Set;
 import org.ristretto.core.quant.GgmlType;
 import org.ristretto.cpu.parallel.WorkerPool;
 
@@ -36,8 +34,6 @@ final class TiledProducts {
     private final TiledQ4_0.Scratch[] q4Tiles;
     /** {@link #K_GROUP_BYTES}, or a test's smaller value. */
     private final int kGroupBytes;
-    /** Weight types whose tiled kernels this instance has run until compiled ({@link #warmUp}). */
-    private final Set<GgmlType> warmedUp = EnumSet.noneOf(GgmlType.class);
     /** The activations transposed into token tiles, for the tiled product. */
     private float[] xt = new float[0];
     /** The activations quantized to Q8_0 in token tiles, for {@link #tiledQ4_0}: quants and block scales. */
@@ -137,14 +133,11 @@ final class TiledProducts {
     /**
      * Runs the tiled kernel of {@code type} on the calling thread, over the first rows and columns of the
      * {@code rows × cols} matrix at byte {@code wOffset} of {@code w} (the real one, so that the compiled code meets
-     * the segment kind it will multiply) and one token tile, until the JIT has compiled it ({@link JitWarmUp}); once
-     * per type and instance. Otherwise a cold process's first long prompt runs the kernel on every worker in the
-     * interpreter or C1 code, about a thousand times slower, leaving C2 no core to compile it on.
+     * the segment kind it will multiply) and one token tile, until the JIT has compiled it ({@link JitWarmUp}).
+     * Otherwise a cold process's first long prompt runs the kernel on every worker in the interpreter or C1 code,
+     * about a thousand times slower, leaving C2 no core to compile it on.
      */
     void warmUp(GgmlType type, MemorySegment w, long wOffset, int rows, int cols) {
-        if (!warmedUp.add(type)) {
-            return;
-        }
         long rowBytes = type.byteSize(cols);
         int n = Math.min(cols, TiledProduct.K_BLOCK);
         int r = Math.min(rows, TiledProduct.ROWS);

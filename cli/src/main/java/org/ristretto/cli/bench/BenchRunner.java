@@ -151,14 +151,14 @@ public final class BenchRunner {
     private void settleJit(Transformer transformer, int first, int nGen, Random random) {
         int n = Math.min(SETTLE_CHUNK, nGen);
         int[] offset = {-n};
+        Runnable nextChunk = () -> {
+            offset[0] = nextChunk(offset[0], n, nGen);
+            generate(transformer, first + offset[0], n, random);
+        };
         for (int covered = 0; covered < nGen; covered += n) {
-            offset[0] = nextChunk(offset[0], n, nGen);
-            generate(transformer, first + offset[0], n, random);
+            nextChunk.run();
         }
-        whileCompiling(SETTLE_CHUNKS, () -> {
-            offset[0] = nextChunk(offset[0], n, nGen);
-            generate(transformer, first + offset[0], n, random);
-        });
+        whileCompiling(SETTLE_CHUNKS, nextChunk);
     }
 
     /**
